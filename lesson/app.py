@@ -1,0 +1,71 @@
+"""Compose the app: content, pages, storage, and the embedded echo server's life cycle."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+from demos.echo_server import EchoServer, EchoSettings
+from nicegui import app, ui
+from nicegui.storage import Storage
+
+from .config import Config
+from .content_files import bundled_content_dir, load_lesson
+from .pages import lesson as lesson_page
+
+log = logging.getLogger(__name__)
+
+DEMOS_STATIC_URL = '/demos-static'
+DEMOS_STATIC_DIR = Path(__file__).resolve().parent.parent / 'demos' / 'static'
+
+
+def app_origins(config: Config, app_port: int) -> tuple[str, ...]:
+    """The page origins allowed to talk to the echo server: this app's own pages, plus what the teacher adds."""
+    scheme = 'https' if config.uses_tls else 'http'
+    hosts = {config.host}
+    if config.host in {'127.0.0.1', 'localhost', '0.0.0.0', '::', '::1'}:
+        hosts |= {'127.0.0.1', 'localhost'}
+    return tuple(sorted(f'{scheme}://{host}:{app_port}' for host in hosts)) + config.allowed_origins
+
+
+def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoServer:
+    """Load and validate content, register every page, and tie the echo server to the app's life cycle.
+
+    Raises :class:`lesson.content.ContentError` before anything is served when content is broken.
+    """
+    content_dir = config.content_dir or bundled_content_dir()
+    lesson = load_lesson(content_dir)
+
+    echo = EchoServer(EchoSettings(allowed_origins=app_origins(config, app_port)))
+
+    async def start_echo() -> None:
+        await echo.start(echo_socket)
+
+    app.on_startup(start_echo)
+    app.on_shutdown(echo.stop)
+    app.add_static_files(DEMOS_STATIC_URL, DEMOS_STATIC_DIR)
+
+    lesson_page.register(lesson, extras=[])
+    return echo
+
+
+def use_data_dir(data_dir: Path) -> None:
+    """Keep learner progress in the configured data directory instead of ./.nicegui."""
+    Storage.path = (data_dir / 'storage').resolve()
+    app.storage = Storage()
+
+
+def serve(config: Config, app_port: int) -> None:
+    ssl = {'ssl_certfile': str(config.certfile), 'ssl_keyfile': str(config.keyfile)} if config.uses_tls else {}
+    ui.run(
+        host=config.host,
+        port=app_port,
+        title='WebSocket lesson',
+        reload=False,
+        show=config.open_browser,
+        storage_secret=config.storage_secret,
+        favicon='🔌',
+        show_welcome_message=True,
+        **ssl,
+    )

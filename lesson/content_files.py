@@ -1,0 +1,36 @@
+"""Find and read the content files (the I/O half of content loading; parsing is pure and lives elsewhere)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from .content import ContentError, Lesson, parse_lesson
+
+LESSON_FILE = 'lesson.md'
+QUIZ_FILE = 'quiz.toml'
+
+_CHECKOUT_CONTENT = Path(__file__).resolve().parent.parent / 'content'
+
+
+def bundled_content_dir() -> Path:
+    """The content shipped with the app: ``content/`` in a checkout, ``lesson/_content`` once installed."""
+    if _CHECKOUT_CONTENT.is_dir():
+        return _CHECKOUT_CONTENT
+    return Path(str(resources.files('lesson._content')))
+
+
+def read_content_file(content_dir: Path, name: str) -> tuple[str, str]:
+    """Return the file's text and the path to show in error messages."""
+    path = content_dir / name
+    try:
+        return path.read_text(encoding='utf-8'), str(path)
+    except FileNotFoundError as error:
+        raise ContentError(str(path), 0, 'file not found') from error
+    except UnicodeDecodeError as error:
+        raise ContentError(str(path), 0, f'not valid UTF-8 ({error.reason} at byte {error.start})') from error
+
+
+def load_lesson(content_dir: Path) -> Lesson:
+    text, shown_path = read_content_file(content_dir, LESSON_FILE)
+    return parse_lesson(text, shown_path)

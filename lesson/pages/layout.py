@@ -1,0 +1,43 @@
+"""The frame every page shares: header with navigation, a remembered dark-mode switch, a readable column."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nicegui import app, ui
+
+NAV_LINKS = (('Lesson', '/'), ('Live demos', '/demo'), ('Quiz', '/quiz'))
+DARK_MODE_KEY = 'dark_mode'
+
+_CSS = '''
+.lesson-column { width: 100%; max-width: 60rem; margin: 0 auto; padding: 1rem; box-sizing: border-box; }
+.lesson-prose { font-size: 1.05rem; line-height: 1.65; overflow-wrap: anywhere; }
+.lesson-prose table { border-collapse: collapse; width: 100%; }
+.lesson-prose th, .lesson-prose td { border: 1px solid rgba(127,127,127,.45); padding: .5rem; vertical-align: top; }
+.lesson-prose a, .lesson-toc a { color: #1d4ed8; text-decoration: underline; }
+.body--dark .lesson-prose a, .body--dark .lesson-toc a { color: #93c5fd; }
+.lesson-section { scroll-margin-top: 4.5rem; }
+.nicegui-code { max-width: 100%; }
+.nicegui-mermaid { max-width: 100%; overflow-x: auto; }
+'''
+
+
+@contextmanager
+def page_frame(title: str, current_path: str) -> Iterator[None]:
+    """Render the shared header and yield inside the main content column."""
+    ui.page_title(f'{title} · WebSocket lesson')
+    ui.add_css(_CSS)
+    dark = ui.dark_mode()
+    dark.bind_value(app.storage.user, DARK_MODE_KEY)
+    with ui.header().classes('items-center justify-between flex-wrap gap-2 px-4 py-2 bg-indigo-900'):
+        ui.link('WebSocket lesson', '/').classes('text-white text-lg font-bold no-underline')
+        with ui.element('nav').props('aria-label="Main"').classes('flex items-center gap-1 flex-wrap'):
+            for label, path in NAV_LINKS:
+                link = ui.link(label, path).classes('text-white px-2 py-1 rounded no-underline')
+                if path == current_path:
+                    link.classes('bg-indigo-700').props('aria-current="page"')
+            ui.switch('Dark').bind_value(dark, 'value').props('color=white keep-color dark') \
+                .classes('text-white').mark('dark-mode-switch')
+    with ui.element('main').classes('lesson-column'):
+        yield

@@ -1,0 +1,57 @@
+"""The lesson page (`/`): renders the parsed lesson; no lesson text lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+
+from nicegui import ui
+
+from ..content import Code, Diagram, Lesson, Prose, Section
+from .layout import page_frame
+
+# Called inside the page to add e.g. the learner's best quiz score; the quiz module registers it.
+LessonExtras = Callable[[], None]
+
+
+def _render_section(section: Section) -> None:
+    with ui.element('section').classes('lesson-section w-full').props(f'id={section.anchor}'):
+        with ui.element('h2').classes('text-2xl font-semibold mt-8 mb-3'):
+            ui.link(section.title, f'#{section.anchor}').classes('text-inherit no-underline') \
+                .props(f'aria-label="{section.title} (link to this section)"')
+        for block in section.blocks:
+            match block:
+                case Prose(markdown=text):
+                    ui.markdown(text).classes('lesson-prose w-full')
+                case Diagram(source=source):
+                    ui.mermaid(source).classes('w-full my-4').mark('lesson-diagram')
+                case Code(language=language, source=source, id=code_id):
+                    code = ui.code(source, language=language).classes('w-full my-4')
+                    if code_id:
+                        code.mark(f'code-{code_id}')
+
+
+def _render_toc(lesson: Lesson) -> None:
+    with ui.element('nav').props('aria-label="Table of contents"').classes('lesson-toc my-4'):
+        ui.label('On this page').classes('font-semibold')
+        with ui.element('ol').classes('list-decimal pl-6'):
+            for section in lesson.sections:
+                with ui.element('li'):
+                    ui.link(section.title, f'#{section.anchor}')
+
+
+def register(lesson: Lesson, extras: list[LessonExtras]) -> None:
+    @ui.page('/')
+    def lesson_page() -> None:
+        with page_frame(lesson.title, '/'):
+            with ui.row().classes('gap-1 flex-wrap').props('aria-label="Topics"'):
+                for tag in lesson.tags:
+                    ui.chip(tag, icon='sell').props('outline dense').classes('text-sm')
+            ui.html(escape(lesson.title), tag='h1').classes('text-3xl font-bold mt-2')
+            if lesson.subtitle:
+                ui.label(lesson.subtitle).classes('text-lg opacity-80')
+            for extra in extras:
+                extra()
+            _render_toc(lesson)
+            for section in lesson.sections:
+                _render_section(section)
