@@ -6,6 +6,7 @@ import logging
 import socket
 from pathlib import Path
 
+from demos import static as demos_static
 from demos.echo_server import EchoServer, EchoSettings
 from nicegui import app, ui
 from nicegui.storage import Storage
@@ -17,7 +18,7 @@ from .pages import lesson as lesson_page
 log = logging.getLogger(__name__)
 
 DEMOS_STATIC_URL = '/demos-static'
-DEMOS_STATIC_DIR = Path(__file__).resolve().parent.parent / 'demos' / 'static'
+DEMOS_STATIC_DIR = Path(demos_static.__file__).resolve().parent
 
 
 def app_origins(config: Config, app_port: int) -> tuple[str, ...]:

@@ -64,6 +64,8 @@ class RunningApp:
     port: int = field(default_factory=free_port)
     echo_port: int = field(default_factory=free_port)
     scheme: str = 'http'
+    program: str | None = None  # another installed copy of the console script, e.g. in a fresh venv
+    cwd: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     started_in_s: float = 0.0
@@ -78,12 +80,13 @@ class RunningApp:
 
     def start(self) -> None:
         self.log_path = self.data_dir / f'app-{int(time.time() * 1000)}.log'
-        command = [lesson_command(), '--port', str(self.port), '--echo-port', str(self.echo_port),
+        command = [self.program or lesson_command(), '--port', str(self.port), '--echo-port', str(self.echo_port),
                    '--no-open', '--data-dir', str(self.data_dir), '--storage-secret', 'browser-test-secret',
                    *self.extra_args]
         started = time.perf_counter()
         with self.log_path.open('wb') as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=app_environment())
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=app_environment(),
+                                            cwd=self.cwd)
         self._wait_until_serving()
         self.started_in_s = time.perf_counter() - started
 
