@@ -68,5 +68,7 @@ def serve(config: Config, app_port: int) -> None:
         storage_secret=config.storage_secret,
         favicon='🔌',
         show_welcome_message=True,
+        # open lesson tabs must not hold up Ctrl-C / SIGTERM: stop within a few seconds, whatever is connected
+        timeout_graceful_shutdown=2,
         **ssl,
     )
