@@ -1,0 +1,429 @@
+"""The embedded echo server: WebSocket echo and push feed, HTTP polling, limits and byte counters.
+
+It speaks the protocol of ``docs/echo-protocol.md``. Built on ``websockets``' asyncio server, it adds:
+
+* demo sessions (:mod:`demos.sessions`), each with its own feed (:mod:`demos.feed`) and counters;
+* plain HTTP answers for ``GET /poll`` and ``GET /clock`` through ``process_request``, which means every
+  poll is a new TCP connection (``websockets`` closes the connection after any non-101 answer);
+* byte counting at the socket (:mod:`demos.counting`);
+* the limits of :class:`EchoSettings`, each refusal logged once at WARNING with the client's address.
+
+The app binds the listening socket itself and hands it to :meth:`EchoServer.start`, so a busy port is
+reported before anything starts and ``--echo-port 0`` is known before the first page is served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import http
+import json
+import logging
+import math
+import socket
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import MultipleValuesError
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+from websockets.http11 import Request, Response
+
+from . import http_answers
+from .counting import ConnectionTally, CountingConnection, Traffic
+from .feed import DEFAULT_HISTORY_LIMIT, PriceFeed, epoch_ms
+from .limits import MessageRateLimiter, origin_allowed
+from .sessions import DEFAULT_SESSION_ID, DemoSession, Handshake, check_session_id
+
+log = logging.getLogger(__name__)
+
+#: The WebSocket endpoints and the HTTP ones; anything else is a 404.
+WEBSOCKET_PATHS = {'/echo': 'echo', '/push': 'push'}
+HTTP_PATHS = {'/poll': 'poll', '/clock': 'clock'}
+
+
+@dataclass(frozen=True)
+class EchoSettings:
+    """Every limit of the echo server, with a default that is safe on a classroom network."""
+
+    #: Largest message a client may send, in bytes. Bigger ones close the connection with 1009 (message
+    #: too big) before they are buffered: without a cap, one client could make the server hold any amount.
+    max_message_bytes: int = 64 * 1024
+    #: Concurrent TCP connections (WebSocket and HTTP). Beyond it the handshake is answered 503, so a
+    #: flood of connections costs a short answer each instead of memory and a file descriptor for good.
+    max_connections: int = 2000
+    #: Sustained messages per second one WebSocket connection may send, and the burst allowed after a quiet
+    #: spell. Beyond them the connection is closed with 1008 (policy violation) and a reason: a tab sending
+    #: in a loop would otherwise keep a core busy for one learner.
+    messages_per_s: float = 50.0
+    message_burst: int = 100
+    #: Most updates one poll answer carries; a poller far behind catches up over several polls.
+    poll_batch_limit: int = 100
+    #: Updates each session's feed keeps for polls.
+    history_limit: int = DEFAULT_HISTORY_LIMIT
+    #: High-water mark of each connection's write buffer, in bytes: ``send()`` (echo, clock answers) waits
+    #: for the client to read when more than this is unsent, so a client that does not read slows only itself.
+    write_limit_bytes: int = 32 * 1024
+    #: A push subscriber with more than this unsent in its write buffer is closed with 1008 and counted
+    #: (``dropped_slow``). The feed is written without waiting for anyone, so one stalled subscriber never
+    #: delays the others; this bounds what a stalled one can make the server hold.
+    push_backlog_limit_bytes: int = 256 * 1024
+    #: Keepalive: a ping every ``ping_interval_s``; no pong within ``ping_timeout_s`` closes the connection
+    #: (1011), so a vanished laptop does not hold a connection and a subscriber slot forever. None disables.
+    ping_interval_s: float | None = 20.0
+    ping_timeout_s: float | None = 20.0
+    #: Seconds a client gets to finish the opening handshake, and to answer the closing one.
+    #: The closing one is short so that stopping the app closes everything within a few seconds.
+    open_timeout_s: float = 10.0
+    close_timeout_s: float = 2.0
+    #: Offer permessage-deflate. Off by default: the demo then shows the protocol's own frame sizes
+    #: (2 to 14 bytes of framing per message) and each connection holds no compressor state.
+    permessage_deflate: bool = False
+    #: Page origins (``scheme://host:port``) allowed to connect and to read polls (CORS): the app's own
+    #: pages, filled in by the app, plus ``--allowed-origin``. Other origins get 403 (cross-site WebSocket
+    #: hijacking: any page a learner visits could otherwise use the server through their browser).
+    allowed_origins: tuple[str, ...] = ()
+    #: Whether a request without an ``Origin`` header is served. Browsers always send one, so this only
+    #: concerns programs (websocat, the benchmark) — which could send any Origin anyway.
+    allow_missing_origin: bool = True
+    #: Demo sessions kept at once (one per demo page load); the least recently used goes beyond it.
+    max_sessions: int = 500
+    #: A session nobody used for this long, with no subscriber, is forgotten and its feed stopped.
+    session_idle_timeout_s: float = 3600.0
+    #: The update rate of a new session's feed, per second.
+    default_rate_per_s: float = 10.0
+    #: Pending connections the kernel queues before accept(); a class connecting at once needs room.
+    listen_backlog: int = 1024
+
+
+class EchoServer:
+    """The embedded server of the demos; create it, then :meth:`start` it inside the running loop.
+
+    Args:
+        settings: Limits and options; see :class:`EchoSettings`.
+    """
+
+    def __init__(self, settings: EchoSettings | None = None) -> None:
+        self.settings = settings or EchoSettings()
+        self._sessions: OrderedDict[str, DemoSession] = OrderedDict()
+        self._tally = ConnectionTally()
+        self._server: Server | None = None
+        self._address: tuple[str, int] | None = None
+        self._family = socket.AF_INET
+        self._janitor: asyncio.Task[None] | None = None
+        self._stopped = False
+        #: Refusals so far, by reason (e.g. ``'403 origin'``, ``'1009 too big'``), for a teacher's overview.
+        self.rejections: defaultdict[str, int] = defaultdict(int)
+
+    # Life cycle.
+
+    async def start(self, sock: socket.socket) -> None:
+        """Serve on ``sock``, a bound TCP socket (listening or not), until :meth:`stop`."""
+        if self._server is not None:
+            raise RuntimeError('the echo server is already running')
+        self._stopped = False
+        self._family = sock.family
+        host, port = sock.getsockname()[:2]
+        self._address = (host, port)
+        self._server = await self._serve(sock)
+        period = min(60.0, self.settings.session_idle_timeout_s / 2)
+        self._janitor = asyncio.get_running_loop().create_task(self._sweep_idle_sessions(period))
+
+    async def start_on(self, host: str = '127.0.0.1', port: int = 0) -> int:
+        """Bind ``host:port`` (0 = a free port) and :meth:`start`; returns the port. For tests and the bench."""
+        family = socket.AF_INET6 if ':' in host else socket.AF_INET
+        sock = socket.create_server((host, port), family=family, backlog=self.settings.listen_backlog)
+        await self.start(sock)
+        return self.port
+
+    async def stop(self) -> None:
+        """Close every WebSocket with 1001 (going away), stop listening and stop every feed."""
+        self._stopped = True
+        if self._janitor is not None:
+            self._janitor.cancel()
+            self._janitor = None
+        for session in self._sessions.values():
+            session.stop()
+        if self._server is not None:
+            server, self._server = self._server, None
+            server.close(code=CloseCode.GOING_AWAY, reason='server stopping')
+            await server.wait_closed()
+        await asyncio.gather(*(session.aclose() for session in self._sessions.values()))
+
+    async def restart(self, downtime_s: float) -> None:
+        """Go away and come back on the same port after ``downtime_s`` seconds.
+
+        Every WebSocket is closed with 1001 and the port stops accepting; the sessions and their feeds
+        live on (they are the app's state, not the network's), so a poller catches up from the history
+        while a push client misses what was made while it was away.
+        """
+        if self._server is None or self._address is None:
+            raise RuntimeError('the echo server is not running')
+        server, self._server = self._server, None
+        server.close(code=CloseCode.GOING_AWAY, reason='server restarting')
+        await server.wait_closed()
+        await asyncio.sleep(downtime_s)
+        if self._stopped:
+            return
+        # create_server sets SO_REUSEADDR: connections of the old listener in TIME_WAIT do not hold the port.
+        sock = socket.create_server(self._address, family=self._family, backlog=self.settings.listen_backlog)
+        self._server = await self._serve(sock)
+
+    async def _serve(self, sock: socket.socket) -> Server:
+        settings = self.settings
+        return await serve(
+            self._handle,
+            sock=sock,
+            backlog=settings.listen_backlog,
+            process_request=self._process_request,
+            process_response=self._process_response,
+            compression='deflate' if settings.permessage_deflate else None,
+            open_timeout=settings.open_timeout_s,
+            ping_interval=settings.ping_interval_s,
+            ping_timeout=settings.ping_timeout_s,
+            close_timeout=settings.close_timeout_s,
+            max_size=settings.max_message_bytes,
+            write_limit=settings.write_limit_bytes,
+            create_connection=functools.partial(CountingConnection, tally=self._tally),  # type: ignore[arg-type]
+        )
+
+    # What the app and the page read.
+
+    @property
+    def port(self) -> int:
+        """The port served on (also while down for a :meth:`restart`)."""
+        if self._address is None:
+            raise RuntimeError('the echo server was never started')
+        return self._address[1]
+
+    @property
+    def host(self) -> str:
+        if self._address is None:
+            raise RuntimeError('the echo server was never started')
+        return self._address[0]
+
+    @property
+    def is_serving(self) -> bool:
+        return self._server is not None and self._server.is_serving()
+
+    @property
+    def permessage_deflate(self) -> bool:
+        """Whether compression is offered (a client must also ask for it for it to be used)."""
+        return self.settings.permessage_deflate
+
+    @property
+    def open_connections(self) -> int:
+        return self._tally.open_connections
+
+    @property
+    def traffic(self) -> Traffic:
+        """Bytes received and sent on all sockets since the server was created."""
+        return self._tally.traffic
+
+    def session(self, session_id: str = DEFAULT_SESSION_ID) -> DemoSession:
+        """The demo session ``session_id``, created on first use.
+
+        Raises:
+            ValueError: if ``session_id`` is not 1 to 64 letters, digits, ``-`` or ``_``.
+        """
+        existing = self._sessions.get(session_id)
+        if existing is not None:
+            self._sessions.move_to_end(session_id)
+            existing.touch()
+            return existing
+        settings = self.settings
+        feed = PriceFeed(history_limit=settings.history_limit, rate_per_s=settings.default_rate_per_s)
+        session = DemoSession(check_session_id(session_id), feed,
+                              push_backlog_limit_bytes=settings.push_backlog_limit_bytes,
+                              permessage_deflate=settings.permessage_deflate)
+        self._sessions[session_id] = session
+        while len(self._sessions) > settings.max_sessions:
+            _, evicted = self._sessions.popitem(last=False)
+            self._forget(evicted, 'too many demo sessions')
+        return session
+
+    def sessions(self) -> list[DemoSession]:
+        return list(self._sessions.values())
+
+    def _forget(self, session: DemoSession, why: str) -> None:
+        log.info('echo server: forgetting demo session %s (%s)', session.id, why)
+        session.stop()
+        session.close_subscribers(CloseCode.GOING_AWAY, 'demo session ended')
+
+    async def _sweep_idle_sessions(self, period_s: float) -> None:
+        while True:
+            await asyncio.sleep(period_s)
+            idle = [s for s in self._sessions.values()
+                    if not s.subscribers and s.idle_for_s > self.settings.session_idle_timeout_s]
+            for session in idle:
+                del self._sessions[session.id]
+                self._forget(session, 'idle')
+
+    # The opening handshake: route, check, and answer HTTP requests.
+
+    def _refuse(self, connection: CountingConnection, request: Request, status: http.HTTPStatus, reason: str,
+                *, allow_origin: str | None = None) -> Response:
+        self.rejections[f'{status.value} {status.phrase}'] += 1
+        log.warning('echo server: refused %s %s %r: %s (%d %s)', connection.peer, request.method,
+                    request.path[:200], reason, status.value, status.phrase)
+        return http_answers.refusal(status, reason, allow_origin=allow_origin)
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        assert isinstance(connection, CountingConnection)
+        settings = self.settings
+        if self._tally.open_connections > settings.max_connections:
+            return self._refuse(connection, request, http.HTTPStatus.SERVICE_UNAVAILABLE,
+                                f'the server is at its limit of {settings.max_connections} connections')
+        target = urlsplit(request.path)
+        endpoint = WEBSOCKET_PATHS.get(target.path) or HTTP_PATHS.get(target.path)
+        if endpoint is None:
+            return self._refuse(connection, request, http.HTTPStatus.NOT_FOUND,
+                                'no such endpoint; try /echo, /push, /poll or /clock')
+        try:
+            origin = request.headers.get('Origin')
+        except MultipleValuesError:
+            return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST, 'more than one Origin header')
+        if not origin_allowed(origin, settings.allowed_origins, settings.allow_missing_origin):
+            return self._refuse(connection, request, http.HTTPStatus.FORBIDDEN,
+                                f'pages from {origin or "nowhere"} may not use this server')
+        # Only an allowed page gets CORS headers, so only it can read the answers.
+        allow_origin = origin
+        query = parse_qs(target.query, keep_blank_values=True)
+        connection.endpoint = endpoint
+
+        if endpoint == 'clock':
+            return http_answers.clock_answer(epoch_ms(), allow_origin=allow_origin)
+
+        session_ids = query.get('session', [DEFAULT_SESSION_ID])
+        try:
+            session = self.session(session_ids[-1])
+        except ValueError as error:
+            return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST, str(error),
+                                allow_origin=allow_origin)
+        connection.demo_session = session
+        connection.bind(session.lanes[endpoint])
+
+        if endpoint == 'poll':
+            return self._answer_poll(connection, request, session, query.get('after', []), allow_origin)
+
+        # A plain GET (a browser tab, curl) gets a reason, not websockets' 426 with an empty page.
+        upgrade = ','.join(request.headers.get_all('Upgrade')).lower()
+        if 'websocket' not in upgrade:
+            return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST,
+                                f'{target.path} is a WebSocket endpoint; open it with a WebSocket client')
+        return None
+
+    def _answer_poll(self, connection: CountingConnection, request: Request, session: DemoSession,
+                     after: list[str], allow_origin: str | None) -> Response:
+        lane = session.lanes['poll']
+        lane.messages_in += 1
+        lane.messages_out += 1
+        if request.method != 'GET':
+            return self._refuse(connection, request, http.HTTPStatus.METHOD_NOT_ALLOWED, 'poll with GET',
+                                allow_origin=allow_origin)
+        try:
+            cursor = http_answers.parse_cursor(after)
+        except ValueError as error:
+            return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST, str(error),
+                                allow_origin=allow_origin)
+        updates = session.feed.updates_after(cursor, self.settings.poll_batch_limit)
+        lane.updates_out += len(updates)
+        if not updates:
+            lane.empty_polls += 1
+        return http_answers.poll_answer(updates, epoch_ms(), allow_origin=allow_origin)
+
+    def _process_response(self, connection: ServerConnection, request: Request, response: Response) -> None:
+        assert isinstance(connection, CountingConnection)
+        if response.status_code == http.HTTPStatus.SWITCHING_PROTOCOLS:
+            if connection.endpoint == 'echo' and connection.demo_session is not None:
+                connection.demo_session.last_handshake = Handshake.from_exchange(request, response, epoch_ms())
+        elif connection.protocol.accept_called:
+            # websockets itself turned the handshake down (bad key, version, method): say so once.
+            reason = response.body.decode(errors='replace').strip().splitlines()[0] if response.body else ''
+            self.rejections[f'{response.status_code} {response.reason_phrase}'] += 1
+            log.warning('echo server: refused %s %r: %s (%d %s)', connection.peer, request.path[:200], reason,
+                        response.status_code, response.reason_phrase)
+
+    # The WebSocket endpoints.
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        assert isinstance(connection, CountingConnection)
+        session: DemoSession = connection.demo_session
+        limiter = MessageRateLimiter(self.settings.messages_per_s, self.settings.message_burst)
+        try:
+            if connection.endpoint == 'echo':
+                await self._serve_echo(connection, session, limiter)
+            else:
+                await self._serve_push(connection, session, limiter)
+        except ConnectionClosed as closed:
+            self._note_closed(connection, closed)
+
+    async def _serve_echo(self, connection: CountingConnection, session: DemoSession,
+                          limiter: MessageRateLimiter) -> None:
+        lane = session.lanes['echo']
+        async for message in connection:
+            lane.messages_in += 1
+            if not limiter.allow():
+                await self._close_over_rate(connection)
+                return
+            await connection.send(message)
+            lane.messages_out += 1
+        session.touch()
+
+    async def _serve_push(self, connection: CountingConnection, session: DemoSession,
+                          limiter: MessageRateLimiter) -> None:
+        lane = session.lanes['push']
+        session.subscribe(connection)
+        try:
+            async for message in connection:
+                lane.messages_in += 1
+                if not limiter.allow():
+                    await self._close_over_rate(connection)
+                    return
+                client_sent = _clock_question(message)
+                if client_sent is None:
+                    reason = 'expected {"type":"clock","client_sent":MS}'
+                    self.rejections['1008 bad message'] += 1
+                    log.warning('echo server: closed %s on /push: %s (1008)', connection.peer, reason)
+                    await connection.close(CloseCode.POLICY_VIOLATION, reason)
+                    return
+                answer = {'type': 'clock', 'client_sent': client_sent, 'server_time': epoch_ms()}
+                await connection.send(json.dumps(answer, separators=(',', ':')))
+                lane.messages_out += 1
+        finally:
+            session.unsubscribe(connection)
+
+    async def _close_over_rate(self, connection: CountingConnection) -> None:
+        settings = self.settings
+        reason = f'too many messages: at most {settings.messages_per_s:g} per second'
+        self.rejections['1008 message rate'] += 1
+        log.warning('echo server: closed %s on /%s: %s (1008)', connection.peer, connection.endpoint, reason)
+        await connection.close(CloseCode.POLICY_VIOLATION, reason)
+
+    def _note_closed(self, connection: CountingConnection, closed: ConnectionClosed) -> None:
+        sent = closed.sent
+        if sent is None or sent.code in (CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY,
+                                         CloseCode.POLICY_VIOLATION):
+            return  # an ordinary goodbye, or one already logged when it was decided
+        self.rejections[f'{sent.code} {sent.reason or "closed"}'] += 1
+        log.warning('echo server: closed %s on /%s: %s (%d)', connection.peer, connection.endpoint,
+                    sent.reason or 'protocol error', sent.code)
+
+
+def _clock_question(message: str | bytes) -> float | None:
+    """``client_sent`` of a ``{"type": "clock", "client_sent": T0}`` message, else :obj:`None`."""
+    if not isinstance(message, str):
+        return None
+    # RecursionError: a 64 KiB message of nested brackets is valid JSON too deep for the parser.
+    with contextlib.suppress(ValueError, RecursionError):
+        question: Any = json.loads(message)
+        if isinstance(question, dict) and question.get('type') == 'clock':
+            client_sent = question.get('client_sent')
+            if isinstance(client_sent, int | float) and not isinstance(client_sent, bool) \
+                    and math.isfinite(client_sent):
+                return float(client_sent)
+    return None

@@ -1,0 +1,54 @@
+"""The benchmark runs, tiny: its report has the promised shape, and a healthy load loses nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from demos import bench
+
+
+def run_bench(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
+    assert bench.main([*argv, '--json']) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_tiny_comparison_reports_every_cell(capsys: pytest.CaptureFixture[str]) -> None:
+    report = run_bench(['--clients', '3', '--intervals', '200', '--duration', '1', '--rate', '20'], capsys)
+    lanes = [(cell['lane'], cell['clients'], cell['interval_ms']) for cell in report['cells']]
+    assert lanes == [('push', 3, None), ('poll', 3, 200)]
+    push, poll = report['cells']
+    assert push['updates_received'] == 3 * push['updates_made'] > 0
+    assert push['requests_or_frames_per_update'] == 1.0
+    assert push['framing_bytes_per_frame'] == pytest.approx(2.0)
+    assert poll['header_bytes_per_poll'] > 300  # a browser-like request and its answer's headers
+    assert poll['delay_ms']['p50'] > push['delay_ms']['p50']
+    assert [row['clients'] for row in report['scalability_2010']] == [1_000, 10_000, 100_000]
+    assert report['scalability_2010'][0]['paper_2010_polling_mbps'] == pytest.approx(6.645, abs=0.001)
+    assert all({'target', 'measured', 'limit', 'met'} <= set(t) for t in report['targets'])
+
+
+def test_the_comparison_prints_markdown_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(['--clients', '2', '--intervals', '500', '--duration', '0.5']) == 0
+    out = capsys.readouterr().out
+    assert '| lane | clients |' in out and '| 100,000 |' in out and '## Targets' in out
+
+
+def test_a_tiny_load_run_loses_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    report = run_bench(['--load', '--clients', '50', '--duration', '2', '--echo-clients', '2',
+                        '--echo-duration', '0.5'], capsys)
+    assert report['subscribers'] == 50 and report['updates_made'] > 0
+    assert report['lost_updates'] == 0 and report['dropped_slow'] == 0
+    assert report['updates_received'] == report['updates_expected']
+    assert set(report['delay_ms']) >= {'p50', 'p95', 'p99'}
+    assert report['rss_per_connection_kib'] > 0
+    for server in ('embedded', 'bare_websockets'):
+        assert report['echo'][server]['round_trips'] > 0
+    assert report['echo']['throughput_ratio'] > 0
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(SystemExit):
+        bench.main(['--clients', 'many'])
+    assert bench.main(['--clients', '100000']) == 2

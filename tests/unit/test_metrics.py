@@ -1,0 +1,78 @@
+import math
+
+import pytest
+
+from demos.metrics import (
+    ClockExchange,
+    bytes_per_update,
+    delivery_delay,
+    delivery_delays,
+    estimate_clock_offset,
+    mean,
+    percentile,
+    summarize,
+    wasted_poll_ratio,
+)
+
+
+def test_percentile_interpolates_linearly_between_closest_ranks() -> None:
+    values = [15, 20, 35, 40, 50]
+    assert percentile(values, 0) == 15 and percentile(values, 100) == 50
+    assert percentile(values, 50) == 35
+    assert percentile(values, 40) == pytest.approx(29)  # rank 1.6: 20 + 0.6 * 15
+    assert percentile([3, 1, 2], 50) == 2  # order does not matter
+    assert percentile([7], 99) == 7
+    assert percentile(list(range(101)), 95) == pytest.approx(95)
+    assert percentile([1, 2], 95) == pytest.approx(1.95)
+
+
+def test_percentile_refuses_nothing_and_out_of_range() -> None:
+    with pytest.raises(ValueError):
+        percentile([], 50)
+    with pytest.raises(ValueError):
+        percentile([1], 101)
+    with pytest.raises(ValueError):
+        mean([])
+
+
+def test_summary() -> None:
+    assert summarize([]) is None
+    summary = summarize([4.0, 1.0, 3.0, 2.0])
+    assert summary is not None
+    assert (summary.count, summary.mean, summary.p50, summary.min, summary.max) == (4, 2.5, 2.5, 1.0, 4.0)
+    assert summary.p95 == pytest.approx(3.85) and summary.p99 == pytest.approx(3.97)
+    assert summary.as_dict()['p50'] == 2.5
+
+
+def test_delivery_delay_corrects_for_the_clock_offset() -> None:
+    # The server's clock is 1,000 ms ahead of the browser's: made at 5,000 server time, received at
+    # 4,010 browser time = 5,010 server time: 10 ms on the way.
+    assert delivery_delay(5_000, 4_010, clock_offset_ms=1_000) == 10
+    assert delivery_delay(5_000, 5_010) == 10
+    assert delivery_delays([[1, 5_000, 4_010], (2, 5_100, 4_130)], 1_000) == [10, 30]
+
+
+def test_bytes_per_update_and_wasted_polls() -> None:
+    assert bytes_per_update(1_000, 4) == 250
+    assert bytes_per_update(1_000, 0) is None
+    assert wasted_poll_ratio(3, 4) == 0.75
+    assert wasted_poll_ratio(0, 0) is None
+    with pytest.raises(ValueError):
+        wasted_poll_ratio(5, 4)
+
+
+def test_clock_offset_comes_from_the_fastest_exchange() -> None:
+    # Server 500 ms ahead; the slow exchange's legs are lopsided, the fast one's barely.
+    slow = ClockExchange(client_sent=0, server_time=590, client_received=100)  # offset 540, rtt 100
+    fast = ClockExchange(client_sent=1_000, server_time=1_503, client_received=1_004)  # offset 501, rtt 4
+    estimate = estimate_clock_offset([slow, fast, (2_000, 2_600, 2_050)])
+    assert estimate is not None
+    assert estimate.offset_ms == 501 and estimate.round_trip_ms == 4 and estimate.exchanges == 3
+    assert estimate.max_error_ms == 2
+    assert abs(estimate.offset_ms - 500) <= estimate.max_error_ms
+
+
+def test_clock_offset_without_usable_exchanges() -> None:
+    assert estimate_clock_offset([]) is None
+    assert estimate_clock_offset([(10, 0, 5)]) is None  # negative round trip: the clock jumped
+    assert math.isclose(estimate_clock_offset([(0, 0, 0)]).offset_ms, 0)  # type: ignore[union-attr]
