@@ -19,6 +19,9 @@ _CSS = '''
 .body--dark .lesson-prose a, .body--dark .lesson-toc a { color: #93c5fd; }
 .lesson-section { scroll-margin-top: 4.5rem; }
 .nicegui-code { max-width: 100%; }
+/* the bundled highlighter's keyword-operator colour (e.g. `new`) is too faint on its light background */
+.nicegui-code .codehilite .ow { color: #7e22ce; }
+.body--dark .nicegui-code .codehilite .ow { color: #d8b4fe; }
 .nicegui-mermaid { max-width: 100%; overflow-x: auto; }
 '''
 
@@ -39,5 +42,6 @@ def page_frame(title: str, current_path: str) -> Iterator[None]:
                     link.classes('bg-indigo-700').props('aria-current="page"')
             ui.switch('Dark').bind_value(dark, 'value').props('color=white keep-color dark') \
                 .classes('text-white').mark('dark-mode-switch')
-    with ui.element('main').classes('lesson-column'):
+    # NiceGUI's page is already the <main> landmark; a second one would confuse screen readers
+    with ui.element('div').classes('lesson-column'):
         yield

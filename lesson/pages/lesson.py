@@ -27,6 +27,7 @@ def _render_section(section: Section) -> None:
                     ui.mermaid(source).classes('w-full my-4').mark('lesson-diagram')
                 case Code(language=language, source=source, id=code_id):
                     code = ui.code(source, language=language).classes('w-full my-4')
+                    code.copy_button.props('aria-label="Copy the code"')
                     if code_id:
                         code.mark(f'code-{code_id}')
 
@@ -46,7 +47,8 @@ def register(lesson: Lesson, extras: list[LessonExtras]) -> None:
         with page_frame(lesson.title, '/'):
             with ui.row().classes('gap-1 flex-wrap').props('aria-label="Topics"'):
                 for tag in lesson.tags:
-                    ui.chip(tag, icon='sell').props('outline dense').classes('text-sm')
+                    ui.chip(tag, icon='sell', color='indigo-1', text_color='indigo-10').props('dense') \
+                        .classes('text-sm')
             ui.html(escape(lesson.title), tag='h1').classes('text-3xl font-bold mt-2')
             if lesson.subtitle:
                 ui.label(lesson.subtitle).classes('text-lg opacity-80')

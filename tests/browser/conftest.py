@@ -27,10 +27,6 @@ CHROMIUM_ARGS = [
 STARTUP_TIMEOUT_S = 30.0
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if 'tests/browser/' in str(item.path).replace(os.sep, '/'):
-            item.add_marker(pytest.mark.browser)
 
 
 def free_port() -> int:
@@ -149,13 +145,15 @@ def lesson_app(start_app: Callable[..., RunningApp]) -> RunningApp:
     return start_app()
 
 
-@pytest.fixture(scope='session')
+# Module scope on purpose: a live sync Playwright keeps an event loop running in this thread, which
+# would break every asyncio test (NiceGUI's `user` fixture) collected after it.
+@pytest.fixture(scope='module')
 def playwright_instance() -> Iterator[Playwright]:
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope='module')
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f'{CHROMIUM} is missing: apt-get install chromium')

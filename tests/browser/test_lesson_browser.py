@@ -1,3 +1,5 @@
+import re
+
 from playwright.sync_api import BrowserContext, Page, expect
 
 from lesson.content_files import bundled_content_dir, load_lesson
@@ -5,6 +7,7 @@ from lesson.content_files import bundled_content_dir, load_lesson
 from .accessibility import serious_violations
 from .conftest import OffsiteRequests, RunningApp
 
+DARK = re.compile(r'\bbody--dark\b')
 SNIPPET = load_lesson(bundled_content_dir()).code('first-socket').source
 
 
@@ -36,11 +39,11 @@ def test_copy_button_puts_the_snippet_on_the_clipboard(lesson_app: RunningApp, c
 def test_dark_mode_choice_survives_a_reload(lesson_app: RunningApp, page: Page) -> None:
     page.goto(lesson_app.url + '/')
     body = page.locator('body')
-    expect(body).not_to_have_class('body--dark')
+    expect(body).not_to_have_class(DARK)
     page.get_by_role('switch', name='Dark').click()
-    expect(body).to_have_class('body--dark')
+    expect(body).to_have_class(DARK)
     page.reload()
-    expect(body).to_have_class('body--dark')
+    expect(body).to_have_class(DARK)
 
 
 def test_phone_width_does_not_scroll_sideways(lesson_app: RunningApp, page: Page) -> None:
