@@ -6,13 +6,15 @@ import logging
 import socket
 from pathlib import Path
 
-from demos import static as demos_static
-from demos.echo_server import EchoServer, EchoSettings
 from nicegui import app, ui
 from nicegui.storage import Storage
 
+from demos import static as demos_static
+from demos.echo_server import EchoServer, EchoSettings
+
 from .config import Config
 from .content_files import bundled_content_dir, load_lesson
+from .pages import demo as demo_page
 from .pages import lesson as lesson_page
 
 log = logging.getLogger(__name__)
@@ -48,12 +50,14 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoServ
     app.add_static_files(DEMOS_STATIC_URL, DEMOS_STATIC_DIR)
 
     lesson_page.register(lesson, extras=[])
+    demo_page.register(lesson, echo, config)
     return echo
 
 
 def use_data_dir(data_dir: Path) -> None:
     """Keep learner progress in the configured data directory instead of ./.nicegui."""
     Storage.path = (data_dir / 'storage').resolve()
+    Storage.path.mkdir(parents=True, exist_ok=True)
     app.storage = Storage()
 
 
@@ -67,6 +71,7 @@ def serve(config: Config, app_port: int) -> None:
         show=config.open_browser,
         storage_secret=config.storage_secret,
         favicon='🔌',
+        language='en-US',
         show_welcome_message=True,
         # open lesson tabs must not hold up Ctrl-C / SIGTERM: stop within a few seconds, whatever is connected
         timeout_graceful_shutdown=2,

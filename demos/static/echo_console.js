@@ -1,0 +1,71 @@
+// The echo console: the lesson's sequence diagram, made live. Every event of one WebSocket to /echo is
+// reported to the page (which shows it as text, never as HTML) together with the socket's readyState.
+'use strict';
+
+window.wsDemo = window.wsDemo || {};
+
+wsDemo.READY_STATES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
+
+wsDemo.EchoConsole = class EchoConsole {
+  constructor({ echoUrl, report }) {
+    this.echoUrl = echoUrl;
+    this.report = report;
+    this.backoff = new wsDemo.Backoff();
+    this.socket = null;
+    this.wanted = false;
+    this.retryTimer = null;
+  }
+
+  note(kind, details = {}) {
+    const readyState = this.socket ? this.socket.readyState : WebSocket.CLOSED;
+    this.report({ kind, at: wsDemo.now(), ready_state: wsDemo.READY_STATES[readyState], ...details });
+  }
+
+  connect() {
+    if (this.socket && this.socket.readyState <= WebSocket.OPEN) return;
+    this.wanted = true;
+    clearTimeout(this.retryTimer);
+    this.open();
+  }
+
+  open() {
+    const socket = new WebSocket(this.echoUrl);
+    this.socket = socket;
+    this.note('connecting', { url: this.echoUrl });
+    socket.onopen = () => {
+      this.backoff.reset();
+      this.note('open', { extensions: socket.extensions, protocol: socket.protocol });
+    };
+    socket.onmessage = (event) => {
+      const text = typeof event.data === 'string' ? event.data : `[binary, ${event.data.size} bytes]`;
+      this.note('received', { text });
+    };
+    socket.onerror = () => this.note('error', { text: 'the connection failed or broke (the browser gives no detail)' });
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.note('close', { code: event.code, reason: event.reason, clean: event.wasClean });
+      if (!this.wanted) return;
+      const delayMs = this.backoff.next();
+      this.note('reconnecting', { delay_ms: delayMs, attempt: this.backoff.attempt });
+      this.retryTimer = setTimeout(() => this.open(), delayMs);
+    };
+  }
+
+  send(text) {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) {
+      this.note('error', { text: 'not sent: the socket is not open (press Connect first)' });
+      return;
+    }
+    this.socket.send(text);
+    this.note('sent', { text });
+  }
+
+  disconnect() {
+    this.wanted = false;
+    clearTimeout(this.retryTimer);
+    if (this.socket && this.socket.readyState <= WebSocket.OPEN) {
+      this.socket.close(1000, 'Bye from the echo console');
+      this.note('closing', { code: 1000, reason: 'Bye from the echo console' });
+    }
+  }
+};
