@@ -6,6 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 from .content import ContentError, Lesson, parse_lesson
+from .quiz import Quiz, parse_quiz
 
 LESSON_FILE = 'lesson.md'
 QUIZ_FILE = 'quiz.toml'
@@ -34,3 +35,9 @@ def read_content_file(content_dir: Path, name: str) -> tuple[str, str]:
 def load_lesson(content_dir: Path) -> Lesson:
     text, shown_path = read_content_file(content_dir, LESSON_FILE)
     return parse_lesson(text, shown_path)
+
+
+def load_quiz(content_dir: Path, lesson_anchors: frozenset[str]) -> Quiz:
+    """Read and check the quiz; its questions may only point at sections the lesson really has."""
+    text, shown_path = read_content_file(content_dir, QUIZ_FILE)
+    return parse_quiz(text, lesson_anchors, shown_path)
