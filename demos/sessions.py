@@ -1,8 +1,10 @@
-"""A demo session: one learner's feed, its push subscribers, its counters, its last echo handshake.
+"""A demo session: one learner's feed, its subscribers, its counters, its echo connections and their frames.
 
 Every demo page load gets its own session, so thirty learners in a class each see their own figures.
-The feed itself is pure (:mod:`demos.feed`); this module adds the two bits of I/O around it: a ticker
-task that makes updates at the feed's rate, and the fan-out of each update to the push subscribers.
+The feed itself is pure (:mod:`demos.feed`); this module adds the I/O around it: a ticker task that makes
+updates at the feed's rate, and the fan-out of each update to the push subscribers, the event streams
+(:mod:`demos.http_push`) and the held long polls. The echo lane's frame log (:mod:`demos.frame_log`) and
+break-it controls (:mod:`demos.break_it`) hang off the session too, so the page reaches all of it in-process.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import json
 import logging
 import re
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.datastructures import Headers
@@ -21,8 +24,13 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.protocol import OPEN
 
-from .counting import LANES, LaneCounters
+from .break_it import EchoControls, parse_deflate
+from .counting import LANES, CountingConnection, LaneCounters
 from .feed import PriceFeed, Update
+from .frame_log import FrameLog
+
+if TYPE_CHECKING:
+    from .http_push import EventStream
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +113,14 @@ class DemoSession:
         self.last_used = time.monotonic()
         self._ticker: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
+        #: The echo lane's frames, both directions, all of the session's echo connections.
+        self.frame_log = FrameLog()
+        #: Break-it controls and compression choice of the session's echo connections.
+        self.echo = EchoControls(self.frame_log)
+        #: Open Server-Sent Events streams (the ``sse`` lane).
+        self.event_streams: set[EventStream] = set()
+        # Held long polls wait on these; each new update (or the server stopping) resolves them.
+        self._update_waiters: set[asyncio.Future[bool]] = set()
 
     # Feed controls, for the page.
 
@@ -128,11 +144,12 @@ class DemoSession:
             self._ticker = None
 
     def reset(self) -> None:
-        """Number updates from 1 again and zero the counters; a running feed keeps running."""
+        """Number updates from 1 again, zero the counters and empty the frame log; a running feed keeps running."""
         self.feed.reset()
         # Zeroed in place: open connections keep crediting the same counters.
         for counters in self.lanes.values():
             counters.clear()
+        self.frame_log.clear()
         self.touch()
 
     def set_rate(self, rate_per_s: float) -> None:
@@ -154,9 +171,54 @@ class DemoSession:
             'permessage_deflate': self.permessage_deflate,
             'lanes': {name: counters.as_dict() for name, counters in self.lanes.items()},
             'last_handshake': self.last_handshake.as_dict() if self.last_handshake else None,
+            'event_streams': len(self.event_streams),
+            'long_polls_held': len(self._update_waiters),
+            'echo_connections': self.echo.describe(),
+            'echo_deflate': self.echo.deflate,
+            'frame_log_next': self.frame_log.next_index,
         }
 
+    # The echo lane's frames and break-it controls, for the page (see demos.break_it).
+
+    def frame_entries(self, since: int = 0) -> list[dict[str, Any]]:
+        """The frame log's entries numbered ``since`` or later; poll with the last ``index`` seen plus one."""
+        return self.frame_log.entries(since)
+
+    def set_echo_compression(self, deflate: bool | None) -> None:
+        """Offer permessage-deflate to the next echo connections (True), not (False), or as the server does (None)."""
+        self.echo.deflate = deflate
+
+    async def close_echo(self, code: int = 1000, reason: str = '') -> int:
+        """Close the echo connections cleanly with ``code`` (1000, 1001, 1008 or 1011); how many were open."""
+        return await self.echo.close(code, reason)
+
+    async def drop_echo(self) -> int:
+        """Abort the echo connections' TCP connections, no close frame (the browser sees 1006); how many."""
+        return self.echo.drop()
+
+    async def ping_echo(self) -> list[float | None]:
+        """Ping the echo connections; each pong's round trip in ms (None: no pong within 5 s)."""
+        return await self.echo.ping()
+
+    async def pause_echo_reading(self, seconds: float) -> int:
+        """Stop reading the echo connections for ``seconds`` (at most 10), then read again; returns when resumed."""
+        return await self.echo.pause_reading(seconds)
+
     # For the echo server.
+
+    def admit(self, connection: CountingConnection, endpoint: str, query: Mapping[str, Sequence[str]]) -> None:
+        """Credit a new connection to the lane of ``endpoint``; an echo connection also gets its frames logged
+        and its compression chosen (``deflate`` in ``query``). Called from ``process_request``.
+
+        Raises:
+            ValueError: on a bad ``deflate`` parameter, before anything is credited.
+        """
+        deflate = parse_deflate(query.get('deflate', [])) if endpoint == 'echo' else None
+        connection.bind(self.lanes[endpoint])
+        if endpoint == 'echo':
+            self.echo.admit(connection, deflate)
+        else:
+            connection.frame_tap = None  # only the echo lane's frames are logged
 
     def touch(self) -> None:
         self.last_used = time.monotonic()
@@ -188,6 +250,9 @@ class DemoSession:
                 self._drop_slow(subscriber)
             else:
                 keeping_up.append(subscriber)
+        for stream in list(self.event_streams):
+            stream.send([update])
+        self._wake_long_polls(True)
         if not keeping_up:
             return
         broadcast(keeping_up, json.dumps(update.as_message(), separators=(',', ':')))
@@ -196,13 +261,62 @@ class DemoSession:
         push.updates_out += len(keeping_up)
 
     def close_subscribers(self, code: int, reason: str) -> None:
+        """Close the push subscribers with ``code``, and end the event streams and held long polls."""
         for subscriber in list(self.subscribers):
             self._close_later(subscriber, code, reason)
         self.subscribers.clear()
+        self.end_http_streams()
+
+    def end_http_streams(self) -> None:
+        """Answer the held long polls now and end the event streams: the server is stopping or restarting."""
+        self._wake_long_polls(False)
+        for stream in list(self.event_streams):
+            stream.close()
+
+    def add_event_stream(self, stream: EventStream, after: int | None) -> None:
+        """Send ``stream`` each update from now on, first the kept ones numbered above ``after`` if given."""
+        self.event_streams.add(stream)
+        self.touch()
+        if after is not None:
+            stream.send(self.feed.updates_after(after, self.feed.history_limit))
+
+    def remove_event_stream(self, stream: EventStream) -> None:
+        self.event_streams.discard(stream)
+        self.touch()
+
+    async def wait_for_updates(self, after: int, limit: int, deadline: float,
+                               gone: asyncio.Future[None] | None = None) -> list[Update]:
+        """The updates numbered above ``after`` (at most ``limit``), waiting for one until ``deadline`` (loop time).
+
+        Returns early, maybe with nothing, when ``gone`` (the client's connection lost) is done or the server
+        stops (:meth:`end_http_streams`).
+        """
+        loop = asyncio.get_running_loop()
+        while True:
+            updates = self.feed.updates_after(after, limit)
+            remaining = deadline - loop.time()
+            if updates or remaining <= 0 or (gone is not None and gone.done()):
+                return updates
+            waiter: asyncio.Future[bool] = loop.create_future()
+            self._update_waiters.add(waiter)
+            try:
+                await asyncio.wait([waiter] if gone is None else [waiter, gone], timeout=remaining,
+                                   return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                self._update_waiters.discard(waiter)
+            if waiter.done() and not waiter.result():
+                return self.feed.updates_after(after, limit)
+
+    def _wake_long_polls(self, new_update: bool) -> None:
+        waiters, self._update_waiters = self._update_waiters, set()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(new_update)
 
     async def aclose(self) -> None:
-        """Stop the feed and wait for the subscribers being closed."""
+        """Stop the feed, end the HTTP streams and wait for the subscribers being closed."""
         self.stop()
+        self.end_http_streams()
         if self._closing:
             await asyncio.wait(list(self._closing))
 

@@ -28,6 +28,8 @@ def _render_section(section: Section) -> None:
                 case Code(language=language, source=source, id=code_id):
                     code = ui.code(source, language=language).classes('w-full my-4')
                     code.copy_button.props('aria-label="Copy the code"')
+                    # on a phone the code scrolls sideways: keyboard users must be able to focus and scroll it
+                    code.markdown.props('tabindex=0 role=region aria-label="Code sample"')
                     if code_id:
                         code.mark(f'code-{code_id}')
 

@@ -52,6 +52,7 @@ def test_phone_width_does_not_scroll_sideways(lesson_app: RunningApp, page: Page
     expect(page.locator('#handshake-diagram svg').first).to_be_visible()
     overflow = page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')
     assert overflow <= 0
+    assert serious_violations(page) == []  # e.g. a code block that scrolls sideways must take keyboard focus
 
 
 def test_lesson_has_no_serious_accessibility_violation(lesson_app: RunningApp, page: Page) -> None:

@@ -73,7 +73,7 @@ async def test_snapshot_is_plain_data(server: EchoServer) -> None:
     snapshot = session.snapshot()
     session.stop()
     assert snapshot['running'] is True and snapshot['rate_per_s'] == 5
-    assert set(snapshot['lanes']) == {'poll', 'push', 'echo'}
+    assert set(snapshot['lanes']) == {'poll', 'push', 'echo', 'longpoll', 'sse'}
     assert set(snapshot['lanes']['poll']) >= {'tcp_connections', 'bytes_in', 'bytes_out', 'messages_in',
                                               'messages_out', 'updates_out', 'empty_polls', 'dropped_slow'}
     session.reset()
