@@ -6,7 +6,9 @@ It speaks the protocol of ``docs/echo-protocol.md``. Built on ``websockets``' as
 * plain HTTP answers for ``GET /poll`` and ``GET /clock`` through ``process_request``, which means every
   poll is a new TCP connection (``websockets`` closes the connection after any non-101 answer);
 * byte counting at the socket (:mod:`demos.counting`);
-* the limits of :class:`EchoSettings`, each refusal logged once at WARNING with the client's address.
+* the limits of :class:`EchoSettings`, each refusal logged once at WARNING with the client's address;
+* the ``Origin`` check of :mod:`demos.origins`;
+* optionally TLS (``wss://`` and ``https://``), with an :class:`ssl.SSLContext` the app builds from its certificate.
 
 The app binds the listening socket itself and hands it to :meth:`EchoServer.start`, so a busy port is
 reported before anything starts and ``--echo-port 0`` is known before the first page is served.
@@ -22,6 +24,7 @@ import json
 import logging
 import math
 import socket
+import ssl
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -33,17 +36,18 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
-from . import http_answers
+from . import http_answers, http_push
 from .counting import ConnectionTally, CountingConnection, Traffic
 from .feed import DEFAULT_HISTORY_LIMIT, PriceFeed, epoch_ms
-from .limits import MessageRateLimiter, origin_allowed
+from .limits import MessageRateLimiter
+from .origins import origin_allowed
 from .sessions import DEFAULT_SESSION_ID, DemoSession, Handshake, check_session_id
 
 log = logging.getLogger(__name__)
 
 #: The WebSocket endpoints and the HTTP ones; anything else is a 404.
 WEBSOCKET_PATHS = {'/echo': 'echo', '/push': 'push'}
-HTTP_PATHS = {'/poll': 'poll', '/clock': 'clock'}
+HTTP_PATHS = {'/poll': 'poll', '/clock': 'clock', '/longpoll': 'longpoll', '/sse': 'sse'}
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,12 @@ class EchoSettings:
     #: pages, filled in by the app, plus ``--allowed-origin``. Other origins get 403 (cross-site WebSocket
     #: hijacking: any page a learner visits could otherwise use the server through their browser).
     allowed_origins: tuple[str, ...] = ()
+    #: How the app serves its pages (``http`` or ``https``) and on which port. A page with this scheme and
+    #: port, at the host the client used to reach the echo server, is the app's own and is allowed too: a
+    #: class on ``--host 0.0.0.0`` reaches the app at an address it cannot list (see :mod:`demos.origins`).
+    #: None (either) turns that rule off, leaving ``allowed_origins`` alone.
+    app_scheme: str | None = None
+    app_port: int | None = None
     #: Whether a request without an ``Origin`` header is served. Browsers always send one, so this only
     #: concerns programs (websocat, the benchmark) — which could send any Origin anyway.
     allow_missing_origin: bool = True
@@ -114,6 +124,7 @@ class EchoServer:
         self._server: Server | None = None
         self._address: tuple[str, int] | None = None
         self._family = socket.AF_INET
+        self._ssl_context: ssl.SSLContext | None = None
         self._janitor: asyncio.Task[None] | None = None
         self._stopped = False
         #: Refusals so far, by reason (e.g. ``'403 origin'``, ``'1009 too big'``), for a teacher's overview.
@@ -121,23 +132,29 @@ class EchoServer:
 
     # Life cycle.
 
-    async def start(self, sock: socket.socket) -> None:
-        """Serve on ``sock``, a bound TCP socket (listening or not), until :meth:`stop`."""
+    async def start(self, sock: socket.socket, ssl_context: ssl.SSLContext | None = None) -> None:
+        """Serve on ``sock``, a bound TCP socket (listening or not), until :meth:`stop`.
+
+        With ``ssl_context`` (a server-side context holding the certificate), every connection speaks TLS:
+        ``wss://`` for the WebSocket endpoints and ``https://`` for the HTTP ones. A :meth:`restart` keeps it.
+        """
         if self._server is not None:
             raise RuntimeError('the echo server is already running')
         self._stopped = False
         self._family = sock.family
+        self._ssl_context = ssl_context
         host, port = sock.getsockname()[:2]
         self._address = (host, port)
         self._server = await self._serve(sock)
         period = min(60.0, self.settings.session_idle_timeout_s / 2)
         self._janitor = asyncio.get_running_loop().create_task(self._sweep_idle_sessions(period))
 
-    async def start_on(self, host: str = '127.0.0.1', port: int = 0) -> int:
+    async def start_on(self, host: str = '127.0.0.1', port: int = 0,
+                       ssl_context: ssl.SSLContext | None = None) -> int:
         """Bind ``host:port`` (0 = a free port) and :meth:`start`; returns the port. For tests and the bench."""
         family = socket.AF_INET6 if ':' in host else socket.AF_INET
         sock = socket.create_server((host, port), family=family, backlog=self.settings.listen_backlog)
-        await self.start(sock)
+        await self.start(sock, ssl_context)
         return self.port
 
     async def stop(self) -> None:
@@ -148,6 +165,7 @@ class EchoServer:
             self._janitor = None
         for session in self._sessions.values():
             session.stop()
+            session.end_http_streams()
         if self._server is not None:
             server, self._server = self._server, None
             server.close(code=CloseCode.GOING_AWAY, reason='server stopping')
@@ -164,6 +182,8 @@ class EchoServer:
         if self._server is None or self._address is None:
             raise RuntimeError('the echo server is not running')
         server, self._server = self._server, None
+        for session in self._sessions.values():
+            session.end_http_streams()  # held long polls answer now, event streams end
         server.close(code=CloseCode.GOING_AWAY, reason='server restarting')
         await server.wait_closed()
         await asyncio.sleep(downtime_s)
@@ -175,6 +195,9 @@ class EchoServer:
 
     async def _serve(self, sock: socket.socket) -> Server:
         settings = self.settings
+        # The TLS handshake comes before websockets sees the connection (and before open_timeout or the
+        # connection cap apply), so it gets the same bound as the opening handshake instead of asyncio's 60 s.
+        tls = {'ssl': self._ssl_context, 'ssl_handshake_timeout': settings.open_timeout_s} if self._ssl_context else {}
         return await serve(
             self._handle,
             sock=sock,
@@ -189,6 +212,7 @@ class EchoServer:
             max_size=settings.max_message_bytes,
             write_limit=settings.write_limit_bytes,
             create_connection=functools.partial(CountingConnection, tally=self._tally),  # type: ignore[arg-type]
+            **tls,
         )
 
     # What the app and the page read.
@@ -211,6 +235,11 @@ class EchoServer:
         return self._server is not None and self._server.is_serving()
 
     @property
+    def uses_tls(self) -> bool:
+        """Whether the server speaks ``wss://`` (and ``https://``) rather than ``ws://``."""
+        return self._ssl_context is not None
+
+    @property
     def permessage_deflate(self) -> bool:
         """Whether compression is offered (a client must also ask for it for it to be used)."""
         return self.settings.permessage_deflate
@@ -221,7 +250,11 @@ class EchoServer:
 
     @property
     def traffic(self) -> Traffic:
-        """Bytes received and sent on all sockets since the server was created."""
+        """Bytes received and sent on all sockets since the server was created.
+
+        Counted where ``websockets`` reads and writes: over TLS these are the bytes inside the TLS records
+        (HTTP and WebSocket framing included, the TLS handshake and record overhead not).
+        """
         return self._tally.traffic
 
     def session(self, session_id: str = DEFAULT_SESSION_ID) -> DemoSession:
@@ -285,9 +318,12 @@ class EchoServer:
                                 'no such endpoint; try /echo, /push, /poll or /clock')
         try:
             origin = request.headers.get('Origin')
-        except MultipleValuesError:
-            return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST, 'more than one Origin header')
-        if not origin_allowed(origin, settings.allowed_origins, settings.allow_missing_origin):
+            host = request.headers.get('Host')
+        except MultipleValuesError as error:
+            return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST,
+                                f'more than one {error.args[0]} header')
+        if not origin_allowed(origin, settings.allowed_origins, settings.allow_missing_origin,
+                              app_scheme=settings.app_scheme, app_port=settings.app_port, request_host=host):
             return self._refuse(connection, request, http.HTTPStatus.FORBIDDEN,
                                 f'pages from {origin or "nowhere"} may not use this server')
         # Only an allowed page gets CORS headers, so only it can read the answers.
@@ -301,14 +337,25 @@ class EchoServer:
         session_ids = query.get('session', [DEFAULT_SESSION_ID])
         try:
             session = self.session(session_ids[-1])
+            session.admit(connection, endpoint, query)  # counts the connection on its lane; frame log on echo
         except ValueError as error:
             return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST, str(error),
                                 allow_origin=allow_origin)
         connection.demo_session = session
-        connection.bind(session.lanes[endpoint])
 
         if endpoint == 'poll':
             return self._answer_poll(connection, request, session, query.get('after', []), allow_origin)
+        try:
+            if endpoint == 'longpoll':  # an awaitable answer: websockets awaits it (within open_timeout)
+                held = http_push.long_poll(connection, request, session, query, allow_origin=allow_origin,
+                                           open_timeout_s=settings.open_timeout_s,
+                                           batch_limit=settings.poll_batch_limit)
+                return held  # type: ignore[return-value]
+            if endpoint == 'sse':
+                return http_push.open_event_stream(connection, request, session, query, allow_origin=allow_origin,
+                                                   backlog_limit_bytes=settings.push_backlog_limit_bytes)
+        except http_push.Refused as refused:
+            return self._refuse(connection, request, refused.status, refused.reason, allow_origin=allow_origin)
 
         # A plain GET (a browser tab, curl) gets a reason, not websockets' 426 with an empty page.
         upgrade = ','.join(request.headers.get_all('Upgrade')).lower()

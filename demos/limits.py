@@ -1,13 +1,14 @@
-"""The echo server's guards against misbehaving clients, as pure functions and objects.
+"""The echo server's guards against misbehaving clients, as pure logic.
 
 The limits themselves (sizes, rates, caps) are named settings of :class:`demos.echo_server.EchoSettings`;
-this module holds the logic that applies them, free of I/O so it tests in microseconds.
+this module holds the logic that applies them, free of I/O so it tests in microseconds. The ``Origin`` check
+lives in :mod:`demos.origins`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 
 class MessageRateLimiter:
@@ -41,16 +42,3 @@ class MessageRateLimiter:
         self._tokens -= 1
         return True
 
-
-def origin_allowed(origin: str | None, allowed_origins: Iterable[str], allow_missing_origin: bool) -> bool:
-    """Whether a request with this ``Origin`` header may use the server.
-
-    Browsers always send ``Origin`` on a WebSocket handshake and on a cross-origin ``fetch``, and a page
-    cannot forge it: checking it is what stops a foreign page from using the server with a learner's
-    browser (cross-site WebSocket hijacking). A request without ``Origin`` comes from a program such as
-    ``websocat`` or the benchmark, which could send any header it likes, so refusing it protects nothing;
-    ``allow_missing_origin`` decides.
-    """
-    if origin is None:
-        return allow_missing_origin
-    return origin in allowed_origins

@@ -18,9 +18,11 @@ def _fail(message: str, code: int) -> int:
 
 
 def _warn_if_exposed(config: Config, app_port: int, echo_port: int) -> None:
+    """One line on stderr when the app listens beyond this machine, naming what others can reach."""
     if config.is_exposed:
+        schemes = 'https:// and wss://' if config.uses_tls else 'unencrypted http:// and ws://'
         print(f'{PROG}: warning: listening on {config.host}: the lesson (port {app_port}) and the echo server '
-              f'(port {echo_port}) are reachable from other machines on your network', file=sys.stderr)
+              f'(port {echo_port}) are reachable from other machines on your network ({schemes})', file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,6 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ContentError as error:
         echo_socket.close()
         return _fail(f'content error: {error}', 2)
+    except app.CertificateError as error:
+        echo_socket.close()
+        return _fail(str(error), 2)
     _warn_if_exposed(config, app_port, echo_port)
-    app.serve(config, app_port)
+    try:
+        app.serve(config, app_port)
+    except KeyboardInterrupt:
+        # Ctrl-C: uvicorn has already shut down gracefully (WebSockets closed with 1001) and re-raised the
+        # signal; a traceback would only alarm. 130 = 128 + SIGINT, what a shell reports for Ctrl-C.
+        return 130
     return 0

@@ -15,6 +15,10 @@ from pathlib import Path
 
 ENV_PREFIX = 'WEBSOCKET_LESSON_'
 LOOPBACK_HOSTS = frozenset({'127.0.0.1', 'localhost', '::1'})
+# The echo server's defaults (demos.echo_server.EchoSettings), repeated so that `--help` imports no server code;
+# a test checks that they agree.
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024
+DEFAULT_MAX_CONNECTIONS = 2000
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,10 @@ class Config:
     allowed_origins: tuple[str, ...] = ()
     certfile: Path | None = None
     keyfile: Path | None = None
+    #: Largest WebSocket message a client may send to the echo server; bigger ones close with 1009.
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    #: Concurrent connections the echo server accepts; beyond it the handshake is answered 503.
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     @property
     def uses_tls(self) -> bool:
@@ -96,6 +104,14 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
                         help='TLS certificate (PEM): serve the app over https:// and the echo server over wss://')
     parser.add_argument('--keyfile', type=Path, default=env('KEYFILE'),
                         help='TLS private key (PEM) matching --certfile')
+    parser.add_argument('--max-message-bytes', type=int,
+                        default=env('MAX_MESSAGE_BYTES', str(DEFAULT_MAX_MESSAGE_BYTES)),
+                        help='largest message a client may send to the echo server; a bigger one closes its '
+                             f'connection with 1009 (default: {DEFAULT_MAX_MESSAGE_BYTES}, 64 KiB)')
+    parser.add_argument('--max-connections', type=int,
+                        default=env('MAX_CONNECTIONS', str(DEFAULT_MAX_CONNECTIONS)),
+                        help='connections the echo server holds at once; beyond them a new one is answered 503 '
+                             f'(default: {DEFAULT_MAX_CONNECTIONS})')
     return parser
 
 
@@ -120,6 +136,9 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
     for name in ('port', 'echo_port'):
         if not 0 <= getattr(args, name) <= 65535:
             parser.error(f'--{name.replace("_", "-")} must be between 0 and 65535')
+    for name in ('max_message_bytes', 'max_connections'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be at least 1')
     data_dir = (args.data_dir or default_data_dir(environ)).expanduser().resolve()
     open_browser = has_display(environ) if args.open_browser is None else args.open_browser
     return Config(
@@ -135,4 +154,6 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
         allowed_origins=tuple(args.allowed_origins),
         certfile=args.certfile,
         keyfile=args.keyfile,
+        max_message_bytes=args.max_message_bytes,
+        max_connections=args.max_connections,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from .content import ContentError, Lesson, parse_lesson
@@ -11,14 +10,14 @@ from .quiz import Quiz, parse_quiz
 LESSON_FILE = 'lesson.md'
 QUIZ_FILE = 'quiz.toml'
 
+# pyproject.toml ships content/ inside the package as lesson/_content; a checkout has it at the top level.
+_INSTALLED_CONTENT = Path(__file__).resolve().parent / '_content'
 _CHECKOUT_CONTENT = Path(__file__).resolve().parent.parent / 'content'
 
 
 def bundled_content_dir() -> Path:
-    """The content shipped with the app: ``content/`` in a checkout, ``lesson/_content`` once installed."""
-    if _CHECKOUT_CONTENT.is_dir():
-        return _CHECKOUT_CONTENT
-    return Path(str(resources.files('lesson._content')))
+    """The content shipped with the app: ``lesson/_content`` once installed, ``content/`` in a checkout."""
+    return _INSTALLED_CONTENT if _INSTALLED_CONTENT.is_dir() else _CHECKOUT_CONTENT
 
 
 def read_content_file(content_dir: Path, name: str) -> tuple[str, str]:

@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from demos.echo_server import EchoSettings
 from lesson.config import Config, config_from_args
 
 from ..browser.conftest import app_environment, lesson_command
@@ -20,7 +23,8 @@ def test_help_explains_every_flag() -> None:
     result = run_lesson('--help')
     assert result.returncode == 0
     for flag in ('--host', '--port', '--echo-port', '--open', '--no-open', '--storage-secret', '--data-dir',
-                 '--content-dir', '--allowed-origin', '--certfile', '--keyfile'):
+                 '--content-dir', '--allowed-origin', '--certfile', '--keyfile', '--max-message-bytes',
+                 '--max-connections'):
         assert flag in result.stdout
 
 
@@ -66,9 +70,51 @@ def test_config_defaults_are_safe_and_the_secret_is_kept(tmp_path: Path) -> None
 
 def test_environment_variables_and_flags(tmp_path: Path) -> None:
     environ = {'WEBSOCKET_LESSON_PORT': '9001', 'WEBSOCKET_LESSON_ECHO_PORT': '0', 'WEBSOCKET_LESSON_OPEN': 'yes',
-               'WEBSOCKET_LESSON_DATA_DIR': str(tmp_path), 'WEBSOCKET_LESSON_STORAGE_SECRET': 's'}
-    config = config_from_args(['--host', '0.0.0.0', '--allowed-origin', 'http://teacher:1'], environ)
+               'WEBSOCKET_LESSON_DATA_DIR': str(tmp_path), 'WEBSOCKET_LESSON_STORAGE_SECRET': 's',
+               'WEBSOCKET_LESSON_MAX_CONNECTIONS': '300'}
+    config = config_from_args(['--host', '0.0.0.0', '--allowed-origin', 'http://teacher:1',
+                               '--max-message-bytes', '1024'], environ)
     assert config == Config(host='0.0.0.0', port=9001, echo_host='0.0.0.0', echo_port=0, open_browser=True,
-                            storage_secret='s', data_dir=tmp_path, allowed_origins=('http://teacher:1',))
+                            storage_secret='s', data_dir=tmp_path, allowed_origins=('http://teacher:1',),
+                            max_message_bytes=1024, max_connections=300)
     assert config.is_exposed
     assert not os.path.exists(tmp_path / 'storage_secret')  # a given secret is not written anywhere
+    assert config_from_args(['--max-connections', '5'], environ).max_connections == 5  # the flag wins
+
+
+def test_the_limit_defaults_are_the_echo_servers() -> None:
+    defaults = EchoSettings()
+    assert (Config().max_message_bytes, Config().max_connections) == (defaults.max_message_bytes,
+                                                                      defaults.max_connections)
+
+
+@pytest.mark.parametrize('args', [['--max-connections', '0'], ['--max-message-bytes', '-1'],
+                                  ['--max-message-bytes', 'lots']])
+def test_a_bad_limit_is_a_usage_error(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        config_from_args([*args, '--data-dir', str(tmp_path), '--storage-secret', 's'], {})
+    assert exited.value.code == 2 and args[0] in capsys.readouterr().err
+
+
+def test_the_echo_server_gets_the_apps_limits_and_origin_rule(tmp_path: Path) -> None:
+    from lesson.app import echo_settings
+
+    config = Config(host='0.0.0.0', allowed_origins=('http://teacher:1',), max_message_bytes=1024,
+                    max_connections=300, data_dir=tmp_path)
+    settings = echo_settings(config, 8080)
+    assert (settings.max_message_bytes, settings.max_connections) == (1024, 300)
+    assert (settings.app_scheme, settings.app_port) == ('http', 8080)
+    assert settings.allowed_origins == ('http://0.0.0.0:8080', 'http://127.0.0.1:8080', 'http://localhost:8080',
+                                        'http://teacher:1')
+    tls = Config(certfile=tmp_path / 'c.pem', keyfile=tmp_path / 'k.pem', data_dir=tmp_path)
+    assert echo_settings(tls, 8443).app_scheme == 'https'
+    assert echo_settings(tls, 8443).allowed_origins == ('https://127.0.0.1:8443', 'https://localhost:8443')
+
+
+def test_an_unusable_certificate_stops_start_up_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / 'key.pem').write_text('not a key\n', encoding='utf-8')
+    result = run_lesson('--port', '0', '--echo-port', '0', '--data-dir', str(tmp_path), '--no-open',
+                        '--certfile', str(tmp_path / 'missing.pem'), '--keyfile', str(tmp_path / 'key.pem'))
+    assert result.returncode == 2
+    assert result.stderr.count('\n') == 1 and 'missing.pem' in result.stderr
+    assert 'Traceback' not in result.stderr

@@ -7,11 +7,12 @@ import base64
 import json
 import os
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import ClientConnection, connect
 
 
 @dataclass
@@ -28,15 +29,16 @@ class HttpExchange:
         return json.loads(self.body)
 
 
-def request_bytes(target: str, headers: Iterable[tuple[str, str]] = ()) -> bytes:
-    lines = [f'GET {target} HTTP/1.1', 'Host: 127.0.0.1', *(f'{name}: {value}' for name, value in headers)]
+def request_bytes(target: str, headers: Iterable[tuple[str, str]] = (), host: str = '127.0.0.1') -> bytes:
+    lines = [f'GET {target} HTTP/1.1', f'Host: {host}', *(f'{name}: {value}' for name, value in headers)]
     return ('\r\n'.join(lines) + '\r\n\r\n').encode()
 
 
-async def http_get(port: int, target: str, headers: Iterable[tuple[str, str]] = ()) -> HttpExchange:
-    """GET ``target`` on a fresh connection and read until the server closes it."""
-    reader, writer = await asyncio.open_connection('127.0.0.1', port)
-    request = request_bytes(target, headers)
+async def http_get(port: int, target: str, headers: Iterable[tuple[str, str]] = (), *, host: str = '127.0.0.1',
+                   ssl_context: ssl.SSLContext | None = None) -> HttpExchange:
+    """GET ``target`` from ``host:port`` on a fresh connection (TLS with ``ssl_context``) and read until it closes."""
+    reader, writer = await asyncio.open_connection(host, port, ssl=ssl_context)
+    request = request_bytes(target, headers, f'{host}:{port}')
     writer.write(request)
     await writer.drain()
     raw = await asyncio.wait_for(reader.read(), timeout=5)
@@ -106,3 +108,12 @@ async def eventually(condition: Any, timeout: float = 5.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError('condition not met in time')
         await asyncio.sleep(0.01)
+
+
+async def still_serves(port: int, *, origin: str | None = None, scheme: str = 'ws',
+                       ssl_context: ssl.SSLContext | None = None) -> None:
+    """Proof that the server still serves another client: a bystander's echo comes back."""
+    async with connect(f'{scheme}://127.0.0.1:{port}/echo?session=bystander', origin=origin,  # type: ignore[arg-type]
+                       ssl=ssl_context) as ws:
+        await ws.send('still there?')
+        assert await asyncio.wait_for(ws.recv(), 5) == 'still there?'

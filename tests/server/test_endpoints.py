@@ -13,7 +13,7 @@ from websockets.exceptions import InvalidStatus
 
 from demos.echo_server import EchoServer
 
-from .clients import eventually, http_get
+from .clients import eventually, http_get, still_serves
 from .conftest import APP_ORIGIN, StartServer
 
 
@@ -110,18 +110,21 @@ async def test_cors_only_for_the_apps_own_origin(server: EchoServer) -> None:
     assert foreign.status == 403 and 'access-control-allow-origin' not in foreign.headers
     no_origin = await http_get(server.port, '/clock')
     assert no_origin.status == 200 and 'access-control-allow-origin' not in no_origin.headers
+    await still_serves(server.port, origin=APP_ORIGIN)
 
 
 async def test_unknown_path_is_a_404(server: EchoServer, caplog: pytest.LogCaptureFixture) -> None:
     answer = await http_get(server.port, '/admin')
     assert answer.status == 404
     assert any('refused 127.0.0.1:' in r.getMessage() and r.levelname == 'WARNING' for r in caplog.records)
+    await still_serves(server.port)
 
 
 async def test_plain_get_on_a_websocket_path_is_a_400(server: EchoServer) -> None:
     for path in ('/echo', '/push?session=s7'):
         answer = await http_get(server.port, path)
         assert answer.status == 400 and b'WebSocket endpoint' in answer.body
+    await still_serves(server.port)
 
 
 async def test_a_bad_session_id_is_a_400(server: EchoServer) -> None:
@@ -130,9 +133,11 @@ async def test_a_bad_session_id_is_a_400(server: EchoServer) -> None:
     with pytest.raises(InvalidStatus) as refused:
         await connect(url(server, '/echo?session=' + 'x' * 65))
     assert refused.value.response.status_code == 400
+    await still_serves(server.port)
 
 
 async def test_a_malformed_handshake_is_a_400(server: EchoServer) -> None:
     answer = await http_get(server.port, '/echo', [('Upgrade', 'websocket'), ('Connection', 'Upgrade'),
                                                    ('Sec-WebSocket-Version', '13')])
     assert answer.status == 400 and b'Sec-WebSocket-Key' in answer.body
+    await still_serves(server.port)
