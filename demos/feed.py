@@ -82,6 +82,8 @@ class PriceFeed:
     def reset(self) -> None:
         """Start again from the first update: ``seq`` restarts at 1 and the same seed gives the same prices."""
         self._random = random.Random(self.seed)
+        # timing draws from its own stream, so the prices for a seed do not depend on how often we ticked
+        self._timing_random = random.Random(self.seed ^ 0x5EED)
         self._price = self.start_price
         self._latest_seq = 0
         self._history.clear()
@@ -99,6 +101,15 @@ class PriceFeed:
     def interval_s(self) -> float:
         """Seconds between two updates at the current rate."""
         return 1 / self._rate_per_s
+
+    def next_interval_s(self) -> float:
+        """Seconds until the next update: random (a Poisson process) with a mean of :attr:`interval_s`.
+
+        Real events (trades, chat messages) do not arrive on a metronome. A regular feed would also lock in
+        phase with a poller of the same period, so every update would wait the same fraction of the polling
+        interval; with random arrivals a poller's mean wait is half its interval, as the lesson claims.
+        """
+        return self._timing_random.expovariate(self._rate_per_s)
 
     @property
     def latest_seq(self) -> int:

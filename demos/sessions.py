@@ -339,7 +339,7 @@ class DemoSession:
         next_at = loop.time()
         while True:
             # Absolute deadlines, so the rate holds however long each publish takes.
-            next_at += self.feed.interval_s
+            next_at += self.feed.next_interval_s()
             delay = next_at - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)

@@ -71,3 +71,19 @@ def test_rate_is_checked_and_gives_the_interval() -> None:
             feed.rate_per_s = bad
     with pytest.raises(ValueError):
         PriceFeed(history_limit=0)
+
+
+def test_update_timing_is_random_with_the_rate_as_mean() -> None:
+    feed = PriceFeed(seed=7, rate_per_s=10.0)
+    intervals = [feed.next_interval_s() for _ in range(20_000)]
+    assert abs(sum(intervals) / len(intervals) - 0.1) < 0.005
+    assert min(intervals) < 0.01 < 0.3 < max(intervals)  # irregular, not a metronome
+    feed.reset()
+    assert [feed.next_interval_s() for _ in range(3)] == intervals[:3]
+
+
+def test_timing_draws_do_not_change_the_prices() -> None:
+    quiet, busy = PriceFeed(seed=3), PriceFeed(seed=3)
+    for _ in range(5):
+        busy.next_interval_s()
+    assert [quiet.make_update().price for _ in range(5)] == [busy.make_update().price for _ in range(5)]
