@@ -205,6 +205,51 @@ class QuizProgress:
         return self._save(start_retry(self.state, self.quiz))
 
 
+# -- the learner's last demo run, quoted by the quiz ------------------------------------------------------------
+
+DEMO_RUN_KEY = 'demo_run'
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """The figures of the learner's last run of the polling-versus-push demo, as the demo page measured them.
+
+    Stored (``app.storage.user['demo_run']``) as these fields in a flat JSON object; delays in ms, ``None`` when
+    not measured.
+    """
+
+    poll_requests: int
+    poll_updates: int
+    poll_empty: int
+    poll_interval_ms: int
+    poll_delay_p50_ms: float | None
+    push_updates: int
+    push_delay_p50_ms: float | None
+
+
+def demo_run_to_store(run: DemoRun) -> dict[str, Any]:
+    return {name: getattr(run, name) for name in DemoRun.__dataclass_fields__}
+
+
+def demo_run_from_store(store: Mapping[str, Any]) -> DemoRun | None:
+    """The stored run, or ``None`` when there is none or it is unreadable (the quiz then quotes nothing)."""
+    raw = store.get(DEMO_RUN_KEY)
+    if not isinstance(raw, Mapping):
+        return None
+    counts = {name: _whole_number(raw.get(name)) for name in
+              ('poll_requests', 'poll_updates', 'poll_empty', 'poll_interval_ms', 'push_updates')}
+    if any(value is None or value < 0 for value in counts.values()) or not counts['poll_requests']:
+        return None
+    delays = {name: _milliseconds(raw.get(name)) for name in ('poll_delay_p50_ms', 'push_delay_p50_ms')}
+    return DemoRun(**counts, **delays)  # type: ignore[arg-type]
+
+
+def _milliseconds(raw: object) -> float | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != raw or raw < 0:  # raw != raw: NaN
+        return None
+    return float(raw)
+
+
 def learner_store() -> MutableMapping[str, Any]:
     """This browser's file-backed storage; imported late so the rules above load without NiceGUI."""
     from nicegui import app

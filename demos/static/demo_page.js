@@ -12,7 +12,11 @@ wsDemo.setUpPage = ({ echoPort, session, pollIntervalMs }) => {
     echoUrl: wsDemo.comparison.urls.echo,
     report: (entry) => emitEvent('demo_console', entry),
   });
+  wsDemo.breakIt = new wsDemo.BreakIt({
+    console: wsDemo.echoConsole, echoUrl: wsDemo.comparison.urls.echo, report: (kind, payload) => emitEvent(kind, payload),
+  });
   emitEvent('demo_urls', wsDemo.comparison.urls);
+  wsDemo.reportMotionPreference();
 };
 
 wsDemo.runLessonCodeOnPage = (source, message) => wsDemo.runLessonCode({

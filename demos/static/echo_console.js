@@ -6,6 +6,10 @@ window.wsDemo = window.wsDemo || {};
 
 wsDemo.READY_STATES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
 
+// Long messages are logged by their start and size: the page's own connection need not carry 64 KiB twice.
+wsDemo.shortText = (text, keep = 200) => (text.length <= keep ? text
+  : `${text.slice(0, keep)}… (${text.length.toLocaleString('en')} characters in all)`);
+
 wsDemo.EchoConsole = class EchoConsole {
   constructor({ echoUrl, report }) {
     this.echoUrl = echoUrl;
@@ -14,6 +18,8 @@ wsDemo.EchoConsole = class EchoConsole {
     this.socket = null;
     this.wanted = false;
     this.retryTimer = null;
+    this.waitingToSend = [];  // texts to send once the socket is open
+    this.quietEchoes = 0;  // echoes of a burst, logged once all came back instead of one by one
   }
 
   note(kind, details = {}) {
@@ -35,10 +41,16 @@ wsDemo.EchoConsole = class EchoConsole {
     socket.onopen = () => {
       this.backoff.reset();
       this.note('open', { extensions: socket.extensions, protocol: socket.protocol });
+      for (const text of this.waitingToSend.splice(0)) this.send(text);
     };
     socket.onmessage = (event) => {
+      if (this.quietEchoes > 0) {
+        this.quietEchoes -= 1;
+        if (this.quietEchoes === 0) this.note('received', { text: '[every echo of the burst is back]' });
+        return;
+      }
       const text = typeof event.data === 'string' ? event.data : `[binary, ${event.data.size} bytes]`;
-      this.note('received', { text });
+      this.note('received', { text: wsDemo.shortText(text) });
     };
     socket.onerror = () => this.note('error', { text: 'the connection failed or broke (the browser gives no detail)' });
     socket.onclose = (event) => {
@@ -57,11 +69,29 @@ wsDemo.EchoConsole = class EchoConsole {
       return;
     }
     this.socket.send(text);
-    this.note('sent', { text });
+    this.note('sent', { text: wsDemo.shortText(text) });
+  }
+
+  // Connect first if needed (the frame buttons work from a closed console too).
+  sendWhenOpen(text) {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.send(text);
+      return;
+    }
+    this.waitingToSend.push(text);
+    this.connect();
+  }
+
+  // A message of exactly `size` bytes (ASCII, so characters are bytes): 125, 126 and 65,536 show the three
+  // ways a frame header can give a payload's length.
+  sendSized(size) {
+    const pattern = `${size} bytes of echo. `;
+    this.sendWhenOpen(pattern.repeat(Math.ceil(size / pattern.length)).slice(0, size));
   }
 
   disconnect() {
     this.wanted = false;
+    this.waitingToSend = [];
     clearTimeout(this.retryTimer);
     if (this.socket && this.socket.readyState <= WebSocket.OPEN) {
       this.socket.close(1000, 'Bye from the echo console');

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from nicegui import events, ui
 
 from demos.echo_server import EchoServer
+
+from .demo_live_log import LiveLog
 
 DIAGRAM_EVENTS = 14  # the newest events drawn; older ones stay in the log
 LOG_ENTRIES = 200
@@ -113,6 +116,8 @@ class EchoConsolePanel:
         self.echo = echo
         self.session_id = session_id
         self.events: list[ConsoleEvent] = []
+        #: Called with each event the browser reports (e.g. the break-it panel watches the close codes).
+        self.listeners: list[Callable[[ConsoleEvent], None]] = []
         self._build()
         ui.on('demo_console', self._take_event)
 
@@ -125,17 +130,15 @@ class EchoConsolePanel:
             ui.button('Send', icon='send', on_click=self._send).mark('console-send')
             ui.button('Disconnect', icon='power_off',
                       on_click=lambda: ui.run_javascript('wsDemo.echoConsole.disconnect()')) \
-                .props('outline').mark('console-disconnect')
+                .props('outline').classes('demo-outline').mark('console-disconnect')
         with ui.row().classes('items-center gap-2'):
             ui.label('readyState:').classes('text-sm opacity-80')
             self.ready_state = ui.label('CLOSED').classes('font-mono font-semibold') \
                 .props('data-figure=ready-state data-value=CLOSED').mark('console-ready-state')
         with ui.element('div').classes('grid grid-cols-1 md:grid-cols-2 gap-4 w-full'):
             with ui.column().classes('min-w-0 gap-1'):
-                ui.label('What happened').classes('font-semibold')
-                self.log = ui.column().classes('w-full gap-0 text-sm max-h-80 overflow-y-auto') \
-                    .props('role=log aria-live=polite aria-label="Echo console log" data-log=console') \
-                    .mark('console-log')
+                self.log = LiveLog('Echo console log', 'console', max_entries=LOG_ENTRIES, classes='max-h-80')
+                self.log.container.mark('console-log')
             with ui.column().classes('min-w-0 gap-1'):
                 ui.label('The opening handshake, as the server saw it').classes('font-semibold')
                 self.handshake = ui.label(handshake_text(None)) \
@@ -153,6 +156,8 @@ class EchoConsolePanel:
         seen = ConsoleEvent(kind=str(args.pop('kind', '')), at=float(args.pop('at', 0.0)),
                             ready_state=str(args.pop('ready_state', '')), details=args)
         self.events.append(seen)
+        for listener in self.listeners:
+            listener(seen)
         self.ready_state.set_text(seen.ready_state)
         self.ready_state.props(f'data-value={seen.ready_state}')
         self._log(seen)
@@ -162,17 +167,19 @@ class EchoConsolePanel:
 
     def _log(self, seen: ConsoleEvent) -> None:
         started = self.events[0].at
-        with self.log, ui.row().classes('w-full gap-2 items-baseline flex-nowrap').props(f'data-log-kind={seen.kind}'):
-            ui.label(f'+{(seen.at - started) / 1000:.3f} s').classes('font-mono opacity-70 shrink-0')
-            ui.label(seen.direction).classes('shrink-0').props('aria-hidden=true')
-            ui.label(_direction_name(seen)).classes('sr-only')
-            with ui.column().classes('gap-0 min-w-0'):
-                ui.label(seen.describe()).classes('break-all')
-                if seen.kind in {'sent', 'received'}:
-                    ui.label(seen.text).classes('font-mono break-all whitespace-pre-wrap') \
-                        .props(f'data-log-text={seen.kind}')
-        while len(self.log.default_slot.children) > LOG_ENTRIES:
-            self.log.remove(self.log.default_slot.children[0])
+
+        def build() -> None:
+            with ui.row().classes('w-full gap-2 items-baseline flex-nowrap').props(f'data-log-kind={seen.kind}'):
+                ui.label(f'+{(seen.at - started) / 1000:.3f} s').classes('font-mono opacity-70 shrink-0')
+                ui.label(seen.direction).classes('shrink-0').props('aria-hidden=true')
+                ui.label(_direction_name(seen)).classes('sr-only')
+                with ui.column().classes('gap-0 min-w-0'):
+                    ui.label(seen.describe()).classes('break-all')
+                    if seen.kind in {'sent', 'received'}:
+                        ui.label(seen.text).classes('font-mono break-all whitespace-pre-wrap') \
+                            .props(f'data-log-text={seen.kind}')
+
+        self.log.add(build, seen.describe())
 
     def show_handshake(self) -> None:
         session = self.echo.session(self.session_id)

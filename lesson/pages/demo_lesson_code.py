@@ -11,6 +11,7 @@ import json
 
 from nicegui import events, ui
 
+from .demo_live_log import LiveLog
 from .demo_sources import code_block
 
 LESSON_MESSAGE = "Hello from the lesson's code"
@@ -32,12 +33,10 @@ class LessonCodePanel:
             .mark('lesson-code-ran')
         self.ran_heading.set_visibility(False)
         self.ran.set_visibility(False)
-        ui.label('What its console.log printed:').classes('font-semibold')
-        self.output = ui.column().classes('w-full gap-0 font-mono text-sm') \
-            .props('role=log aria-label="Console output of the lesson code" data-log=lesson-code') \
-            .mark('lesson-code-output')
-        with self.output:
-            self.placeholder = ui.label("Nothing yet: press “Run the lesson's code”.").classes('opacity-70')
+        self.output = LiveLog('Console output of the lesson code', 'lesson-code')
+        self.output.container.mark('lesson-code-output')
+        with self.output.container:
+            ui.label("Nothing yet: press “Run the lesson's code”.").classes('opacity-70')
 
     def run(self) -> None:
         self.output.clear()
@@ -50,11 +49,12 @@ class LessonCodePanel:
             self.ran_heading.set_visibility(True)
             self.ran.set_visibility(True)
             return
-        with self.output:
-            if kind == 'log':
-                ui.label(text).classes('break-all whitespace-pre-wrap').props('data-console-line=log')
-            elif kind == 'error':
-                ui.label(f'error: {text}').classes('text-red-700').props('data-console-line=error')
-            elif kind == 'done':
-                ui.label(f'(the runner closed the socket: code {event.args.get("code")})') \
-                    .classes('opacity-70').props('data-console-line=done')
+        if kind == 'log':
+            self.output.add(lambda: ui.label(text).classes('break-all whitespace-pre-wrap')
+                            .props('data-console-line=log'), text)
+        elif kind == 'error':
+            self.output.add(lambda: ui.label(f'error: {text}').classes('text-red-700')
+                            .props('data-console-line=error'), f'error: {text}')
+        elif kind == 'done':
+            done = f'(the runner closed the socket: code {event.args.get("code")})'
+            self.output.add(lambda: ui.label(done).classes('opacity-70').props('data-console-line=done'), done)

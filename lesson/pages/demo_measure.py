@@ -11,6 +11,8 @@ from typing import Any
 
 from demos.metrics import ClockEstimate, Summary, delivery_delays, estimate_clock_offset, summarize
 
+from ..progress import DemoRun
+
 Sample = tuple[int, float, float]  # seq, made_at (server clock, ms), received_at (browser clock, ms)
 
 
@@ -19,11 +21,11 @@ class LaneReport:
     """One lane as its browser client reported it; the browser's own counts, not the server's."""
 
     samples: list[Sample] = field(default_factory=list)
-    requests: int = 0          # poll: HTTP requests sent; push: frames the browser sent (clock questions)
+    requests: int = 0          # HTTP requests sent (sse: one per stream); push: frames the browser sent
     frames_received: int = 0   # push only
-    empty_answers: int = 0     # poll only
-    failed_requests: int = 0   # poll only
-    reconnects: int = 0        # push only
+    empty_answers: int = 0     # poll and longpoll
+    failed_requests: int = 0   # poll and longpoll
+    reconnects: int = 0        # sse and push
     connections_opened: int = 0
     status: str = 'idle'
     last_failure: str = ''
@@ -42,35 +44,40 @@ class LaneReport:
         return seqs[-1] - seqs[0] + 1 - len(seqs) if seqs else 0
 
 
+LANE_NAMES = ('poll', 'longpoll', 'sse', 'push')  # the order of the panels, the chart and the reports
+
+
 @dataclass
 class Comparison:
-    """Both lanes, plus the clock exchanges that put the browser's receive times on the server's clock."""
+    """The four lanes, plus the clock exchanges that put the browser's receive times on the server's clock."""
 
     poll: LaneReport = field(default_factory=LaneReport)
+    longpoll: LaneReport = field(default_factory=LaneReport)
+    sse: LaneReport = field(default_factory=LaneReport)
     push: LaneReport = field(default_factory=LaneReport)
     clock_exchanges: list[tuple[float, float, float]] = field(default_factory=list)
     clock_via: str = ''
 
+    def lanes(self) -> tuple[tuple[str, LaneReport], ...]:
+        return tuple((name, getattr(self, name)) for name in LANE_NAMES)
+
     def take_report(self, report: dict[str, Any]) -> None:
         """Fold in one batch from the browser (`demo_lane_samples`, see demos/static/lanes.js)."""
-        poll, push = report.get('poll', {}), report.get('push', {})
-        self.poll.add_samples(poll.get('samples', []))
-        self.poll.requests = int(poll.get('requests', self.poll.requests))
-        self.poll.empty_answers = int(poll.get('empty_answers', self.poll.empty_answers))
-        self.poll.failed_requests = int(poll.get('failed_requests', self.poll.failed_requests))
-        if failures := poll.get('failures'):
-            self.poll.last_failure = str(failures[-1].get('message', ''))
-        if poll.get('last_error'):
-            self.poll.status = f'the latest request failed: {poll["last_error"]}'
-        elif poll.get('running'):
-            self.poll.status = f'polling every {poll.get("interval_ms")} ms'
-        else:
-            self.poll.status = 'stopped'
+        _take_poller(self.poll, report.get('poll', {}), 'polling every {interval_ms} ms')
+        _take_poller(self.longpoll, report.get('longpoll', {}), 'asking again the moment each answer is in')
+        sse = report.get('sse', {})
+        self.sse.add_samples(sse.get('samples', []))
+        self.sse.requests = int(sse.get('requests', self.sse.requests))
+        self.sse.connections_opened = int(sse.get('connections_opened', self.sse.connections_opened))
+        self.sse.reconnects = int(sse.get('reconnects', self.sse.reconnects))
+        for status in sse.get('statuses', []):
+            self.sse.status = describe_sse_status(status)
+        push = report.get('push', {})
         self.push.add_samples(push.get('samples', []))
         self.push.requests = int(push.get('frames_sent', self.push.requests))
         self.push.frames_received = int(push.get('frames_received', self.push.frames_received))
         self.push.connections_opened = int(push.get('connections_opened', self.push.connections_opened))
-        self.push.extensions = str(push.get('extensions', ''))
+        self.push.extensions = str(push.get('extensions', self.push.extensions))
         for status in push.get('statuses', []):
             self.push.status = describe_push_status(status)
             if status.get('state') == 'reconnecting':
@@ -80,8 +87,8 @@ class Comparison:
             self.clock_via = str(via)
 
     def reset(self) -> None:
-        self.poll = LaneReport()
-        self.push = LaneReport()
+        for name in LANE_NAMES:
+            setattr(self, name, LaneReport())
 
     @property
     def clock(self) -> ClockEstimate | None:
@@ -93,6 +100,44 @@ class Comparison:
 
     def delay_summary(self, lane: LaneReport) -> Summary | None:
         return summarize(self.delays(lane))
+
+    def run_summary(self, poll_interval_ms: int) -> DemoRun | None:
+        """What the quiz quotes of this run, once polling has asked and both polling and push got updates."""
+        poll, push = self.poll, self.push
+        if not poll.requests or not poll.updates or not push.updates:
+            return None
+        poll_delay, push_delay = self.delay_summary(poll), self.delay_summary(push)
+        return DemoRun(poll_requests=poll.requests, poll_updates=poll.updates,
+                       poll_empty=min(poll.empty_answers, poll.requests), poll_interval_ms=poll_interval_ms,
+                       poll_delay_p50_ms=round(poll_delay.p50, 1) if poll_delay else None,
+                       push_updates=push.updates, push_delay_p50_ms=round(push_delay.p50, 1) if push_delay else None)
+
+
+def _take_poller(lane: LaneReport, report: dict[str, Any], running_status: str) -> None:
+    lane.add_samples(report.get('samples', []))
+    lane.requests = int(report.get('requests', lane.requests))
+    lane.empty_answers = int(report.get('empty_answers', lane.empty_answers))
+    lane.failed_requests = int(report.get('failed_requests', lane.failed_requests))
+    if failures := report.get('failures'):
+        lane.last_failure = str(failures[-1].get('message', ''))
+    if report.get('last_error'):
+        lane.status = f'the latest request failed: {report["last_error"]}'
+    elif report.get('running'):
+        lane.status = running_status.format(interval_ms=report.get('interval_ms'))
+    elif report:
+        lane.status = 'stopped'
+
+
+def describe_sse_status(status: dict[str, Any]) -> str:
+    match status.get('state'):
+        case 'open':
+            return 'open'
+        case 'reconnecting':
+            return 'stream broken: EventSource reconnects by itself'
+        case 'closed':
+            return 'closed'
+        case state:
+            return str(state)
 
 
 def describe_push_status(status: dict[str, Any]) -> str:

@@ -4,8 +4,11 @@ the browser really runs (not a copy that could drift)."""
 from __future__ import annotations
 
 import hashlib
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nicegui import ui
 
@@ -15,8 +18,8 @@ from demos import static as demos_static
 STATIC_DIR = Path(demos_static.__file__).resolve().parent
 
 # Load order matters: later files use what earlier ones put on window.wsDemo.
-CLIENT_FILES = ('echo_link.js', 'clock_sync.js', 'poller.js', 'pusher.js', 'lanes.js', 'echo_console.js',
-                'lesson_runner.js', 'demo_page.js')
+CLIENT_FILES = ('echo_link.js', 'clock_sync.js', 'poller.js', 'pusher.js', 'sse_client.js', 'lanes.js',
+                'echo_console.js', 'break_it.js', 'lesson_runner.js', 'demo_page.js')
 
 
 @dataclass(frozen=True)
@@ -54,3 +57,12 @@ def show_source(source: ClientSource, why: str) -> None:
             .props(f'data-source="{source.name}"').mark(f'source-{source.name}'):
         ui.label(why).classes('text-sm opacity-80')
         code_block(source.text, source.name).mark(f'code-{source.name}')
+
+
+def show_python(function: Callable[..., Any], why: str) -> None:
+    """An expansion with a server-side function's source, read from the module the server runs."""
+    name = f'{function.__module__}.{function.__qualname__}'
+    with ui.expansion(f'The code that runs: {name}', icon='code').classes('w-full') \
+            .props(f'data-source="{name}"').mark(f'source-{name}'):
+        ui.label(why).classes('text-sm opacity-80')
+        code_block(inspect.getsource(function).rstrip('\n'), name, language='python').mark(f'code-{name}')

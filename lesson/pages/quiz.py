@@ -18,7 +18,17 @@ from nicegui import ui
 from nicegui.events import ValueChangeEventArguments
 
 from ..content import Lesson
-from ..progress import Attempt, InProgress, ProgressRejected, QuizProgress, QuizState, learner_store, state_from_store
+from ..progress import (
+    Attempt,
+    DemoRun,
+    InProgress,
+    ProgressRejected,
+    QuizProgress,
+    QuizState,
+    demo_run_from_store,
+    learner_store,
+    state_from_store,
+)
 from ..quiz import Grade, InvalidAnswer, Question, Quiz, grade, shuffled_options
 from .layout import page_frame
 
@@ -57,6 +67,32 @@ def _when(attempt: Attempt) -> str:
 
 def _score_text(score: int, total: int, percent: int) -> str:
     return f'{score} / {total} ({percent} %)'
+
+
+def _requests_quote(run: DemoRun) -> str:
+    empty = 'none came back empty' if not run.poll_empty else \
+        f'{run.poll_empty} came back empty' if run.poll_empty != 1 else '1 came back empty'
+    return (f'In your run on the demo page, polling made {run.poll_requests} requests for {run.poll_updates} '
+            f'updates; {empty}. The WebSocket got its {run.push_updates} updates over one open connection, '
+            'without asking once.')
+
+
+def _delay_quote(run: DemoRun) -> str | None:
+    if run.push_delay_p50_ms is None or run.poll_delay_p50_ms is None:
+        return None
+    return (f'In your run on the demo page, the WebSocket delivered each update a median {run.push_delay_p50_ms:.1f} '
+            f'ms after the server made it; polling every {run.poll_interval_ms} ms, an update waited for the next '
+            f'question: a median {run.poll_delay_p50_ms:.0f} ms.')
+
+
+# The questions the learner's own demo run speaks to, by question id (content/quiz.toml): what it shows.
+_RUN_QUOTES = {'main-advantage': _requests_quote, 'server-has-news': _delay_quote}
+
+
+def run_quote(run: DemoRun | None, question_id: str) -> str | None:
+    """The sentence quoting the learner's last demo run beside a question's explanation, or ``None``."""
+    quote = _RUN_QUOTES.get(question_id)
+    return quote(run) if quote is not None and run is not None else None
 
 
 def _add_arrow_keys(radio: ui.radio) -> None:
@@ -194,6 +230,11 @@ class _QuizView:
             ui.label(f'Your answer: {chosen_text}').mark(f'quiz-chosen-{question.id}')
             ui.label(f'Correct answer: {correct.text}').classes('font-medium').mark(f'quiz-correct-{question.id}')
             ui.label(question.explanation).classes('my-1').mark(f'quiz-explanation-{question.id}')
+            # read at each showing: the learner may have run the demo in another tab meanwhile
+            if quote := run_quote(demo_run_from_store(self.progress.store), question.id):
+                with ui.row().classes('items-start gap-2 flex-nowrap my-1'):
+                    ui.icon('science').props('aria-hidden=true').classes('mt-1')
+                    ui.label(quote).classes('font-medium').mark(f'quiz-run-quote-{question.id}')
             with ui.element('ul').classes('quiz-feedback list-disc pl-6'):
                 for option in question.options:
                     tags = [tag for tag, applies in (('your answer', option.id == chosen_id),

@@ -1,11 +1,14 @@
 """The quiz flow through NiceGUI's `user` fixture: no browser, no JavaScript, the real pages and storage."""
 
 import re
+from dataclasses import replace
 
-from nicegui import ui
+from nicegui import app, ui
 from nicegui.testing import User
 
 from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
+from lesson.pages.quiz import run_quote
+from lesson.progress import DEMO_RUN_KEY, demo_run_from_store, demo_run_to_store
 from lesson.quiz import Quiz
 
 CONTENT = bundled_content_dir()
@@ -176,3 +179,43 @@ async def test_lesson_page_shows_the_best_score_and_a_way_back(user: User) -> No
     await user.should_see('Try the quiz again')
     user.find('Try the quiz again').click()
     await user.should_see(marker='quiz-score')
+
+
+RUN = {'poll_requests': 48, 'poll_updates': 12, 'poll_empty': 36, 'poll_interval_ms': 500,
+       'poll_delay_p50_ms': 251.4, 'push_updates': 12, 'push_delay_p50_ms': 1.8}
+
+
+async def test_the_feedback_quotes_the_learners_demo_run(user: User) -> None:
+    await user.open('/quiz')
+    app.storage.user[DEMO_RUN_KEY] = RUN  # what the demo page stores after a run
+    await take(user, RIGHT)
+    assert text_of(user, 'quiz-run-quote-main-advantage').startswith(
+        'In your run on the demo page, polling made 48 requests for 12 updates; 36 came back empty.')
+    assert 'a median 1.8 ms' in text_of(user, 'quiz-run-quote-server-has-news')
+    assert 'polling every 500 ms' in text_of(user, 'quiz-run-quote-server-has-news')
+    # only beside the questions the run speaks to
+    await user.should_not_see(marker='quiz-run-quote-secure-scheme')
+
+
+async def test_no_quote_without_a_demo_run(user: User) -> None:
+    await user.open('/quiz')
+    await take(user, WRONG)
+    await user.should_see(marker='quiz-explanation-main-advantage')
+    await user.should_not_see('In your run')
+
+
+def test_run_quote_wording_and_unreadable_runs() -> None:
+    run = demo_run_from_store({DEMO_RUN_KEY: RUN})
+    assert run is not None
+    assert run_quote(run, 'main-advantage') == (
+        'In your run on the demo page, polling made 48 requests for 12 updates; 36 came back empty. The WebSocket '
+        'got its 12 updates over one open connection, without asking once.')
+    assert run_quote(run, 'receive-event') is None
+    assert run_quote(None, 'main-advantage') is None
+    assert run_quote(replace(run, poll_empty=0), 'main-advantage').count('none came back empty') == 1
+    assert run_quote(replace(run, push_delay_p50_ms=None), 'server-has-news') is None
+    for broken in (None, 'x', {**RUN, 'poll_requests': 0}, {**RUN, 'poll_updates': -1}, {**RUN, 'push_updates': '3'},
+                   {**RUN, 'poll_interval_ms': True}):
+        assert demo_run_from_store({DEMO_RUN_KEY: broken}) is None, broken
+    assert demo_run_from_store({DEMO_RUN_KEY: {**RUN, 'push_delay_p50_ms': 'fast'}}).push_delay_p50_ms is None
+    assert demo_run_to_store(run) == RUN
