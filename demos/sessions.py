@@ -113,8 +113,10 @@ class DemoSession:
         self.last_used = time.monotonic()
         self._ticker: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
-        #: The echo lane's frames, both directions, all of the session's echo connections.
+        #: The echo lane's frames, both directions, all of the session's echo connections; kept only while
+        #: :attr:`watching_frames` (a page showing them asked for it with :meth:`watch_frames`).
         self.frame_log = FrameLog()
+        self.watching_frames = False
         #: Break-it controls and compression choice of the session's echo connections.
         self.echo = EchoControls(self.frame_log)
         #: Open Server-Sent Events streams (the ``sse`` lane).
@@ -180,6 +182,14 @@ class DemoSession:
 
     # The echo lane's frames and break-it controls, for the page (see demos.break_it).
 
+    def watch_frames(self) -> None:
+        """Log the frames of the echo connections that open from now on.
+
+        Off until a page asks: reading every frame a second time in Python costs an echo connection more than
+        half of its throughput, a price only a learner looking at the frame log should pay.
+        """
+        self.watching_frames = True
+
     def frame_entries(self, since: int = 0) -> list[dict[str, Any]]:
         """The frame log's entries numbered ``since`` or later; poll with the last ``index`` seen plus one."""
         return self.frame_log.entries(since)
@@ -208,17 +218,18 @@ class DemoSession:
 
     def admit(self, connection: CountingConnection, endpoint: str, query: Mapping[str, Sequence[str]]) -> None:
         """Credit a new connection to the lane of ``endpoint``; an echo connection also gets its frames logged
-        and its compression chosen (``deflate`` in ``query``). Called from ``process_request``.
+        (if :meth:`watch_frames` was called) and its compression chosen (``deflate`` in ``query``).
+        Called from ``process_request``.
 
         Raises:
             ValueError: on a bad ``deflate`` parameter, before anything is credited.
         """
         deflate = parse_deflate(query.get('deflate', [])) if endpoint == 'echo' else None
         connection.bind(self.lanes[endpoint])
+        if endpoint != 'echo' or not self.watching_frames:
+            connection.frame_tap = None  # only the echo lane's frames are logged, and only when watched
         if endpoint == 'echo':
             self.echo.admit(connection, deflate)
-        else:
-            connection.frame_tap = None  # only the echo lane's frames are logged
 
     def touch(self) -> None:
         self.last_used = time.monotonic()

@@ -78,6 +78,7 @@ class FramePanel:
         self.echo = echo
         self.session_id = session_id
         self.next_index = 0
+        echo.session(session_id).watch_frames()
         with ui.row().classes('items-center gap-2 w-full flex-wrap'):
             for size in SIZED_MESSAGES:
                 ui.button(f'Echo {size:,} bytes', icon='straighten',
@@ -92,7 +93,9 @@ class FramePanel:
         ui.timer(FRAME_POLL_S, self.poll)
 
     def poll(self) -> None:
-        entries = self.echo.session(self.session_id).frame_entries(self.next_index)
+        session = self.echo.session(self.session_id)
+        session.watch_frames()  # again: a session the server forgot (idle, or evicted) comes back unwatched
+        entries = session.frame_entries(self.next_index)
         if not entries:
             return
         if self.next_index == 0:

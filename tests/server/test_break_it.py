@@ -20,6 +20,7 @@ from .clients import CountingClientConnection, eventually, http_get
 @pytest.mark.parametrize('code', [1000, 1001, 1008, 1011])
 async def test_a_clean_close_with_the_code_the_learner_picks(server: EchoServer, code: int) -> None:
     session = server.session(f'b{code}')
+    session.watch_frames()
     async with connect(f'ws://127.0.0.1:{server.port}/echo?session=b{code}') as ws:
         await eventually(lambda: len(session.echo.open_connections()) == 1)
         assert await session.close_echo(code, 'teacher says so') == 1
@@ -33,6 +34,7 @@ async def test_a_clean_close_with_the_code_the_learner_picks(server: EchoServer,
 
 async def test_close_codes_outside_the_menu_are_refused(server: EchoServer) -> None:
     session = server.session('b2')
+    session.watch_frames()
     with pytest.raises(ValueError):
         await session.close_echo(1006)
     with pytest.raises(ValueError):
@@ -42,6 +44,7 @@ async def test_close_codes_outside_the_menu_are_refused(server: EchoServer) -> N
 
 async def test_a_drop_ends_the_connection_without_a_close_frame(server: EchoServer) -> None:
     session = server.session('b3')
+    session.watch_frames()
     async with connect(f'ws://127.0.0.1:{server.port}/echo?session=b3') as ws:
         await ws.send('hello')
         await ws.recv()
@@ -56,6 +59,7 @@ async def test_a_drop_ends_the_connection_without_a_close_frame(server: EchoServ
 
 async def test_the_reader_pauses_the_client_buffers_and_everything_arrives_after(server: EchoServer) -> None:
     session = server.session('b4')
+    session.watch_frames()
     client_socket = socket.socket()
     # A small fixed send buffer (no autotuning), so what the kernels cannot hold waits in the client's buffer.
     client_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
@@ -86,6 +90,7 @@ async def test_the_reader_pauses_the_client_buffers_and_everything_arrives_after
 
 async def test_compression_is_chosen_per_connection(server: EchoServer) -> None:
     session = server.session('b5')
+    session.watch_frames()
     messages = [json.dumps({'type': 'note', 'text': 'the same words again and again ' * 8, 'n': n}) for n in range(10)]
     wire = {}
     for deflate in ('1', '0'):

@@ -20,6 +20,7 @@ def _frames(server: EchoServer, session_id: str, direction: str) -> list[dict]:
 
 
 async def test_the_three_length_forms_masked_one_way_and_not_the_other(server: EchoServer) -> None:
+    server.session('f1').watch_frames()
     # 65,536 bytes is the default limit (max_message_bytes = 64 KiB) and still allowed: websockets refuses
     # only messages *longer* than max_size. It needs the 64-bit form: the 16-bit one ends at 65,535.
     async with connect(f'ws://127.0.0.1:{server.port}/echo?session=f1', compression=None) as ws:
@@ -51,6 +52,7 @@ async def test_the_three_length_forms_masked_one_way_and_not_the_other(server: E
 
 async def test_pings_and_pongs_show_both_ways(server: EchoServer) -> None:
     session = server.session('f2')
+    session.watch_frames()
     async with connect(f'ws://127.0.0.1:{server.port}/echo?session=f2', compression=None) as ws:
         await (await ws.ping(b'from the client'))
         [latency] = await session.ping_echo()
@@ -66,6 +68,7 @@ async def test_pings_and_pongs_show_both_ways(server: EchoServer) -> None:
 
 
 async def test_a_frame_cut_into_single_bytes_is_logged_once(server: EchoServer) -> None:
+    server.session('f3').watch_frames()
     sock = await raw_websocket(server.port, '/echo?session=f3')
     frame = Frame(Opcode.BINARY, b'\x00\x01\x02' * 50).serialize(mask=True, extensions=[])
     try:
@@ -85,6 +88,7 @@ async def test_a_frame_cut_into_single_bytes_is_logged_once(server: EchoServer) 
 
 async def test_only_the_echo_lane_is_logged_and_the_page_polls_with_since(server: EchoServer) -> None:
     session = server.session('f4')
+    session.watch_frames()
     async with connect(f'ws://127.0.0.1:{server.port}/push?session=f4', compression=None) as push:
         await eventually(lambda: len(session.subscribers) == 1)
         session.publish(session.feed.make_update())
@@ -98,6 +102,21 @@ async def test_only_the_echo_lane_is_logged_and_the_page_polls_with_since(server
         await ws.recv()
         await eventually(lambda: len(session.frame_entries(since=2)) == 2)
     assert [bytes.fromhex(e['payload_preview']) for e in session.frame_entries(since=2)[:2]] == [b'two', b'two']
+
+
+async def test_frames_are_logged_only_for_a_session_a_page_watches(server: EchoServer) -> None:
+    session = server.session('f5')
+    async with connect(f'ws://127.0.0.1:{server.port}/echo?session=f5', compression=None) as ws:
+        await ws.send('unwatched')
+        assert await ws.recv() == 'unwatched'
+    session.watch_frames()  # from the next connection on
+    async with connect(f'ws://127.0.0.1:{server.port}/echo?session=f5', compression=None) as ws:
+        await ws.send('watched')
+        assert await ws.recv() == 'watched'
+        await eventually(lambda: len(session.frame_entries()) == 2)
+    texts = [(e['connection'], bytes.fromhex(e['payload_preview'])) for e in session.frame_entries()
+             if e['opcode_name'] == 'text']
+    assert texts == [(2, b'watched'), (2, b'watched')]
 
 
 def test_the_log_keeps_the_last_entries_and_numbers_them_for_good() -> None:
