@@ -10,14 +10,16 @@ per poll against 2 bytes of framing per message) recomputed with the bytes measu
 per connection, and echo round trips of the embedded server against a bare ``websockets`` echo server.
 
 The server runs in a child process, so its CPU time is its own and the clients (this process) do not
-steal its core. Everything stays on 127.0.0.1 and is bounded in clients and time.
+steal its core; both run on the event loop the app runs on (uvloop, under uvicorn, when installed). Push
+clients are lean sockets (:class:`PushSubscriber`), so a hundred of them in one process measure the server's
+delivery rather than their own queueing. Everything stays on 127.0.0.1 and is bounded in clients and time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
+import base64
 import contextlib
 import json
 import os
@@ -25,16 +27,16 @@ import random
 import resource
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import Frame, Opcode
-from websockets.protocol import Event
+from websockets.frames import Close, CloseCode, Frame, Opcode
 
+from .frames import FrameSplitter
 from .metrics import Summary, mean, summarize
 
 HOST = '127.0.0.1'
@@ -73,7 +75,21 @@ def serve_child(settings_json: str) -> None:
     """Entry point of the server process: serve, and obey JSON-line commands on stdin."""
     settings = json.loads(settings_json)
     settings['allowed_origins'] = tuple(settings.get('allowed_origins', ()))
-    asyncio.run(_child(settings))
+    with asyncio.Runner(loop_factory=app_loop_factory()) as runner:
+        runner.run(_child(settings))
+
+
+def app_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop the app's echo server runs on: uvicorn's, which is uvloop when it is installed.
+
+    The benchmark measures the server as the app runs it, so it uses the same loop (the bare websockets
+    server beside it too, so their ratio compares the servers, not the loops).
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def _bare_echo(websocket: ServerConnection) -> None:
@@ -196,53 +212,101 @@ class Received:
     payload_bytes: int = 0
 
 
-class TimedClientConnection(ClientConnection):
-    """A client that notes when each frame's bytes reached this process, before any task runs for it.
+class PushSubscriber(asyncio.Protocol):
+    """A push client as lean as a browser tab's socket: it notes when each frame's bytes reached this process.
 
-    With hundreds of clients in one process, a message can wait for its reader task behind the others'
-    (a cost of the benchmark's single client process, not of the server or the network).
+    Hundreds of subscribers share this one process, so what each does per message delays the next one's
+    reading. A full client (a reader task woken per message, a message queue) made that wait longer than
+    the server's own fan-out; this one only splits frames, answers pings and keeps the text, and the
+    updates are parsed after the run. The handshake is a plain HTTP/1.1 upgrade with no ``Origin``, like
+    any command-line client.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.arrivals: collections.deque[float] = collections.deque()
-        self._data_at = 0.0
+    def __init__(self, host: str, port: int, path: str) -> None:
+        self.request = (f'GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n'
+                        f'Connection: Upgrade\r\nSec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n'
+                        'Sec-WebSocket-Version: 13\r\n\r\n').encode()
+        loop = asyncio.get_running_loop()
+        self.opened: asyncio.Future[None] = loop.create_future()
+        self.closed: asyncio.Future[None] = loop.create_future()
+        #: (received_at ms, payload) of each text frame, in order.
+        self.messages: list[tuple[float, bytes]] = []
+        self._head = b''
+        self._frames: FrameSplitter | None = None
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # no isinstance check: uvloop's transports are not asyncio.Transport
+        self._transport = transport  # type: ignore[assignment]
+        self._transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
-        self._data_at = now_ms()
-        super().data_received(data)
+        received_at = now_ms()
+        if self._frames is None:
+            self._head += data
+            head, found, data = self._head.partition(b'\r\n\r\n')
+            if not found:
+                return
+            if not head.startswith(b'HTTP/1.1 101 '):
+                self._fail(RuntimeError(f'push refused: {head.splitlines()[0]!r}'))
+                return
+            self._frames = FrameSplitter(preview_size=MAX_UPDATE_BYTES)
+            self.opened.set_result(None)
+        for frame in self._frames.feed(data):
+            if frame.opcode == Opcode.TEXT:
+                self.messages.append((received_at, frame.payload_preview))
+            elif frame.opcode == Opcode.PING:
+                self._send(Frame(Opcode.PONG, frame.payload_preview))
+            elif frame.opcode == Opcode.CLOSE and self._transport is not None:
+                self._transport.close()
 
-    def process_event(self, event: Event) -> None:
-        if isinstance(event, Frame) and event.opcode in (Opcode.TEXT, Opcode.BINARY):
-            self.arrivals.append(self._data_at)
-        super().process_event(event)
+    def close(self) -> None:
+        """Start the closing handshake: the server answers and then closes the TCP connection."""
+        self._send(Frame(Opcode.CLOSE, Close(CloseCode.NORMAL_CLOSURE, '').serialize()))
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(ConnectionError('the push connection closed before its handshake'))
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def _send(self, frame: Frame) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(frame.serialize(mask=True, extensions=[]))
+
+    def _fail(self, error: Exception) -> None:
+        if not self.opened.done():
+            self.opened.set_exception(error)
+        if self._transport is not None:
+            self._transport.abort()
+
+
+#: Longest push message the benchmark expects (an update is about 70 bytes).
+MAX_UPDATE_BYTES = 4096
 
 
 async def subscribe(port: int, session: str, received: Received, stop: asyncio.Event,
                     ready: asyncio.Event | None = None) -> None:
-    raw: list[tuple[float, str]] = []
-    async with connect(f'ws://{HOST}:{port}/push?session={session}', compression=None, open_timeout=30,
-                       ping_interval=None, max_queue=None, create_connection=TimedClientConnection) as ws:
+    loop = asyncio.get_running_loop()
+    _, client = await loop.create_connection(lambda: PushSubscriber(HOST, port, f'/push?session={session}'),
+                                             HOST, port)
+    try:
+        await asyncio.wait_for(client.opened, 30)
         if ready is not None:
             ready.set()
-        reader = asyncio.create_task(_read_all(ws, raw))
         await stop.wait()
-        await ws.close()
-        await asyncio.gather(reader, return_exceptions=True)
-    # Parsing after the run keeps the receive loop as short as a browser's onmessage.
-    for received_at, message in raw:
+        client.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(client.closed), 5)
+    finally:
+        client.abort()
+    for received_at, message in client.messages:
         update = json.loads(message)
         received.samples.append((update['seq'], update['made_at'], received_at))
-        received.payload_bytes += len(message.encode())
-
-
-async def _read_all(ws: ClientConnection, raw: list[tuple[float, str]]) -> None:
-    assert isinstance(ws, TimedClientConnection)
-    try:
-        async for message in ws:
-            raw.append((ws.arrivals.popleft(), str(message)))
-    except ConnectionClosed:
-        pass
+        received.payload_bytes += len(message)
 
 
 async def poll(port: int, session: str, interval_s: float, received: Received, stop: asyncio.Event) -> None:
@@ -548,10 +612,12 @@ def main(argv: list[str]) -> int:
     _raise_file_limit(max(clients) * 2 + 200)
     if args.load:
         echo_duration = args.echo_duration or min(5.0, duration)
-        report = asyncio.run(_load(max(clients), args.rate, duration, args.echo_clients, echo_duration))
+        with asyncio.Runner(loop_factory=app_loop_factory()) as runner:
+            report = runner.run(_load(max(clients), args.rate, duration, args.echo_clients, echo_duration))
         print(json.dumps(report, indent=2) if args.json else load_markdown(report))
         return 0
-    report = asyncio.run(_comparison(clients, args.intervals, args.rate, duration))
+    with asyncio.Runner(loop_factory=app_loop_factory()) as runner:
+        report = runner.run(_comparison(clients, args.intervals, args.rate, duration))
     print(json.dumps(report, indent=2) if args.json else comparison_markdown(report))
     return 0
 

@@ -90,6 +90,10 @@ class CountingTransport:
         for chunk in chunks:
             self._connection.count_out(chunk)
 
+    def get_write_buffer_size(self) -> int:
+        # Spelled out, not left to __getattr__: the push feed asks it of every subscriber on every update.
+        return self._transport.get_write_buffer_size()
+
     def pause_reading(self) -> None:
         self._library_paused = True
         self._transport.pause_reading()
