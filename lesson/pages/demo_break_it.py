@@ -95,9 +95,9 @@ class BreakItPanel:
         ui.label('Back-pressure').classes('text-lg font-semibold mt-2')
         ui.button(f'Pause the server\'s reading for {PAUSE_S:g} s, then burst', icon='water', on_click=self.burst) \
             .props('no-caps').classes('self-start').mark('break-burst')
-        ui.label(f'{BURST_COUNT} messages of {self.burst_size:,} bytes at once. The kernel takes some in, then '
-                 '`bufferedAmount` (bytes the browser holds, unsent) grows; it drains once the server reads again.'
-                 ).classes('text-sm opacity-80')
+        ui.markdown(f'{BURST_COUNT} messages of {self.burst_size:,} bytes at once. The kernel takes some in, then '
+                    '`bufferedAmount` (bytes the browser holds, unsent) grows; it drains once the server reads again.'
+                    ).classes('text-sm opacity-80')
         self.chart = ui.echart({
             'animation': False,  # until the page hears the learner's motion preference
             'aria': {'enabled': True},
