@@ -109,6 +109,8 @@ def register(lesson: Lesson, echo: EchoServer, config: Config) -> None:
     @ui.page('/demo')
     def demo_page() -> None:
         session_id = uuid4().hex
+        # The frame panel and the compression comparison both read the echo lane's frame log, which is opt-in.
+        echo.session(session_id).watch_frames()
         # Quasar's default primary (#5898d4) gives white button text a 3:1 contrast; WCAG AA asks for 4.5:1.
         ui.colors(primary=PRIMARY_COLOR)
         ui.add_css(_CODE_CONTRAST_CSS + _DEMO_CSS)

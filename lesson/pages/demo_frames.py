@@ -78,7 +78,6 @@ class FramePanel:
         self.echo = echo
         self.session_id = session_id
         self.next_index = 0
-        echo.session(session_id).watch_frames()
         with ui.row().classes('items-center gap-2 w-full flex-wrap'):
             for size in SIZED_MESSAGES:
                 ui.button(f'Echo {size:,} bytes', icon='straighten',
