@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 import socket
-import ssl
 from pathlib import Path
 
 from nicegui import app, ui
 from nicegui.storage import Storage
 
 from demos import static as demos_static
-from demos.echo_server import EchoServer, EchoSettings
+from demos.echo_server import EchoServer
 
 from .config import Config
 from .content_files import bundled_content_dir, load_lesson, load_quiz
+from .echo_config import echo_settings, echo_ssl_context
 from .pages import demo as demo_page
 from .pages import lesson as lesson_page
 from .pages import quiz as quiz_page
@@ -23,58 +23,6 @@ log = logging.getLogger(__name__)
 
 DEMOS_STATIC_URL = '/demos-static'
 DEMOS_STATIC_DIR = Path(demos_static.__file__).resolve().parent
-
-
-def app_scheme(config: Config) -> str:
-    """How the app serves its pages: ``https`` with a certificate, else ``http``."""
-    return 'https' if config.uses_tls else 'http'
-
-
-def app_origins(config: Config, app_port: int) -> tuple[str, ...]:
-    """The page origins always allowed to talk to the echo server: this app's loopback ones, plus the teacher's.
-
-    Other addresses of a machine serving on ``0.0.0.0`` are allowed by the same-address rule of
-    :mod:`demos.origins` (``EchoSettings.app_scheme``/``app_port``).
-    """
-    scheme = app_scheme(config)
-    hosts = {config.host}
-    if config.host in {'127.0.0.1', 'localhost', '0.0.0.0', '::', '::1'}:
-        hosts |= {'127.0.0.1', 'localhost'}
-    # an IPv6 address goes in brackets in a URL: http://[::1]:8080
-    in_url = (f'[{host}]' if ':' in host else host for host in hosts)
-    return tuple(sorted(f'{scheme}://{host}:{app_port}' for host in in_url)) + config.allowed_origins
-
-
-class CertificateError(Exception):
-    """``--certfile``/``--keyfile`` cannot be used: missing, unreadable, not PEM, or not a matching pair."""
-
-
-def echo_ssl_context(config: Config) -> ssl.SSLContext | None:
-    """The echo server's TLS context, from the app's own certificate (``--certfile``/``--keyfile``), or None.
-
-    Raises:
-        CertificateError: when the files cannot be read or do not match.
-    """
-    if not config.uses_tls:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    try:
-        context.load_cert_chain(certfile=str(config.certfile), keyfile=str(config.keyfile))
-    except OSError as error:  # ssl.SSLError is one too
-        raise CertificateError(f'cannot use the TLS certificate {config.certfile} with the key '
-                               f'{config.keyfile}: {error.strerror or error}') from error
-    return context
-
-
-def echo_settings(config: Config, app_port: int) -> EchoSettings:
-    """The echo server's limits and origin rule, from the command line."""
-    return EchoSettings(
-        allowed_origins=app_origins(config, app_port),
-        app_scheme=app_scheme(config),
-        app_port=app_port,
-        max_message_bytes=config.max_message_bytes,
-        max_connections=config.max_connections,
-    )
 
 
 def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoServer:

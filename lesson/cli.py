@@ -41,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # NiceGUI is imported only now: `--help` and flag errors stay instant.
     from . import app
+    from .echo_config import CertificateError
 
     app.use_data_dir(config.data_dir)
     try:
@@ -48,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ContentError as error:
         echo_socket.close()
         return _fail(f'content error: {error}', 2)
-    except app.CertificateError as error:
+    except CertificateError as error:
         echo_socket.close()
         return _fail(str(error), 2)
     _warn_if_exposed(config, app_port, echo_port)

@@ -97,7 +97,7 @@ def test_a_bad_limit_is_a_usage_error(args: list[str], tmp_path: Path, capsys: p
 
 
 def test_the_echo_server_gets_the_apps_limits_and_origin_rule(tmp_path: Path) -> None:
-    from lesson.app import echo_settings
+    from lesson.echo_config import echo_settings
 
     config = Config(host='0.0.0.0', allowed_origins=('http://teacher:1',), max_message_bytes=1024,
                     max_connections=300, data_dir=tmp_path)
