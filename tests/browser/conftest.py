@@ -1,126 +1,32 @@
-"""Browser tests: the real console script as a subprocess, driven by Playwright in Debian's Chromium."""
+"""Browser tests: the real console script as a subprocess, driven by Playwright in Debian's Chromium.
+
+The helpers live in `tests.support`; the names other test files import from here are re-exported.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-CHROMIUM = '/usr/bin/chromium'
-# Without these, Chromium tries to phone home on a machine with no internet and logs noise or stalls.
-CHROMIUM_ARGS = [
-    '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic',
+from ..support.app_process import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    STARTUP_TIMEOUT_S,
+    ConsoleScriptMissing,
+    RunningApp,
+    app_environment,
+    free_port,
+    insecure_context,
+    lesson_command,
+)
+from ..support.browser import ChromiumMissing, OffsiteRequests, launch_chromium
+
+__all__ = [
+    'CHROMIUM', 'CHROMIUM_ARGS', 'STARTUP_TIMEOUT_S', 'OffsiteRequests', 'RunningApp', 'app_environment',
+    'free_port', 'insecure_context', 'lesson_command',
 ]
-STARTUP_TIMEOUT_S = 30.0
-
-
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return int(probe.getsockname()[1])
-
-
-def lesson_command() -> str:
-    """The installed console script, next to this interpreter (the way a learner starts the app)."""
-    script = Path(sys.executable).with_name('websocket-lesson')
-    found = str(script) if script.exists() else shutil.which('websocket-lesson')
-    if not found:
-        pytest.fail('the websocket-lesson console script is not installed: pip install -e ".[test]"')
-    return found
-
-
-def app_environment() -> dict[str, str]:
-    # NiceGUI's ui.run behaves as under test when it sees PYTEST_* variables: drop them all.
-    env = {key: value for key, value in os.environ.items() if not key.startswith('PYTEST')}
-    env.pop('DISPLAY', None)
-    return env
-
-
-@dataclass
-class RunningApp:
-    """One app process; `restart()` stops it and starts it again with the same flags and data."""
-
-    data_dir: Path
-    extra_args: list[str] = field(default_factory=list)
-    port: int = field(default_factory=free_port)
-    echo_port: int = field(default_factory=free_port)
-    scheme: str = 'http'
-    program: str | None = None  # another installed copy of the console script, e.g. in a fresh venv
-    cwd: Path | None = None
-    process: subprocess.Popen[bytes] | None = None
-    log_path: Path | None = None
-    started_in_s: float = 0.0
-
-    @property
-    def url(self) -> str:
-        return f'{self.scheme}://127.0.0.1:{self.port}'
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text(errors='replace') if self.log_path and self.log_path.exists() else ''
-
-    def start(self) -> None:
-        self.log_path = self.data_dir / f'app-{int(time.time() * 1000)}.log'
-        command = [self.program or lesson_command(), '--port', str(self.port), '--echo-port', str(self.echo_port),
-                   '--no-open', '--data-dir', str(self.data_dir), '--storage-secret', 'browser-test-secret',
-                   *self.extra_args]
-        started = time.perf_counter()
-        with self.log_path.open('wb') as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=app_environment(),
-                                            cwd=self.cwd)
-        self._wait_until_serving()
-        self.started_in_s = time.perf_counter() - started
-
-    def _wait_until_serving(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f'the app exited with {self.process.returncode}:\n{self.log}')
-            try:
-                with urllib.request.urlopen(self.url + '/', timeout=2, context=_insecure_context()) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f'the app did not answer within {STARTUP_TIMEOUT_S} s:\n{self.log}')
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-
-def _insecure_context():  # type: ignore[no-untyped-def]
-    import ssl
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 @pytest.fixture(scope='session')
@@ -130,7 +36,10 @@ def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[...
 
     def start(*extra_args: str, scheme: str = 'http') -> RunningApp:
         running = RunningApp(data_dir=tmp_path_factory.mktemp('app'), extra_args=list(extra_args), scheme=scheme)
-        running.start()
+        try:
+            running.start()
+        except ConsoleScriptMissing as missing:
+            pytest.fail(str(missing))
         started.append(running)
         return running
 
@@ -155,23 +64,12 @@ def playwright_instance() -> Iterator[Playwright]:
 
 @pytest.fixture(scope='module')
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f'{CHROMIUM} is missing: apt-get install chromium')
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        browser = launch_chromium(playwright_instance)
+    except ChromiumMissing as missing:
+        pytest.fail(str(missing))
     yield browser
     browser.close()
-
-
-@dataclass
-class OffsiteRequests:
-    """Every request the page made to a host other than loopback (there must be none: no CDN, no tracking)."""
-
-    urls: list[str] = field(default_factory=list)
-
-    def record(self, url: str) -> None:
-        host = urlparse(url).hostname
-        if urlparse(url).scheme in {'http', 'https', 'ws', 'wss'} and host not in {'127.0.0.1', 'localhost', '::1'}:
-            self.urls.append(url)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from demos.echo_server import EchoSettings
 from lesson.config import Config, config_from_args
 
-from ..browser.conftest import app_environment, lesson_command
+from ..support.app_process import app_environment, lesson_command
 
 
 def run_lesson(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,7 @@ import pytest
 from lesson.cli import _warn_if_exposed
 from lesson.config import Config
 
-from ..browser.conftest import app_environment, lesson_command
+from ..support.app_process import app_environment, lesson_command
 
 
 def test_listening_on_all_addresses_prints_a_one_line_warning(tmp_path: Path) -> None:

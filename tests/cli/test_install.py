@@ -5,7 +5,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from ..browser.conftest import RunningApp
+from ..support.app_process import RunningApp
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ import trustme
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from ..browser.conftest import RunningApp
+from ..support.app_process import RunningApp
 
 EXIT_WITHIN_S = 5.0
 
