@@ -224,3 +224,15 @@ def test_splitter_keeps_the_good_frames_before_an_error_and_then_stays_failed() 
     assert info.value.frames == (decode_all(good),)
     with pytest.raises(FrameError, match='already failed'):
         splitter.feed(good)
+
+
+@pytest.mark.parametrize(('header', 'length', 'minimal'), [
+    (struct.pack('!BBH', 0x82, 126, MAX_CONTROL_PAYLOAD), MAX_CONTROL_PAYLOAD, False),  # 125 fits the 7-bit form
+    (struct.pack('!BBH', 0x82, 126, MAX_CONTROL_PAYLOAD + 1), MAX_CONTROL_PAYLOAD + 1, True),
+    (struct.pack('!BBQ', 0x82, 127, 0xFFFF), 0xFFFF, False),  # 65,535 fits the 16-bit form
+    (struct.pack('!BBQ', 0x82, 127, 0x10000), 0x10000, True),
+])
+def test_the_minimal_length_check_at_each_boundary(header: bytes, length: int, minimal: bool) -> None:
+    frame = decode_all(header + bytes(length))
+    assert (frame.payload_length, frame.length_is_minimal) == (length, minimal)
+    assert ('(longer form than needed)' in describe(frame)) is not minimal

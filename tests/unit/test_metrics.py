@@ -76,3 +76,14 @@ def test_clock_offset_without_usable_exchanges() -> None:
     assert estimate_clock_offset([]) is None
     assert estimate_clock_offset([(10, 0, 5)]) is None  # negative round trip: the clock jumped
     assert math.isclose(estimate_clock_offset([(0, 0, 0)]).offset_ms, 0)  # type: ignore[union-attr]
+
+
+def test_clock_exchanges_with_a_negative_round_trip_are_left_out_however_small() -> None:
+    jumped = (1_000, 1_500, 999.999)  # received a microsecond "before" it was sent: the client clock jumped
+    kept = (2_000, 2_503, 2_006)  # offset 500, round trip 6
+    estimate = estimate_clock_offset([jumped, kept, (3_000, 3_600, 3_050)])
+    assert estimate is not None
+    # the jumped one would be the "fastest" exchange if it were kept, and would be counted
+    assert (estimate.offset_ms, estimate.round_trip_ms, estimate.exchanges) == (500, 6, 2)
+    instant = estimate_clock_offset([(5_000, 5_400, 5_000), kept])  # a round trip of 0 is possible and kept
+    assert instant is not None and (instant.offset_ms, instant.round_trip_ms, instant.exchanges) == (400, 0, 2)

@@ -4,7 +4,19 @@ import pytest
 
 from lesson.content import ContentError
 from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
-from lesson.quiz import InvalidAnswer, Quiz, grade, next_seed, option_order, parse_quiz, shuffled_options
+from lesson.quiz import (
+    Band,
+    InvalidAnswer,
+    Option,
+    Question,
+    Quiz,
+    grade,
+    next_seed,
+    option_order,
+    parse_quiz,
+    percent_of,
+    shuffled_options,
+)
 
 ANCHORS = frozenset({'intro', 'details'})
 HEAD = '''title = "Check"
@@ -190,3 +202,36 @@ def test_the_next_seed_moves_every_question() -> None:
         assert following > seed
         assert all(option_order(q, following) != option_order(q, seed) for q in quiz.questions)
         seed = following
+
+
+def _two_option_quiz(count: int) -> Quiz:
+    """``count`` questions of two options each: a retry moves all of them only one seed in 2**count."""
+    options = (Option('a', 'A', 'Right.', correct=True), Option('b', 'B', 'Wrong.'))
+    questions = tuple(Question(f'q{index}', f'Prompt {index}?', 'intro', 'Because.', options)
+                      for index in range(count))
+    return Quiz('Check', 'Intro.', questions, (Band(0, 'Done.'),))
+
+
+def _moves_every_question(quiz: Quiz, seed: int, candidate: int) -> bool:
+    return all(option_order(q, candidate) != option_order(q, seed) for q in quiz.questions)
+
+
+def test_the_next_seed_searches_exactly_1000_seeds_then_gives_up() -> None:
+    # Ten two-option questions: the seeds below were found by searching; the asserts on _moves_every_question
+    # check the premise without next_seed, so a change of the search bound (either way) fails this test.
+    quiz = _two_option_quiz(10)
+    last_in_bound = 1868  # the first seed that moves every question is the 1000th candidate: found
+    assert _moves_every_question(quiz, last_in_bound, last_in_bound + 1000)
+    earlier = range(last_in_bound + 1, last_in_bound + 1000)
+    assert not any(_moves_every_question(quiz, last_in_bound, candidate) for candidate in earlier)
+    assert next_seed(quiz, last_in_bound) == last_in_bound + 1000
+    first_out_of_bound = 979  # the first one is the 1001st candidate: past the bound, so the next seed is taken
+    assert _moves_every_question(quiz, first_out_of_bound, first_out_of_bound + 1001)
+    assert next_seed(quiz, first_out_of_bound) == first_out_of_bound + 1
+
+
+@pytest.mark.parametrize(('score', 'total', 'percent'), [
+    (2, 3, 66), (1, 3, 33), (199, 200, 99), (3, 4, 75), (4, 4, 100), (0, 4, 0), (0, 0, 0),
+])
+def test_percent_is_rounded_down_so_a_miss_never_shows_100(score: int, total: int, percent: int) -> None:
+    assert percent_of(score, total) == percent
