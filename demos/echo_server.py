@@ -39,14 +39,16 @@ from websockets.http11 import Request, Response
 from . import http_answers, http_push
 from .counting import ConnectionTally, CountingConnection, Traffic
 from .feed import DEFAULT_HISTORY_LIMIT, PriceFeed, epoch_ms
+from .inspection import InspectionStream
 from .limits import MessageRateLimiter
 from .origins import origin_allowed
+from .session_ids import is_genuine
 from .sessions import DEFAULT_SESSION_ID, DemoSession, Handshake, check_session_id
 
 log = logging.getLogger(__name__)
 
 #: The WebSocket endpoints and the HTTP ones; anything else is a 404.
-WEBSOCKET_PATHS = {'/echo': 'echo', '/push': 'push'}
+WEBSOCKET_PATHS = {'/echo': 'echo', '/push': 'push', '/inspect': 'inspect'}
 HTTP_PATHS = {'/poll': 'poll', '/clock': 'clock', '/longpoll': 'longpoll', '/sse': 'sse'}
 
 
@@ -100,14 +102,30 @@ class EchoSettings:
     #: Whether a request without an ``Origin`` header is served. Browsers always send one, so this only
     #: concerns programs (websocat, the benchmark) — which could send any Origin anyway.
     allow_missing_origin: bool = True
-    #: Demo sessions kept at once (one per demo page load); the least recently used goes beyond it.
+    #: Demo sessions kept at once (one per demo page load). Beyond it the least recently used session with no
+    #: open connection is forgotten; when every session has one, a new session is refused (503).
     max_sessions: int = 500
+    #: The key the app signs demo session ids with (:mod:`demos.session_ids`). With a key, only ids the app
+    #: issued (and ``default``) create a session, and any other id is answered 404, creating nothing: a foreign
+    #: page cannot push learners' sessions out by inventing ids. None (tests, the benchmark) takes any id.
+    session_key: bytes | None = None
+    #: Whether a page may take the whole server down for a few seconds (``restart`` on ``/inspect``). The app
+    #: turns it off when it serves a class: one learner's click would cut everyone's demos.
+    learners_may_restart: bool = True
     #: A session nobody used for this long, with no subscriber, is forgotten and its feed stopped.
     session_idle_timeout_s: float = 3600.0
     #: The update rate of a new session's feed, per second.
     default_rate_per_s: float = 10.0
     #: Pending connections the kernel queues before accept(); a class connecting at once needs room.
     listen_backlog: int = 1024
+
+
+class UnknownSession(ValueError):
+    """A session id the app did not issue (answered 404)."""
+
+
+class TooManySessions(ValueError):
+    """Every session slot holds a session with open connections (answered 503)."""
 
 
 class EchoServer:
@@ -261,7 +279,10 @@ class EchoServer:
         """The demo session ``session_id``, created on first use.
 
         Raises:
-            ValueError: if ``session_id`` is not 1 to 64 letters, digits, ``-`` or ``_``.
+            ValueError: if ``session_id`` is not 1 to 64 letters, digits, ``.``, ``-`` or ``_``.
+            UnknownSession: if the server has a :attr:`~EchoSettings.session_key` and ``session_id`` was not
+                issued with it.
+            TooManySessions: if :attr:`~EchoSettings.max_sessions` sessions all have open connections.
         """
         existing = self._sessions.get(session_id)
         if existing is not None:
@@ -269,15 +290,26 @@ class EchoServer:
             existing.touch()
             return existing
         settings = self.settings
+        check_session_id(session_id)
+        key = settings.session_key
+        if key is not None and session_id != DEFAULT_SESSION_ID and not is_genuine(key, session_id):
+            raise UnknownSession('no such demo session: load the demo page to get one')
+        if len(self._sessions) >= settings.max_sessions and not self._make_room():
+            raise TooManySessions(f'all {settings.max_sessions} demo sessions are in use')
         feed = PriceFeed(history_limit=settings.history_limit, rate_per_s=settings.default_rate_per_s)
-        session = DemoSession(check_session_id(session_id), feed,
-                              push_backlog_limit_bytes=settings.push_backlog_limit_bytes,
+        session = DemoSession(session_id, feed, push_backlog_limit_bytes=settings.push_backlog_limit_bytes,
                               permessage_deflate=settings.permessage_deflate)
         self._sessions[session_id] = session
-        while len(self._sessions) > settings.max_sessions:
-            _, evicted = self._sessions.popitem(last=False)
-            self._forget(evicted, 'too many demo sessions')
         return session
+
+    def _make_room(self) -> bool:
+        """Forget the least recently used session with no open connection; False when every session has one."""
+        for session in self._sessions.values():
+            if not session.in_use:
+                del self._sessions[session.id]
+                self._forget(session, 'too many demo sessions')
+                return True
+        return False
 
     def sessions(self) -> list[DemoSession]:
         return list(self._sessions.values())
@@ -291,7 +323,7 @@ class EchoServer:
         while True:
             await asyncio.sleep(period_s)
             idle = [s for s in self._sessions.values()
-                    if not s.subscribers and s.idle_for_s > self.settings.session_idle_timeout_s]
+                    if not s.in_use and s.idle_for_s > self.settings.session_idle_timeout_s]
             for session in idle:
                 del self._sessions[session.id]
                 self._forget(session, 'idle')
@@ -337,7 +369,16 @@ class EchoServer:
         session_ids = query.get('session', [DEFAULT_SESSION_ID])
         try:
             session = self.session(session_ids[-1])
-            session.admit(connection, endpoint, query)  # counts the connection on its lane; frame log on echo
+            if endpoint == 'inspect':
+                connection.frame_tap = None  # the page's own window on the session is on no lane
+            else:
+                session.admit(connection, endpoint, query)  # counts the connection on its lane; frames on echo
+        except UnknownSession as error:
+            return self._refuse(connection, request, http.HTTPStatus.NOT_FOUND, str(error),
+                                allow_origin=allow_origin)
+        except TooManySessions as error:
+            return self._refuse(connection, request, http.HTTPStatus.SERVICE_UNAVAILABLE, str(error),
+                                allow_origin=allow_origin)
         except ValueError as error:
             return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST, str(error),
                                 allow_origin=allow_origin)
@@ -404,6 +445,9 @@ class EchoServer:
         try:
             if connection.endpoint == 'echo':
                 await self._serve_echo(connection, session, limiter)
+            elif connection.endpoint == 'inspect':
+                restart = self.restart if self.settings.learners_may_restart else None
+                await InspectionStream(connection, session, limiter, restart=restart).serve()
             else:
                 await self._serve_push(connection, session, limiter)
         except ConnectionClosed as closed:

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: What a session id may look like: the page makes one with ``uuid4().hex``; anything printable and short
-#: is accepted so a learner can type ``?session=me`` into a command-line client.
-SESSION_ID_PATTERN = re.compile(r'[A-Za-z0-9_-]{1,64}')
+#: What a session id may look like: the app issues signed ones (:mod:`demos.session_ids`); a server without a
+#: key (tests, the benchmark) takes anything printable and short, so ``?session=me`` works there.
+SESSION_ID_PATTERN = re.compile(r'[A-Za-z0-9_.-]{1,64}')
 
 #: The session of clients that name none, e.g. ``websocat ws://127.0.0.1:8765/echo``.
 DEFAULT_SESSION_ID = 'default'
@@ -48,7 +48,7 @@ _REDACTED_HEADERS = frozenset({'cookie', 'authorization'})
 def check_session_id(session_id: str) -> str:
     """Return ``session_id`` if it is a valid session id, else raise :exc:`ValueError`."""
     if not SESSION_ID_PATTERN.fullmatch(session_id):
-        raise ValueError('a session id is 1 to 64 letters, digits, "-" or "_"')
+        raise ValueError('a session id is 1 to 64 letters, digits, ".", "-" or "_"')
     return session_id
 
 
@@ -123,6 +123,11 @@ class DemoSession:
         self.event_streams: set[EventStream] = set()
         # Held long polls wait on these; each new update (or the server stopping) resolves them.
         self._update_waiters: set[asyncio.Future[bool]] = set()
+        #: Open inspection streams (``/inspect``): the page's view of what only the server sees.
+        self.inspectors: set[ServerConnection] = set()
+        #: Called with True when the echo connections stop reading (the back-pressure demo) and False when they
+        #: read again, so the inspection streams can mark both moments on the page's chart.
+        self.reading_listeners: set[Callable[[bool], None]] = set()
 
     # Feed controls, for the page.
 
@@ -212,7 +217,13 @@ class DemoSession:
 
     async def pause_echo_reading(self, seconds: float) -> int:
         """Stop reading the echo connections for ``seconds`` (at most 10), then read again; returns when resumed."""
-        return await self.echo.pause_reading(seconds)
+        for listener in list(self.reading_listeners):
+            listener(True)
+        try:
+            return await self.echo.pause_reading(seconds)
+        finally:
+            for listener in list(self.reading_listeners):
+                listener(False)
 
     # For the echo server.
 
@@ -233,6 +244,12 @@ class DemoSession:
 
     def touch(self) -> None:
         self.last_used = time.monotonic()
+
+    @property
+    def in_use(self) -> bool:
+        """Whether any connection is open on the session: such a session is never forgotten to make room."""
+        return bool(self.subscribers or self.event_streams or self.inspectors or self._update_waiters
+                    or self.echo.open_connections())
 
     @property
     def idle_for_s(self) -> float:
