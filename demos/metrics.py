@@ -8,37 +8,50 @@ clock stamps ``received_at``, and :func:`estimate_clock_offset` says how far apa
 
 from __future__ import annotations
 
-import math
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+PERCENTILES = 100  # q is a whole percentile: the cut points of the sample into 100 equal-probability parts
+
+
+def _cut_points(values: Sequence[float]) -> list[float]:
+    """The 99 inner percentiles (1st to 99th) of at least two values, by linear interpolation (type 7)."""
+    # 'inclusive' treats the data as the population's own minimum and maximum: Hyndman & Fan type 7.
+    return statistics.quantiles(values, n=PERCENTILES, method='inclusive')
+
+
+def _whole_percent(q: float) -> int:
+    if isinstance(q, bool) or not isinstance(q, int | float) or not 0 <= q <= PERCENTILES or q != int(q):
+        raise ValueError(f'q must be a whole number from 0 to 100, not {q!r}')
+    return int(q)
+
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0 ≤ q ≤ 100) of ``values``, by linear interpolation between closest ranks.
+    """The ``q``-th percentile (``q`` a whole number from 0 to 100) of ``values``, by linear interpolation
+    between closest ranks.
 
     This is the common definition (Hyndman & Fan type 7; NumPy's and Excel's ``PERCENTILE.INC``
-    default): sort the values, take the fractional rank ``(n - 1) * q / 100`` and interpolate between
-    the two values around it. ``percentile(v, 50)`` is the median; ``0`` and ``100`` are min and max.
+    default, the standard library's ``statistics.quantiles(method='inclusive')``): sort the values, take the
+    fractional rank ``(n - 1) * q / 100`` and interpolate between the two values around it.
+    ``percentile(v, 50)`` is the median; ``0`` and ``100`` are min and max; one value is every percentile.
 
     Raises:
-        ValueError: if ``values`` is empty or ``q`` is outside [0, 100].
+        ValueError: if ``values`` is empty or ``q`` is not a whole number in [0, 100].
     """
     if not values:
         raise ValueError('percentile of no values')
-    if not 0 <= q <= 100:
-        raise ValueError(f'q must be between 0 and 100, not {q}')
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    below = math.floor(rank)
-    above = min(below + 1, len(ordered) - 1)
-    return ordered[below] + (ordered[above] - ordered[below]) * (rank - below)
+    whole = _whole_percent(q)
+    if whole in (0, PERCENTILES) or len(values) == 1:  # quantiles() has no 0th/100th cut and needs two values
+        return float(min(values) if whole == 0 else max(values))
+    return _cut_points(values)[whole - 1]
 
 
 def mean(values: Sequence[float]) -> float:
-    """Arithmetic mean. Raises :exc:`ValueError` if ``values`` is empty."""
+    """Arithmetic mean (exactly rounded, as :func:`math.fsum`). Raises :exc:`ValueError` if ``values`` is empty."""
     if not values:
         raise ValueError('mean of no values')
-    return math.fsum(values) / len(values)
+    return statistics.fmean(values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +75,18 @@ def summarize(values: Sequence[float]) -> Summary | None:
     """Count, mean, p50/p95/p99 (see :func:`percentile`), min and max; :obj:`None` for no values."""
     if not values:
         return None
-    ordered = sorted(values)
+    if len(values) == 1:
+        only = float(values[0])
+        return Summary(count=1, mean=only, p50=only, p95=only, p99=only, min=only, max=only)
+    cuts = _cut_points(values)  # one sort for the three percentiles
     return Summary(
-        count=len(ordered),
-        mean=mean(ordered),
-        p50=percentile(ordered, 50),
-        p95=percentile(ordered, 95),
-        p99=percentile(ordered, 99),
-        min=ordered[0],
-        max=ordered[-1],
+        count=len(values),
+        mean=mean(values),
+        p50=cuts[50 - 1],
+        p95=cuts[95 - 1],
+        p99=cuts[99 - 1],
+        min=min(values),
+        max=max(values),
     )
 
 

@@ -29,10 +29,19 @@ def test_percentile_interpolates_linearly_between_closest_ranks() -> None:
 def test_percentile_refuses_nothing_and_out_of_range() -> None:
     with pytest.raises(ValueError):
         percentile([], 50)
-    with pytest.raises(ValueError):
-        percentile([1], 101)
+    for q in (101, -1, 99.9, True, float('nan')):
+        with pytest.raises(ValueError):
+            percentile([1, 2], q)
     with pytest.raises(ValueError):
         mean([])
+
+
+def test_percentile_of_one_value_and_whole_float_q() -> None:
+    assert percentile([7], 0) == percentile([7], 50) == percentile([7], 100) == 7
+    assert percentile([1, 2, 3], 50.0) == 2
+    assert mean([0.1] * 10) == 0.1  # exactly rounded: a plain sum would give 0.09999999999999999
+    one = summarize([2.5])
+    assert one is not None and (one.count, one.mean, one.p50, one.p99, one.min, one.max) == (1, 2.5, 2.5, 2.5, 2.5, 2.5)
 
 
 def test_summary() -> None:
