@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import re
+import shutil
+import socket
+import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from .config import Config, config_from_args
 from .content import ContentError
@@ -25,6 +32,74 @@ def _warn_if_exposed(config: Config, app_port: int, echo_port: int) -> None:
               f'(port {echo_port}) are reachable from other machines on your network ({schemes})', file=sys.stderr)
 
 
+# -- the start-up block: where the lesson is, and what to hand out to a class -----------------------------------
+
+WILDCARD_HOSTS = frozenset({'0.0.0.0', '::', ''})
+_IP_ADDR_INET = re.compile(r'\binet (\d{1,3}(?:\.\d{1,3}){3})/')
+
+
+def parse_ip_addr(text: str) -> list[str]:
+    """IPv4 addresses in the output of ``ip -o -4 addr`` (one interface address a line)."""
+    return _IP_ADDR_INET.findall(text)
+
+
+def hand_out_addresses(candidates: Iterable[str]) -> list[str]:
+    """The addresses learners can use: IPv4, not loopback or unspecified, each once, in numeric order."""
+    found = set()
+    for candidate in candidates:
+        try:
+            address = ipaddress.IPv4Address(candidate)
+        except ValueError:
+            continue
+        if not (address.is_loopback or address.is_unspecified):
+            found.add(address)
+    return [str(address) for address in sorted(found)]
+
+
+def machine_ipv4_addresses() -> list[str]:
+    """This machine's IPv4 addresses, from the resolver and from ``ip`` where it exists (no dependency).
+
+    The resolver alone often knows only 127.0.1.1 for the host name (Debian's /etc/hosts), hence both.
+    """
+    candidates: list[str] = []
+    with contextlib.suppress(OSError):
+        candidates += [str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
+    if ip := shutil.which('ip'):
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            candidates += parse_ip_addr(subprocess.run([ip, '-o', '-4', 'addr', 'show'], capture_output=True,
+                                                       text=True, timeout=2, check=False).stdout)
+    return hand_out_addresses(candidates)
+
+
+def _url_host(host: str) -> str:
+    return f'[{host}]' if ':' in host else host
+
+
+def startup_lines(config: Config, app_port: int, echo_port: int, addresses: Sequence[str]) -> list[str]:
+    """What start-up prints: the lesson's three pages, the echo server, and for a class what to hand out."""
+    scheme, ws = ('https', 'wss') if config.uses_tls else ('http', 'ws')
+    local = '127.0.0.1' if config.host in WILDCARD_HOSTS else _url_host(config.host)
+    base = f'{scheme}://{local}:{app_port}'
+    lines = [f'{PROG}: the lesson is at {base}/',
+             f'  live demos   {base}/demo',
+             f'  quiz         {base}/quiz',
+             f'  echo server  {ws}://{local}:{echo_port} (the demos connect to it)']
+    if config.is_exposed:
+        handed = addresses if config.host in WILDCARD_HOSTS else [config.host]
+        if handed:
+            lines.append('  for the class: ' + ', '.join(f'{scheme}://{_url_host(a)}:{app_port}/' for a in handed))
+        else:
+            lines.append('  for the class: this machine\'s network addresses could not be listed; '
+                         'find them with `ip addr` (Linux), `ipconfig` (Windows) or `ifconfig` (macOS)')
+        lines.append(f'  firewall: let in TCP ports {app_port} (the pages) and {echo_port} (the echo server)')
+    return lines
+
+
+def _print_startup(config: Config, app_port: int, echo_port: int) -> None:
+    addresses = machine_ipv4_addresses() if config.is_exposed and config.host in WILDCARD_HOSTS else []
+    print('\n'.join(startup_lines(config, app_port, echo_port, addresses)), flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ['bench']:
@@ -38,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PortInUseError as error:
         return _fail(str(error), 1)
     echo_port = int(echo_socket.getsockname()[1])
+    # from here on the configuration names the ports actually used (0 on the command line means "any free one")
+    config = replace(config, port=app_port, echo_port=echo_port)
 
     # NiceGUI is imported only now: `--help` and flag errors stay instant.
     from . import app
@@ -53,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         echo_socket.close()
         return _fail(str(error), 2)
     _warn_if_exposed(config, app_port, echo_port)
+    _print_startup(config, app_port, echo_port)
     try:
         app.serve(config, app_port)
     except KeyboardInterrupt:

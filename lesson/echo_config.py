@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import ssl
 
 from demos.echo_server import EchoSettings
@@ -50,6 +51,11 @@ def echo_ssl_context(config: Config) -> ssl.SSLContext | None:
     return context
 
 
+def _off_when_zero(seconds: float) -> float | None:
+    """A keepalive setting of 0 on the command line is ``None`` for websockets: no pings, or no pong deadline."""
+    return seconds or None
+
+
 def echo_settings(config: Config, app_port: int) -> EchoSettings:
     """The echo server's limits and origin rule, from the command line."""
     return EchoSettings(
@@ -58,4 +64,18 @@ def echo_settings(config: Config, app_port: int) -> EchoSettings:
         app_port=app_port,
         max_message_bytes=config.max_message_bytes,
         max_connections=config.max_connections,
+        # 0 means no limit. An infinite rate refills the bucket at once, so MessageRateLimiter (which refuses
+        # a rate of 0) lets every message through without a special case.
+        messages_per_s=config.messages_per_s or math.inf,
+        message_burst=config.message_burst,
+        listen_backlog=config.listen_backlog,
+        write_limit_bytes=config.write_limit_bytes,
+        push_backlog_limit_bytes=config.push_backlog_limit_bytes,
+        ping_interval_s=_off_when_zero(config.ping_interval_s),
+        ping_timeout_s=_off_when_zero(config.ping_timeout_s),
+        open_timeout_s=config.open_timeout_s,
+        close_timeout_s=config.close_timeout_s,
+        max_sessions=config.max_sessions,
+        session_idle_timeout_s=config.session_idle_timeout_s,
+        poll_batch_limit=config.poll_batch_limit,
     )
