@@ -12,6 +12,7 @@ from nicegui.storage import Storage
 from demos import static as demos_static
 from demos.echo_server import EchoServer
 
+from . import hardening
 from .config import Config
 from .content_files import bundled_content_dir, load_lesson, load_quiz
 from .echo_config import echo_settings, echo_ssl_context
@@ -41,6 +42,7 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoServ
     async def start_echo() -> None:
         await echo.start(echo_socket, ssl_context)
 
+    hardening.install(config)  # security headers, safe learner progress files, the browser log filter
     app.on_startup(start_echo)
     app.on_shutdown(echo.stop)
     app.add_static_files(DEMOS_STATIC_URL, DEMOS_STATIC_DIR)
