@@ -75,4 +75,6 @@ def serve(config: Config, app_port: int) -> None:
         # open lesson tabs must not hold up Ctrl-C / SIGTERM: stop within a few seconds, whatever is connected
         timeout_graceful_shutdown=2,
         **ssl,
+        # header timeout on the page port (slowloris), Secure session cookie under TLS
+        **hardening.server_options(config),
     )
