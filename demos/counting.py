@@ -21,10 +21,10 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 
 from .frame_log import FrameTap
+from .lanes import COUNTED_LANE_IDS
 
-#: The lanes of a demo session: HTTP polling, WebSocket push, WebSocket echo, HTTP long polling and
-#: Server-Sent Events.
-LANES = ('poll', 'push', 'echo', 'longpoll', 'sse')
+#: The lanes of a demo session (:mod:`demos.lanes`): the four compared ones and the echo console's.
+LANES = COUNTED_LANE_IDS
 
 
 @dataclass(slots=True)

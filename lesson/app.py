@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import socket
 from pathlib import Path
@@ -9,25 +10,34 @@ from pathlib import Path
 from nicegui import app, ui
 from nicegui.storage import Storage
 
-from demos import static as demos_static
-from demos.echo_server import EchoServer
+from demos import session_ids
+from demos.echo_process import EchoProcess, EchoProcessSpec
 
 from . import hardening
+from .client_files import read_client_sources, serve_client_files
 from .config import Config
-from .content_files import bundled_content_dir, load_lesson, load_quiz
+from .content_files import bundled_content_dir, load_lesson, load_quiz, read_content_file
+from .demo_content import DemoContent, parse_demo, parse_panel_texts
 from .echo_config import echo_settings, echo_ssl_context
 from .pages import demo as demo_page
 from .pages import lesson as lesson_page
 from .pages import quiz as quiz_page
+from .panels import console as console_panel
+from .panels import lanes as lanes_panel
+from .panels.break_it import BreakItPanel
+from .panels.frames import FramesPanel
+from .panels.handshake import HandshakePanel
+from .panels.lesson_code import LessonCodePanel
+from .panels.restart import RestartPanel
 
 log = logging.getLogger(__name__)
 
-DEMOS_STATIC_URL = '/demos-static'
-DEMOS_STATIC_DIR = Path(demos_static.__file__).resolve().parent
+DEMO_FILE = 'demo.md'
+DEMO_PANELS_FILE = 'demo_panels.toml'
 
 
-def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoServer:
-    """Load and validate content, register every page, and tie the echo server to the app's life cycle.
+def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProcess:
+    """Load and validate content, start the echo process, and register every page.
 
     Raises :class:`lesson.content.ContentError` before anything is served when content is broken, and
     :class:`CertificateError` when the TLS certificate cannot be loaded.
@@ -35,22 +45,41 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoServ
     content_dir = config.content_dir or bundled_content_dir()
     lesson = load_lesson(content_dir)
     quiz = load_quiz(content_dir, lesson.anchors)
+    demo = load_demo(content_dir)
+    echo_ssl_context(config)  # a bad certificate stops start-up here, in one line, not in the echo process
+    client_sources = read_client_sources()
+    page_sources = demo_page.DemoPageSources.read(client_sources)
 
-    ssl_context = echo_ssl_context(config)
-    echo = EchoServer(echo_settings(config, app_port))
-
-    async def start_echo() -> None:
-        await echo.start(echo_socket, ssl_context)
-
+    session_key = session_ids.new_key()
+    settings = dataclasses.replace(echo_settings(config, app_port), session_key=session_key,
+                                   learners_may_restart=not config.is_exposed)
+    echo = EchoProcess(echo_socket, EchoProcessSpec(settings, config.certfile, config.keyfile))
+    # Started now, before the pages: its socket is already listening, so a page's first sockets wait in the
+    # kernel's queue for the moment it accepts, never for a missing server.
+    echo.start()
     hardening.install(config)  # security headers, safe learner progress files, the browser log filter
-    app.on_startup(start_echo)
-    app.on_shutdown(echo.stop)
-    app.add_static_files(DEMOS_STATIC_URL, DEMOS_STATIC_DIR)
+    app.on_shutdown(echo.stop_async)
+    serve_client_files(client_sources)
 
     lesson_page.register(lesson, extras=[quiz_page.best_score_banner])
     quiz_page.register(quiz, lesson)
-    demo_page.register(lesson, echo, config)
+    demo_page.register(demo, lesson.code('first-socket').source, page_sources, echo_port=echo.port,
+                       issue_session=lambda: session_ids.issue(session_key), may_restart=not config.is_exposed,
+                       uses_tls=config.uses_tls)
     return echo
+
+
+def load_demo(content_dir: Path) -> DemoContent:
+    """Read and check the demo page's text; every panel's texts must be there."""
+    text, shown_path = read_content_file(content_dir, DEMO_FILE)
+    title, lead, sections, lanes, panels = parse_demo(
+        text, shown_path, anchors=demo_page.PANEL_ANCHORS,
+        panel_keys={'lanes_panel': lanes_panel.TEXT_KEYS, 'console': console_panel.TEXT_KEYS})
+    panels_text, panels_path = read_content_file(content_dir, DEMO_PANELS_FILE)
+    panels |= parse_panel_texts(panels_text, panels_path, {
+        'frames': FramesPanel.TEXT_KEYS, 'handshake': HandshakePanel.TEXT_KEYS, 'break_it': BreakItPanel.TEXT_KEYS,
+        'lesson_code': LessonCodePanel.TEXT_KEYS, 'restart': RestartPanel.TEXT_KEYS})
+    return DemoContent(title, lead, sections, lanes, panels)
 
 
 def use_data_dir(data_dir: Path) -> None:

@@ -1,6 +1,6 @@
 // The comparison: four clients on the same session's feed — HTTP polling, long polling, Server-Sent Events and a
-// WebSocket — timing every update they receive and handing the raw samples to the page's Python code a few times
-// a second (which computes the statistics and draws the chart). Samples are
+// WebSocket — timing every update they receive and handing the raw samples to the lanes panel a few times a second
+// (which computes the statistics and draws the chart, in this browser). Samples are
 // [seq, made_at (server clock), received_at (browser clock)].
 'use strict';
 
@@ -9,15 +9,10 @@ window.wsDemo = window.wsDemo || {};
 wsDemo.LANES = ['poll', 'longpoll', 'sse', 'push'];
 
 wsDemo.LiveComparison = class LiveComparison {
-  constructor({ echoPort, session, pollIntervalMs, flushMs = 250 }) {
-    this.urls = {
-      poll: wsDemo.echoUrl('http', echoPort, '/poll', { session }),
-      longpoll: wsDemo.echoUrl('http', echoPort, '/longpoll', { session }),
-      sse: wsDemo.echoUrl('http', echoPort, '/sse', { session }),
-      push: wsDemo.echoUrl('ws', echoPort, '/push', { session }),
-      clock: wsDemo.echoUrl('http', echoPort, '/clock'),
-      echo: wsDemo.echoUrl('ws', echoPort, '/echo', { session }),
-    };
+  constructor({ urls, pollIntervalMs, onReport, onReady, flushMs = 250 }) {
+    this.urls = urls;
+    this.onReport = onReport;  // each batch of samples and counts
+    this.onReady = onReady;    // every lane connected and the clocks compared: time to start the feed
     this.clock = new wsDemo.ClockSync();
     this.pending = this.emptyPending();
     const sample = (lane) => (update, receivedAt) => this.pending[lane].push([update.seq, update.made_at, receivedAt]);
@@ -52,7 +47,7 @@ wsDemo.LiveComparison = class LiveComparison {
   }
 
   // The feed starts only once the push socket and the event stream are open and the clocks are compared (the
-  // page starts it when it hears `demo_lanes_ready`), so every lane can see every update from the first one.
+  // panel starts it from onReady), so every lane can see every update from the first one.
   async start() {
     this.active = true;
     this.pusher.connect();
@@ -71,7 +66,7 @@ wsDemo.LiveComparison = class LiveComparison {
     this.poller.start();
     this.longPoller.start();
     this.flush();
-    emitEvent('demo_lanes_ready', { urls: this.urls });
+    this.onReady();
   }
 
   stop() {
@@ -118,7 +113,7 @@ wsDemo.LiveComparison = class LiveComparison {
     };
   }
 
-  // Only when something changed: an idle page should not keep the page's own connection busy.
+  // Only when something changed: an idle page should not redraw.
   flush() {
     const pending = this.pending;
     const clockExchanges = this.clock.takeUnreported();
@@ -130,7 +125,7 @@ wsDemo.LiveComparison = class LiveComparison {
     if (news === 0 && counts === this.lastCounts) return;
     this.lastCounts = counts;
     const statuses = (lane) => pending.statuses.filter((status) => status.lane === lane);
-    emitEvent('demo_lane_samples', {
+    this.onReport({
       poll: this.pollerReport(this.poller, pending.poll, 'poll'),
       longpoll: this.pollerReport(this.longPoller, pending.longpoll, 'longpoll'),
       sse: {

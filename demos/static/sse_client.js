@@ -51,8 +51,10 @@ wsDemo.SseClient = class SseClient {
   }
 
   disconnect() {
-    this.source?.close();
+    if (!this.source) return;
+    this.source.close();
     this.source = null;
+    this.onStatus({ state: 'stopped' });  // close() fires no event of its own: say so, or the lane would look open
   }
 
   // After the page resets the feed, numbering starts again from 1.

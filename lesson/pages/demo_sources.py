@@ -1,45 +1,15 @@
-"""The browser code behind each demo, read from demos/static when the app starts, so the page shows the files
-the browser really runs (not a copy that could drift)."""
+"""The code that runs, shown beside the panel it drives: an expansion that renders the file only when opened.
+
+The text was read once at start-up (:mod:`lesson.client_files`), so what a learner reads is what their browser
+runs. Rendering it only on demand keeps the page small: a dozen highlighted files are most of a page's weight,
+and most learners open one or two.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
 from nicegui import ui
 
-from demos import static as demos_static
-
-# The package directory, in a checkout and once installed alike (pyproject ships *.js as package data).
-STATIC_DIR = Path(demos_static.__file__).resolve().parent
-
-# Load order matters: later files use what earlier ones put on window.wsDemo.
-CLIENT_FILES = ('echo_link.js', 'clock_sync.js', 'poller.js', 'pusher.js', 'sse_client.js', 'lanes.js',
-                'echo_console.js', 'break_it.js', 'lesson_runner.js', 'demo_page.js')
-
-
-@dataclass(frozen=True)
-class ClientSource:
-    name: str
-    text: str
-
-    @property
-    def version(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()[:12]
-
-
-def read_client_sources(static_dir: Path = STATIC_DIR) -> dict[str, ClientSource]:
-    return {name: ClientSource(name, (static_dir / name).read_text(encoding='utf-8')) for name in CLIENT_FILES}
-
-
-def script_tags(static_url: str, sources: dict[str, ClientSource]) -> str:
-    # A content hash in the URL: a browser never runs yesterday's file next to today's page.
-    return '\n'.join(f'<script src="{static_url}/{source.name}?v={source.version}"></script>'
-                     for source in sources.values())
+from ..client_files import ClientSource, ServerSource
 
 
 def code_block(text: str, name: str, language: str = 'javascript') -> ui.code:
@@ -51,18 +21,15 @@ def code_block(text: str, name: str, language: str = 'javascript') -> ui.code:
     return code
 
 
-def show_source(source: ClientSource, why: str) -> None:
-    """An expansion with the file's full text, as the browser runs it."""
-    with ui.expansion(f'The code that runs: {source.name}', icon='code').classes('w-full') \
-            .props(f'data-source="{source.name}"').mark(f'source-{source.name}'):
-        ui.label(why).classes('text-sm opacity-80')
-        code_block(source.text, source.name).mark(f'code-{source.name}')
+def show_source(source: ClientSource | ServerSource) -> None:
+    """An expansion titled with the file (or function) name; its full text appears when it is opened."""
+    language = 'python' if isinstance(source, ServerSource) else 'javascript'
+    expansion = ui.expansion(f'The code that runs: {source.name}', icon='code').classes('w-full') \
+        .props(f'data-source="{source.name}"')
 
+    def fill(_: object) -> None:
+        if expansion.value and not expansion.default_slot.children:
+            with expansion:
+                code_block(source.text, source.name, language).props(f'data-code="{source.name}"')
 
-def show_python(function: Callable[..., Any], why: str) -> None:
-    """An expansion with a server-side function's source, read from the module the server runs."""
-    name = f'{function.__module__}.{function.__qualname__}'
-    with ui.expansion(f'The code that runs: {name}', icon='code').classes('w-full') \
-            .props(f'data-source="{name}"').mark(f'source-{name}'):
-        ui.label(why).classes('text-sm opacity-80')
-        code_block(inspect.getsource(function).rstrip('\n'), name, language='python').mark(f'code-{name}')
+    expansion.on_value_change(fill)

@@ -1,0 +1,395 @@
+// The comparison panel: polling, long polling, Server-Sent Events and WebSocket push on one session's feed. Runs in
+// the learner's browser: the clients of demos/static/lanes.js report what they received, the inspection stream
+// reports what the server's sockets counted, and this panel computes every figure and draws the chart itself. The
+// page server hears from it once per run (the `run` event: a summary the quiz quotes), never per update.
+const COLORS = { poll: '#c2410c', longpoll: '#7c3aed', sse: '#0f766e', push: '#3949ab' };
+const CHART = { width: 640, height: 240, left: 48, right: 12, top: 12, bottom: 32 };
+const REDRAW_MS = 500;
+const RUN_EVERY_MS = 10000;
+
+export default {
+  template: `
+  <div class="flex flex-col gap-3 w-full" data-panel="lanes">
+    <div class="flex flex-wrap items-end gap-2">
+      <q-btn no-caps color="primary" icon="play_arrow" :label="texts.start" :disable="!ready || running"
+             :loading="starting" @click="start" data-control="start"></q-btn>
+      <q-btn no-caps color="primary" icon="stop" :label="texts.stop" :disable="!running" @click="stop"
+             data-control="stop"></q-btn>
+      <q-btn no-caps outline class="demo-outline" icon="restart_alt" :label="texts.reset" :disable="!ready"
+             @click="reset" data-control="reset"></q-btn>
+      <label class="flex flex-col text-sm">{{ texts.poll_interval }}
+        <select class="demo-select" v-model.number="pollIntervalMs" @change="changeInterval"
+                data-control="poll-interval">
+          <option v-for="[ms, label] in pollIntervals" :key="ms" :value="ms">{{ label }}</option>
+        </select>
+      </label>
+      <label class="flex flex-col text-sm">{{ texts.update_rate }}
+        <select class="demo-select" v-model.number="ratePerS" @change="changeRate" data-control="update-rate">
+          <option v-for="[rate, label] in rates" :key="rate" :value="rate">{{ label }}</option>
+        </select>
+      </label>
+    </div>
+    <p class="lesson-prose" data-reading="lanes" aria-live="polite">{{ reading }}</p>
+    <div class="grid grid-cols-1 md:grid-cols-2 xl:grid-cols-4 gap-3 w-full demo-lanes">
+      <section v-for="lane in lanes" :key="lane.id" class="q-card q-pa-md min-w-0 flex flex-col gap-1"
+               :data-lane="lane.id">
+        <h3 class="text-lg font-semibold flex items-center gap-2">
+          <span class="demo-swatch" :style="{ background: colors[lane.id] }" aria-hidden="true"></span>{{ lane.title }}
+        </h3>
+        <p class="text-sm" :data-good-for="lane.id">{{ lane.good_for }}</p>
+        <p class="text-sm break-all" :data-status="lane.id">{{ statuses[lane.id] }}</p>
+        <div class="grid gap-x-3 gap-y-1 w-full text-sm" style="grid-template-columns: 1fr auto">
+          <template v-for="row in figures[lane.id]" :key="row.name">
+            <span class="opacity-80">{{ row.label }}</span>
+            <span class="font-mono text-right tabular-nums" :data-figure="row.name"
+                  :data-value="row.raw === null ? '' : row.raw">{{ row.shown }}</span>
+          </template>
+        </div>
+      </section>
+    </div>
+    <figure class="w-full m-0">
+      <figcaption class="text-sm font-semibold">{{ texts.chart }}</figcaption>
+      <svg :viewBox="'0 0 ' + chart.width + ' ' + chart.height" class="w-full demo-chart" role="img"
+           :aria-label="chartLabel" data-chart="delays">
+        <g class="demo-axis">
+          <line :x1="chart.left" :y1="chart.top" :x2="chart.left" :y2="chart.height - chart.bottom"></line>
+          <line :x1="chart.left" :y1="chart.height - chart.bottom" :x2="chart.width - chart.right"
+                :y2="chart.height - chart.bottom"></line>
+          <template v-for="tick in chartData.yTicks" :key="'y' + tick.value">
+            <line :x1="chart.left - 4" :x2="chart.width - chart.right" :y1="tick.y" :y2="tick.y"
+                  class="demo-grid"></line>
+            <text :x="chart.left - 6" :y="tick.y + 4" text-anchor="end">{{ tick.value }}</text>
+          </template>
+          <template v-for="tick in chartData.xTicks" :key="'x' + tick.value">
+            <text :x="tick.x" :y="chart.height - chart.bottom + 16" text-anchor="middle">{{ tick.value }}</text>
+          </template>
+          <text :x="(chart.width + chart.left) / 2" :y="chart.height - 2" text-anchor="middle">seq</text>
+          <text :x="4" :y="chart.top + 4" text-anchor="start">ms</text>
+        </g>
+        <polyline v-for="series in chartData.series" :key="series.id" :points="series.points" fill="none"
+                  :stroke="colors[series.id]" stroke-width="1.5" :data-series="series.id"
+                  :data-points="series.count"></polyline>
+        <text v-if="!chartData.series.some((s) => s.count)" :x="chart.width / 2" :y="chart.height / 2"
+              text-anchor="middle">{{ texts.chart_empty }}</text>
+      </svg>
+      <div class="flex flex-wrap gap-3 text-sm">
+        <span v-for="lane in lanes" :key="lane.id" class="flex items-center gap-1">
+          <span class="demo-swatch" :style="{ background: colors[lane.id] }" aria-hidden="true"></span>{{ lane.title }}
+        </span>
+      </div>
+    </figure>
+    <details class="text-sm">
+      <summary class="cursor-pointer">{{ texts.details }}</summary>
+      <div class="flex flex-col gap-1 mt-2">
+        <span v-for="(url, kind) in urls" :key="kind" class="font-mono break-all" :data-url="kind">{{ kind }}: {{ url }}</span>
+        <span data-figure="clock-offset" :data-value="clock ? clock.offsetMs.toFixed(3) : ''">{{ clockText }}</span>
+        <span data-figure="deflate" :data-value="deflate">{{ deflateText }}</span>
+      </div>
+    </details>
+  </div>`,
+  props: {
+    setup: Object,
+    lanes: Array,
+    texts: Object,
+    pollIntervals: Array,
+    rates: Array,
+    defaults: Object,
+    chartPoints: { type: Number, default: 200 },
+  },
+  emits: ['run'],
+  data() {
+    return {
+      ready: false,
+      running: false,
+      starting: false,
+      pollIntervalMs: this.defaults.poll_interval_ms,
+      ratePerS: this.defaults.rate_per_s,
+      tick: 0,
+      statuses: Object.fromEntries(this.lanes.map((lane) => [lane.id, this.texts.status_idle])),
+      server: {},
+      deflateOffered: false,
+      extensions: '',
+      pushOpened: 0,
+      urls: {},
+      colors: COLORS,
+      chart: CHART,
+    };
+  },
+  created() {
+    // Not reactive on purpose: thousands of samples; the figures are recomputed from them when `tick` moves.
+    this.samples = Object.fromEntries(this.lanes.map((lane) => [lane.id, []]));
+    this.seqs = Object.fromEntries(this.lanes.map((lane) => [lane.id, new Set()]));
+    this.counts = Object.fromEntries(this.lanes.map((lane) => [lane.id, { requests: 0, empty: 0, failed: 0 }]));
+    this.exchanges = [];
+    this.lastRedraw = 0;
+    this.lastRun = '';
+  },
+  mounted() {
+    this.hub = wsDemo.hubFor(this.setup);
+    this.urls = { ...this.hub.urls };
+    delete this.urls.inspect;
+    this.comparison = new wsDemo.LiveComparison({
+      urls: this.hub.urls,
+      pollIntervalMs: this.pollIntervalMs,
+      onReport: (report) => this.take(report),
+      onReady: () => this.feedReady(),
+    });
+    this.unsubscribe = [
+      this.hub.on('inspector', (state) => { this.ready = state.state === 'open'; }),
+      this.hub.on('counts', (counts) => {
+        this.server = counts.lanes;
+        this.deflateOffered = counts.permessage_deflate;
+        this.redraw();
+      }),
+    ];
+    this.runTimer = setInterval(() => this.running && this.emitRun(), RUN_EVERY_MS);
+  },
+  unmounted() {
+    this.unsubscribe.forEach((off) => off());
+    clearInterval(this.runTimer);
+    this.comparison.stop();
+  },
+  computed: {
+    clock() {
+      this.tick;  // recomputed with the figures
+      return wsDemo.estimateClockOffset(this.exchanges);
+    },
+    clockText() {
+      const clock = this.clock;
+      if (!clock) return this.texts.clock_unknown;
+      return wsDemo.fill(this.texts.clock, {
+        offset: (clock.offsetMs >= 0 ? '+' : '') + clock.offsetMs.toFixed(2), error: clock.maxErrorMs.toFixed(2),
+        exchanges: clock.exchanges,
+      });
+    },
+    deflate() {
+      if (!this.pushOpened) return '';
+      return this.extensions.includes('permessage-deflate') ? 'on' : 'off';
+    },
+    deflateText() {
+      if (!this.deflate) return '';
+      return this.deflate === 'on' ? this.texts.deflate_on : this.texts.deflate_off;
+    },
+    summaries() {
+      this.tick;
+      const offset = this.clock ? this.clock.offsetMs : 0;
+      return Object.fromEntries(this.lanes.map((lane) => [lane.id, wsDemo.summarize(
+        this.samples[lane.id].map(([, madeAt, receivedAt]) => receivedAt + offset - madeAt))]));
+    },
+    figures() {
+      this.tick;
+      const t = this.texts;
+      return Object.fromEntries(this.lanes.map((lane) => {
+        const id = lane.id;
+        const server = this.server[id] || {};
+        const counts = this.counts[id];
+        const summary = this.summaries[id];
+        const bytes = server.bytes_in === undefined ? null : server.bytes_in + server.bytes_out;
+        const perUpdate = bytes !== null && server.updates_out > 0 ? bytes / server.updates_out : null;
+        const rows = [
+          [`${id}-updates`, t.updates, this.samples[id].length, 0],
+          ...(id === 'push' ? [['push-frames', t.push_frames, server.updates_out ?? null, 0]] : []),
+          [`${id}-requests`, lane.requests, counts.requests, 0],
+          [`${id}-empty`, lane.empty, counts.empty, 0],
+          [`${id}-failed`, lane.failures, counts.failed, 0],
+          [`${id}-connections`, t.connections, server.tcp_connections ?? null, 0],
+          [`${id}-bytes`, t.bytes, bytes, 0, 'B'],
+          [`${id}-bytes-per-update`, t.bytes_per_update, perUpdate, 1, 'B'],
+          [`${id}-delay-mean`, t.delay_mean, summary && summary.mean, 1, 'ms'],
+          [`${id}-delay-p50`, t.delay_p50, summary && summary.p50, 1, 'ms'],
+          [`${id}-delay-p95`, t.delay_p95, summary && summary.p95, 1, 'ms'],
+          [`${id}-missing`, t.missing, wsDemo.missingSeqs(this.seqs[id]), 0],
+        ];
+        return [id, rows.map(([name, label, value, decimals, unit]) => ({
+          name, label,
+          raw: value === null || value === undefined ? null : (decimals ? value.toFixed(3) : Math.round(value)),
+          shown: value === null || value === undefined ? '—'
+            : wsDemo.formatNumber(value, decimals) + (unit ? ` ${unit}` : ''),
+        }))];
+      }));
+    },
+    reading() {
+      const s = this.summaries;
+      if (!s.poll || !s.push) return this.ready ? this.texts.waiting : this.texts.connecting;
+      const poll = this.counts.poll;
+      const one = (value) => value.toFixed(1);
+      const values = {
+        poll_requests: poll.requests, poll_interval_ms: this.pollIntervalMs,
+        poll_wasted_percent: poll.requests ? Math.round(100 * Math.min(poll.empty, poll.requests) / poll.requests) : 0,
+        poll_p50: Math.round(s.poll.p50), poll_p95: Math.round(s.poll.p95),
+        longpoll_p50: s.longpoll ? one(s.longpoll.p50) : '—', longpoll_requests: this.counts.longpoll.requests,
+        sse_p50: s.sse ? one(s.sse.p50) : '—', push_p50: one(s.push.p50), push_p95: one(s.push.p95),
+      };
+      const parts = [wsDemo.fill(this.texts.reading_poll, values)];
+      if (!poll.empty) parts.push(this.texts.reading_no_empty);
+      if (s.longpoll) parts.push(wsDemo.fill(this.texts.reading_longpoll, values));
+      if (s.sse) parts.push(wsDemo.fill(this.texts.reading_sse, values));
+      parts.push(wsDemo.fill(this.texts.reading_push, values));
+      return parts.join(' ');
+    },
+    chartData() {
+      this.tick;
+      const c = CHART;
+      const offset = this.clock ? this.clock.offsetMs : 0;
+      const shown = this.lanes.map((lane) => [lane.id, this.samples[lane.id].slice(-this.chartPoints)]);
+      let minSeq = Infinity;
+      let maxSeq = -Infinity;
+      let maxDelay = 1;
+      for (const [, samples] of shown) {
+        for (const [seq, madeAt, receivedAt] of samples) {
+          minSeq = Math.min(minSeq, seq);
+          maxSeq = Math.max(maxSeq, seq);
+          maxDelay = Math.max(maxDelay, receivedAt + offset - madeAt);
+        }
+      }
+      if (minSeq === Infinity) { minSeq = 0; maxSeq = 1; }
+      if (maxSeq === minSeq) maxSeq = minSeq + 1;
+      const step = niceStep(maxDelay / 4);
+      const top = Math.ceil(maxDelay / step) * step;
+      const x = (seq) => c.left + (seq - minSeq) / (maxSeq - minSeq) * (c.width - c.left - c.right);
+      const y = (ms) => c.height - c.bottom - Math.max(0, ms) / top * (c.height - c.top - c.bottom);
+      const xStep = niceStep((maxSeq - minSeq) / 5);
+      const xTicks = [];
+      for (let seq = Math.ceil(minSeq / xStep) * xStep; seq <= maxSeq; seq += xStep) xTicks.push({ value: seq, x: x(seq) });
+      const yTicks = [];
+      for (let ms = 0; ms <= top + 1e-9; ms += step) yTicks.push({ value: +ms.toFixed(1), y: y(ms) });
+      return {
+        xTicks, yTicks,
+        series: shown.map(([id, samples]) => ({
+          id, count: samples.length,
+          points: [...samples].sort((a, b) => a[0] - b[0])
+            .map(([seq, madeAt, receivedAt]) => `${x(seq).toFixed(1)},${y(receivedAt + offset - madeAt).toFixed(1)}`)
+            .join(' '),
+        })),
+      };
+    },
+    chartLabel() {
+      const parts = this.lanes.map((lane) => {
+        const summary = this.summaries[lane.id];
+        return summary ? `${lane.title}: median ${summary.p50.toFixed(1)} ms over ${summary.count} updates`
+          : `${lane.title}: no updates yet`;
+      });
+      return `${this.texts.chart}. ${parts.join('; ')}.`;
+    },
+  },
+  methods: {
+    start() {
+      if (this.running || !this.ready) return;
+      this.running = true;
+      this.starting = true;
+      this.hub.command('rate', { rate_per_s: this.ratePerS });
+      this.comparison.setPollInterval(this.pollIntervalMs);
+      this.comparison.start();
+    },
+    feedReady() {
+      this.starting = false;
+      if (this.running) this.hub.command('start', { rate_per_s: this.ratePerS });
+    },
+    stop() {
+      this.running = false;
+      this.starting = false;
+      this.hub.command('stop');
+      this.comparison.stop();
+      // The last samples are in flight: summarize once they are in.
+      setTimeout(() => this.emitRun(), 600);
+    },
+    reset() {
+      this.hub.command('reset');
+      this.comparison.reset();
+      for (const lane of this.lanes) {
+        this.samples[lane.id] = [];
+        this.seqs[lane.id] = new Set();
+        this.counts[lane.id] = { requests: 0, empty: 0, failed: 0 };
+      }
+      this.redraw(true);
+    },
+    changeInterval() {
+      this.comparison.setPollInterval(this.pollIntervalMs);
+    },
+    changeRate() {
+      this.hub.command('rate', { rate_per_s: this.ratePerS });
+    },
+    take(report) {
+      const t = this.texts;
+      for (const lane of this.lanes) {
+        const part = report[lane.id] || {};
+        for (const sample of part.samples || []) {
+          this.samples[lane.id].push(sample);
+          this.seqs[lane.id].add(sample[0]);
+        }
+      }
+      for (const id of ['poll', 'longpoll']) {
+        const part = report[id];
+        this.counts[id] = { requests: part.requests, empty: part.empty_answers, failed: part.failed_requests };
+        if (part.last_error) this.statuses[id] = wsDemo.fill(t.status_failed, { error: part.last_error });
+        else if (part.running) {
+          this.statuses[id] = id === 'poll' ? wsDemo.fill(t.status_polling, { interval_ms: part.interval_ms })
+            : t.status_longpolling;
+        } else if (part.requests) this.statuses[id] = t.status_stopped;
+      }
+      const sse = report.sse;
+      this.counts.sse = { requests: sse.requests, empty: 0, failed: sse.reconnects };
+      for (const status of sse.statuses) this.statuses.sse = this.describe(status, true);
+      const push = report.push;
+      this.counts.push = { requests: push.frames_sent, empty: 0, failed: this.counts.push.failed };
+      for (const status of push.statuses) {
+        if (status.state === 'reconnecting') this.counts.push.failed += 1;
+        this.statuses.push = this.describe(status, false);
+      }
+      this.extensions = push.extensions || '';
+      this.pushOpened = push.connections_opened;
+      for (const [clientSent, serverTime, clientReceived] of report.clock_exchanges) {
+        this.exchanges.push([clientSent, serverTime, clientReceived]);
+      }
+      this.redraw();
+    },
+    describe(status, isSse) {
+      const t = this.texts;
+      switch (status.state) {
+        case 'open': return t.status_open;
+        case 'connecting': return t.status_connecting;
+        case 'stopped': return t.status_stopped;
+        case 'closed': return isSse ? t.status_sse_closed : wsDemo.fill(t.status_closed, { code: status.code });
+        case 'reconnecting': return isSse ? t.status_sse_reconnecting : wsDemo.fill(t.status_reconnecting, status);
+        default: return String(status.state);
+      }
+    },
+    // At most every REDRAW_MS: a page that redraws on each of twenty updates a second would cost more than it shows.
+    redraw(now = false) {
+      const elapsed = Date.now() - this.lastRedraw;
+      if (now || elapsed >= REDRAW_MS) {
+        this.lastRedraw = Date.now();
+        this.tick += 1;
+      } else if (!this.redrawTimer) {
+        this.redrawTimer = setTimeout(() => {
+          this.redrawTimer = null;
+          this.redraw(true);
+        }, REDRAW_MS - elapsed);
+      }
+    },
+    // One summary per run for the page server (the quiz quotes it): never a stream.
+    emitRun() {
+      const poll = this.counts.poll;
+      const s = this.summaries;
+      if (!poll.requests || !this.samples.poll.length || !this.samples.push.length) return;
+      const run = {
+        poll_requests: poll.requests, poll_updates: this.samples.poll.length,
+        poll_empty: Math.min(poll.empty, poll.requests), poll_interval_ms: this.pollIntervalMs,
+        poll_delay_p50_ms: s.poll ? +s.poll.p50.toFixed(1) : null,
+        push_updates: this.samples.push.length, push_delay_p50_ms: s.push ? +s.push.p50.toFixed(1) : null,
+      };
+      const encoded = JSON.stringify(run);
+      if (encoded === this.lastRun) return;
+      this.lastRun = encoded;
+      this.$emit('run', run);
+    },
+  },
+};
+
+// 1, 2 or 5 times a power of ten: axis steps a reader can add up.
+function niceStep(rough) {
+  if (!(rough > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const scaled = rough / power;
+  return (scaled <= 1 ? 1 : scaled <= 2 ? 2 : scaled <= 5 ? 5 : 10) * power;
+}
