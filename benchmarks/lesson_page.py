@@ -6,7 +6,8 @@ Reports, for the real console script started as a subprocess on free ports:
 - the time from launching the command to the first HTTP 200 on `/` (median of --runs starts);
 - the lesson page's load time in headless Chromium (navigation start to the `load` event, and to the
   Mermaid diagram drawn as SVG; median of --runs fresh pages);
-- the server's resident memory idle, and with --tabs lesson tabs open at once.
+- the server's resident memory idle, and with --tabs lesson tabs open at once (the app process and its children,
+  e.g. the echo server's process).
 Needs the test extras (Playwright) and Debian's /usr/bin/chromium.
 """
 
@@ -22,14 +23,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from demos.proc_stats import tree_rss_kib
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, RunningApp
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f'/proc/{pid}/status').read_text().splitlines():
-        if line.startswith('VmRSS:'):
-            return int(line.split()[1])
-    raise RuntimeError('no VmRSS')
 
 
 def main() -> int:
@@ -51,7 +46,7 @@ def main() -> int:
         pid = running.process.pid
         try:
             time.sleep(1.0)
-            idle_kib = rss_kib(pid)
+            idle_kib = tree_rss_kib(pid)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 loads, diagrams = [], []
@@ -71,7 +66,7 @@ def main() -> int:
                 for tab in tabs:
                     tab.goto(running.url + '/', wait_until='load')
                 time.sleep(1.0)
-                tabs_kib = rss_kib(pid)
+                tabs_kib = tree_rss_kib(pid)
                 browser.close()
         finally:
             running.stop()

@@ -38,6 +38,7 @@ from websockets.frames import Close, CloseCode, Frame, Opcode
 
 from .frames import FrameSplitter
 from .metrics import Summary, mean, summarize
+from .proc_stats import rss_kib
 
 HOST = '127.0.0.1'
 #: The page origin the benchmark's pollers claim; the benchmark server allows it, as the app allows its own.
@@ -136,15 +137,6 @@ async def _child(settings: dict[str, Any]) -> None:
         bare.close()
         await bare.wait_closed()
         await server.stop()
-
-
-def rss_kib(pid: int | str = 'self') -> int:
-    """Resident memory of a process in KiB, from /proc (Linux), without psutil."""
-    with open(f'/proc/{pid}/status') as status:
-        for line in status:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1])
-    raise RuntimeError('no VmRSS in /proc/<pid>/status')
 
 
 class ServerProcess:
@@ -264,6 +256,10 @@ class PushSubscriber(asyncio.Protocol):
             elif frame.opcode == Opcode.CLOSE and self._transport is not None:
                 self._transport.close()
 
+    def send_text(self, text: str) -> None:
+        """Send one text message (masked, as a client must), e.g. the clock question."""
+        self._send(Frame(Opcode.TEXT, text.encode()))
+
     def close(self) -> None:
         """Start the closing handshake: the server answers and then closes the TCP connection."""
         self._send(Frame(Opcode.CLOSE, Close(CloseCode.NORMAL_CLOSURE, '').serialize()))
@@ -309,25 +305,38 @@ async def subscribe(port: int, session: str, received: Received, stop: asyncio.E
         received.payload_bytes += len(message)
 
 
-async def poll(port: int, session: str, interval_s: float, received: Received, stop: asyncio.Event) -> None:
-    """Poll like the browser's poller: one request at a time, one every ``interval_s`` start to start."""
+def browser_headers(origin: str = BROWSER_ORIGIN) -> str:
+    """The header lines of a browser's cross-origin ``fetch`` from a page at ``origin``."""
+    replaced = {'Origin': origin, 'Referer': origin + '/'}
+    return ''.join(f'{name}: {replaced.get(name, value)}\r\n' for name, value in BROWSER_LIKE_HEADERS)
+
+
+async def poll(port: int, session: str, interval_s: float, received: Received, stop: asyncio.Event, *,
+               path: str = '/poll', origin: str = BROWSER_ORIGIN) -> None:
+    """Poll like the browser's poller: one request at a time, one every ``interval_s`` start to start.
+
+    With ``path='/longpoll'`` and ``interval_s=0`` it is the long-polling lane: it asks again the moment each
+    answer is in (the server holds a request until there is news).
+    """
     loop = asyncio.get_running_loop()
-    headers = ''.join(f'{name}: {value}\r\n' for name, value in BROWSER_LIKE_HEADERS)
+    headers = browser_headers(origin)
     cursor = 0
     # Random phase, as when learners press start at different moments.
     await asyncio.sleep(random.uniform(0, interval_s))
     while not stop.is_set():
         started = loop.time()
-        request = (f'GET /poll?session={session}&after={cursor} HTTP/1.1\r\nHost: {HOST}:{port}\r\n'
+        request = (f'GET {path}?session={session}&after={cursor} HTTP/1.1\r\nHost: {HOST}:{port}\r\n'
                    f'{headers}\r\n').encode()
         reader, writer = await asyncio.open_connection(HOST, port)
-        writer.write(request)
-        answer = await reader.read()
-        received_at = now_ms()
-        writer.close()
+        try:
+            writer.write(request)
+            answer = await reader.read()
+            received_at = now_ms()
+        finally:
+            writer.close()
         head, _, body = answer.partition(b'\r\n\r\n')
         if not head.startswith(b'HTTP/1.1 200 '):
-            raise RuntimeError(f'poll refused: {head.splitlines()[0] if head else b"(no answer)"!r}')
+            raise RuntimeError(f'{path} refused: {head.splitlines()[0] if head else b"(no answer)"!r}')
         received.requests += 1
         received.header_bytes += len(request) + len(head) + 4
         received.body_bytes += len(body)
@@ -588,22 +597,34 @@ def build_parser() -> argparse.ArgumentParser:
                         help='polling intervals in ms, comma-separated (default: 100,1000)')
     parser.add_argument('--rate', type=float, default=10.0, help='feed updates per second (default: 10)')
     parser.add_argument('--duration', type=float, default=None,
-                        help='seconds each measurement runs (default: 3; with --load: 30)')
+                        help='seconds each measurement runs (default: 3; with --load: 30; with --class: 20 per phase)')
     parser.add_argument('--load', action='store_true',
                         help='run the load test: many push subscribers, memory, echo against bare websockets')
     parser.add_argument('--echo-clients', type=int, default=10, help='--load: concurrent echo clients (default: 10)')
     parser.add_argument('--echo-duration', type=float, default=None,
                         help='--load: seconds of echo round trips per server (default: 5, or --duration if less)')
+    parser.add_argument('--class', dest='class_size', type=int, default=None, metavar='N',
+                        help='run the class benchmark: N simulated learners, each with the traffic of one /demo page, '
+                             'against the app started by its console script (see demos/class_bench.py)')
+    parser.add_argument('--page-loads-per-s', type=float, default=5.0,
+                        help='--class: /demo loads per second during the second phase (default: 5)')
+    parser.add_argument('--app-command', default=None, metavar='PATH',
+                        help='--class: the websocket-lesson console script to start (default: the one next to this '
+                             'Python), e.g. an older release installed in a venv of its own')
     parser.add_argument('--json', action='store_true', help='print the report as JSON')
     return parser
 
 
 MAX_CLIENTS = 5000
+#: Simulated learners at most: each holds about six sockets in this one process.
+MAX_CLASS = 500
 
 
 def main(argv: list[str]) -> int:
     """Run the benchmark; returns the process exit code."""
     args = build_parser().parse_args(argv)
+    if args.class_size is not None:
+        return _class_main(args)
     clients = [int(c) for c in (args.clients or ([1000] if args.load else [10, 100]))]
     if max(clients) > MAX_CLIENTS:
         print(f'bench: at most {MAX_CLIENTS} clients on one machine', file=sys.stderr)
@@ -619,6 +640,29 @@ def main(argv: list[str]) -> int:
     with asyncio.Runner(loop_factory=app_loop_factory()) as runner:
         report = runner.run(_comparison(clients, args.intervals, args.rate, duration))
     print(json.dumps(report, indent=2) if args.json else comparison_markdown(report))
+    return 0
+
+
+def _class_main(args: argparse.Namespace) -> int:
+    from .bench_app import AppCommandMissing
+    from .class_bench import class_markdown, run_against_app
+
+    if args.load or args.clients:
+        print('bench: --class runs on its own, without --load or --clients', file=sys.stderr)
+        return 2
+    if not 1 <= args.class_size <= MAX_CLASS:
+        print(f'bench: --class takes 1 to {MAX_CLASS} learners', file=sys.stderr)
+        return 2
+    if args.page_loads_per_s <= 0:
+        print('bench: --page-loads-per-s must be positive', file=sys.stderr)
+        return 2
+    _raise_file_limit(args.class_size * 10 + 200)
+    try:
+        report = run_against_app(args.app_command, args.class_size, args.duration or 20.0, args.page_loads_per_s)
+    except AppCommandMissing as missing:
+        print(f'bench: {missing}', file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2) if args.json else class_markdown(report))
     return 0
 
 
