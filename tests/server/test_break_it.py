@@ -3,9 +3,12 @@ compression chosen per connection."""
 
 from __future__ import annotations
 
+import array
 import asyncio
+import fcntl
 import json
 import socket
+import termios
 
 import pytest
 from websockets.asyncio.client import connect
@@ -15,6 +18,13 @@ from demos.echo_server import EchoServer
 from demos.frame_log import CLIENT_TO_SERVER, SERVER_TO_CLIENT
 
 from .clients import CountingClientConnection, eventually, http_get
+
+
+def unread_bytes(sock: socket.socket) -> int:
+    """Bytes the kernel received on ``sock`` that the program has not read yet (FIONREAD)."""
+    count = array.array('i', [0])
+    fcntl.ioctl(sock.fileno(), termios.FIONREAD, count)
+    return count[0]
 
 
 @pytest.mark.parametrize('code', [1000, 1001, 1008, 1011])
@@ -70,13 +80,14 @@ async def test_the_reader_pauses_the_client_buffers_and_everything_arrives_after
                        write_limit=2**24) as ws:
         await eventually(lambda: len(session.echo.open_connections()) == 1)
         pause = asyncio.create_task(session.pause_echo_reading(1.0))
-        await asyncio.sleep(0)
-        assert session.snapshot()['echo_connections'][0]['reading_held'] is True
+        await eventually(lambda: session.snapshot()['echo_connections'][0]['reading_held'] is True)
+        bytes_in = session.lanes['echo'].bytes_in
         for message in burst:
             await ws.send(message)  # returns at once: write_limit is far above the burst
-        bytes_in = session.lanes['echo'].bytes_in
         peak = ws.transport.get_write_buffer_size()
-        await asyncio.sleep(0.3)
+        # The burst reached the server's kernel, and the server still read none of it: the pause held.
+        server_socket = session.echo.open_connections()[0].transport.get_extra_info('socket')
+        await eventually(lambda: unread_bytes(server_socket) > 0)
         assert not pause.done()
         assert session.lanes['echo'].bytes_in == bytes_in and session.lanes['echo'].messages_in == 0
         assert peak > 1_000_000  # the browser's bufferedAmount, as it were
