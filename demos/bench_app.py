@@ -101,7 +101,7 @@ class AppUnderTest:
         scratch = Path(self._scratch.name)
         command = [self.command, '--host', HOST, '--port', str(self.port), '--echo-port', str(self.echo_port),
                    '--no-open', '--data-dir', str(scratch / 'data'),
-                   '--storage-secret', secrets.token_urlsafe(32), *self.extra_args]
+                   f'--storage-secret={secrets.token_hex(32)}', *self.extra_args]
         started = time.perf_counter()
         with (scratch / 'app.log').open('wb') as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=app_environment(),

@@ -52,3 +52,25 @@ def test_bad_arguments_are_refused() -> None:
     with pytest.raises(SystemExit):
         bench.main(['--clients', 'many'])
     assert bench.main(['--clients', '100000']) == 2
+
+
+def test_a_tiny_class_on_the_real_app_loses_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    # The app through its console script (a child process with the echo server as its own child), two learners.
+    report = run_bench(['--class', '2', '--duration', '2', '--page-loads-per-s', '3'], capsys)
+    assert report['errors'] == [] and report['learners_joined'] == 2
+    assert report['session_ids'] == 'page' and report['inspect'] == 'available' and report['feed_started']
+    assert report['updates_made'] > 0 and report['lost_updates']['push_and_sse'] == 0
+    assert report['lost_updates']['poll'] == report['lost_updates']['longpoll'] == 0
+    assert report['app']['processes'] >= 2  # the page server and its echo server process, both measured
+    for figure in ('quiet', 'page_loads', 'per_learner', 'idle'):
+        assert report['cpu_percent'][figure] is not None
+    assert set(report['push_delay_ms']['quiet']) >= {'p50', 'p95', 'p99'}
+    assert report['echo_rtt_ms']['quiet']['count'] > 0 and report['echo_rtt_ms']['page_loads']['count'] > 0
+    assert report['render_ms']['page_loads']['count'] == report['page_loads']['made'] == 6
+    assert report['rss_kib']['page_loads_peak'] >= report['rss_kib']['idle'] > 0
+
+
+def test_class_arguments_are_checked() -> None:
+    assert bench.main(['--class', '0']) == 2
+    assert bench.main(['--class', '2', '--load']) == 2
+    assert bench.main(['--class', '2', '--app-command', '/nonexistent/websocket-lesson']) == 2
