@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from pathlib import Path
 
 from .content import ContentError, Lesson, parse_lesson
+from .progress import DemoRun
 from .quiz import Quiz, parse_quiz
 
 LESSON_FILE = 'lesson.md'
@@ -36,7 +39,18 @@ def load_lesson(content_dir: Path) -> Lesson:
     return parse_lesson(text, shown_path)
 
 
+def demo_run_placeholders() -> dict[str, type]:
+    """What a run quote in quiz.toml may name: each :class:`DemoRun` field, with the type of its measured value."""
+    placeholders = {}
+    for name, hint in typing.get_type_hints(DemoRun).items():
+        # `float | None`: None means "not measured", and such a quote is not shown; its format is a float's
+        measured = [kind for kind in typing.get_args(hint) if kind is not types.NoneType] or [hint]
+        placeholders[name] = measured[0]
+    return placeholders
+
+
 def load_quiz(content_dir: Path, lesson_anchors: frozenset[str]) -> Quiz:
-    """Read and check the quiz; its questions may only point at sections the lesson really has."""
+    """Read and check the quiz; its questions may only point at sections the lesson really has, and its run
+    quotes may only name figures the demo page keeps."""
     text, shown_path = read_content_file(content_dir, QUIZ_FILE)
-    return parse_quiz(text, lesson_anchors, shown_path)
+    return parse_quiz(text, lesson_anchors, shown_path, demo_run_placeholders())

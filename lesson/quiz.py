@@ -7,14 +7,16 @@ The file format (see ``content/quiz.toml``)::
 
     title = "..."            intro = "..."
     [[bands]]                min_percent = 0..100, message = "..."     (one band must start at 0)
-    [[questions]]            id, prompt, lesson_anchor, explanation
-    [[questions.options]]    id, text, feedback, correct = true on exactly one
+    [run_quotes]             <question id> = "text with {placeholders} of the learner's demo run"
+    [[questions]]            id, prompt, lesson_anchor, explanation (Markdown)
+    [[questions.options]]    id, text (plain), feedback (Markdown), correct = true on exactly one
 """
 
 from __future__ import annotations
 
 import random
 import re
+import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +25,10 @@ from typing import Any
 from .content import ContentError
 
 MIN_OPTIONS = 2
+# How many seeds after the previous one next_seed tries before it settles for a plain reshuffle.
+SEED_SEARCH_LIMIT = 1000
 _ID = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')
+RUN_QUOTES_TABLE = 'run_quotes'
 
 
 class InvalidAnswer(ValueError):
@@ -64,11 +69,33 @@ class Band:
 
 
 @dataclass(frozen=True)
+class RunQuote:
+    """A sentence quoting the learner's own demo run beside a question's explanation, with ``{field}`` placeholders.
+
+    ``fields`` are the placeholders' names, checked at start-up against the figures the demo page keeps.
+    """
+
+    question_id: str
+    template: str
+    fields: frozenset[str]
+
+    def fill(self, figures: Mapping[str, object]) -> str | None:
+        """The sentence with the learner's figures; ``None`` when one it needs was not measured (or is missing)."""
+        if any(figures.get(name) is None for name in self.fields):
+            return None
+        return self.template.format_map(figures)
+
+
+@dataclass(frozen=True)
 class Quiz:
     title: str
     intro: str
     questions: tuple[Question, ...]
     bands: tuple[Band, ...]  # highest threshold first
+    run_quotes: tuple[RunQuote, ...] = ()
+
+    def run_quote(self, question_id: str) -> RunQuote | None:
+        return next((quote for quote in self.run_quotes if quote.question_id == question_id), None)
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:
@@ -112,6 +139,19 @@ class Grade:
         return percent_of(self.score, self.total)
 
 
+def checked_option_index(raw: object, count: int) -> int:
+    """The option index a browser event carries, if it is one: a whole number from 0 to ``count - 1``.
+
+    Raises :class:`InvalidAnswer` for anything else (a crafted event: -1 would otherwise pick the last option
+    through Python's negative indexing; 99, "x", null, 1.5 or {} would raise deep inside the UI library).
+    """
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw < count:
+        shown = repr(raw)
+        shown = shown if len(shown) <= 40 else shown[:37] + '...'  # a crafted value must not flood the log
+        raise InvalidAnswer(f'option index {shown} is not one of the {count} options')
+    return raw
+
+
 def percent_of(score: int, total: int) -> int:
     # rounded down, so 'all right' (100 %) is never shown for an attempt that missed one
     return score * 100 // total if total else 0
@@ -149,12 +189,13 @@ def next_seed(quiz: Quiz, previous_seed: int) -> int:
     """The first seed after ``previous_seed`` that moves the options of every question that can move.
 
     A retry should not look like the attempt just made: with three or four options a plain reshuffle leaves
-    a question unchanged one time in six or more.
+    a question unchanged one time in six or more. Tries :data:`SEED_SEARCH_LIMIT` seeds, then settles for
+    ``previous_seed + 1``.
     """
     before = {question.id: option_order(question, previous_seed) for question in quiz.questions}
     seed = previous_seed + 1
-    # a bound keeps a pathological quiz (e.g. one question with a single movable option) from looping forever
-    for candidate in range(seed, seed + 1000):
+    # a bound keeps a quiz with many two-option questions (one seed in 2**n moves them all) from a long search
+    for candidate in range(seed, seed + SEED_SEARCH_LIMIT):
         if all(option_order(question, candidate) != before[question.id]
                for question in quiz.questions if len(question.options) > 1):
             return candidate
@@ -178,13 +219,31 @@ def _toml_error_line(error: tomllib.TOMLDecodeError) -> int:
     return int(match[1]) if match else 0
 
 
+def _table_key_line(text: str, table: str, key: str) -> int:
+    """The line of ``key = ...`` inside ``[table]`` (bare or quoted key), or of the table header; 0 if absent."""
+    header = re.compile(r'^\s*\[\s*' + re.escape(table) + r'\s*\]\s*(?:#.*)?$')
+    assignment = re.compile(r'^\s*(?:' + re.escape(key) + r'|"' + re.escape(key) + r'"|\'' + re.escape(key)
+                            + r'\')\s*=')
+    header_line = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if not header_line:
+            header_line = number if header.match(line) else 0
+        elif line.lstrip().startswith('['):
+            break  # the next table: the key is not written out in this one
+        elif assignment.match(line):
+            return number
+    return header_line
+
+
 class _Checker:
     """Turns the TOML table into a :class:`Quiz`, raising :class:`ContentError` on the first problem."""
 
-    def __init__(self, text: str, source: str, lesson_anchors: frozenset[str]) -> None:
+    def __init__(self, text: str, source: str, lesson_anchors: frozenset[str],
+                 run_fields: Mapping[str, type]) -> None:
         self.text = text
         self.source = source
         self.lesson_anchors = lesson_anchors
+        self.run_fields = run_fields
 
     def fail(self, line: int, message: str) -> ContentError:
         return ContentError(self.source, line, message)
@@ -257,6 +316,41 @@ class _Checker:
             raise self.fail(line, f'{where}exactly one option must have correct = true; {found}')
         return Question(question_id, prompt, anchor, explanation, options)
 
+    def run_quote(self, question_id: str, template: object, question_ids: set[str]) -> RunQuote:
+        line = _table_key_line(self.text, RUN_QUOTES_TABLE, question_id)
+        where = f"[{RUN_QUOTES_TABLE}] '{question_id}': "
+        if question_id not in question_ids:
+            raise self.fail(line, f"{where}the quiz has no question with this id (questions: "
+                                  f"{', '.join(sorted(question_ids))})")
+        if not isinstance(template, str) or not template.strip():
+            raise self.fail(line, f'{where}needs a non-empty text')
+        known = ', '.join(sorted(self.run_fields))
+        try:
+            parts = list(string.Formatter().parse(template))
+        except ValueError as error:  # e.g. a single { or }: write {{ or }} for a brace in the text
+            raise self.fail(line, f'{where}{error} (write {{{{ or }}}} for a brace)') from error
+        fields: set[str] = set()
+        for _literal, name, spec, conversion in parts:
+            if name is None:
+                continue
+            if name not in self.run_fields:
+                raise self.fail(line, f"{where}unknown placeholder '{{{name}}}' (known: {known})")
+            if conversion is not None or '{' in (spec or ''):
+                raise self.fail(line, f"{where}placeholder '{{{name}}}' takes a format such as :.1f, nothing else")
+            try:
+                format(self.run_fields[name](), spec or '')  # a sample of the field's type: 0 or 0.0
+            except ValueError as error:
+                raise self.fail(line, f"{where}placeholder '{{{name}:{spec}}}': {error}") from error
+            fields.add(name)
+        return RunQuote(question_id, template.strip(), frozenset(fields))
+
+    def run_quotes(self, table: Mapping[str, Any], questions: tuple[Question, ...]) -> tuple[RunQuote, ...]:
+        raw = table.get(RUN_QUOTES_TABLE, {})
+        if not isinstance(raw, dict):
+            raise self.fail(0, f'[{RUN_QUOTES_TABLE}] must be a table: question id = "text"')
+        question_ids = {question.id for question in questions}
+        return tuple(self.run_quote(question_id, template, question_ids) for question_id, template in raw.items())
+
     def quiz(self) -> Quiz:
         try:
             table = tomllib.loads(self.text)
@@ -270,9 +364,14 @@ class _Checker:
             raise self.fail(0, 'the quiz has no [[questions]]')
         seen: set[str] = set()
         questions = tuple(self.question(raw, number, seen) for number, raw in enumerate(raw_questions, 1))
-        return Quiz(title, intro, questions, bands)
+        return Quiz(title, intro, questions, bands, self.run_quotes(table, questions))
 
 
-def parse_quiz(text: str, lesson_anchors: frozenset[str], source: str = 'quiz.toml') -> Quiz:
-    """Parse and check the quiz; raise :class:`ContentError` naming the file, the question and the reason."""
-    return _Checker(text, source, lesson_anchors).quiz()
+def parse_quiz(text: str, lesson_anchors: frozenset[str], source: str = 'quiz.toml',
+               run_fields: Mapping[str, type] | None = None) -> Quiz:
+    """Parse and check the quiz; raise :class:`ContentError` naming the file, the question and the reason.
+
+    ``run_fields`` are the placeholders a run quote may use, with the type of their value (``int`` or
+    ``float``), used to check each placeholder's format at start-up; without them a placeholder is an error.
+    """
+    return _Checker(text, source, lesson_anchors, run_fields or {}).quiz()

@@ -4,32 +4,38 @@ Questions, options, feedback and messages come from ``content/quiz.toml``; the r
 change the learner's progress) live in :mod:`lesson.quiz` and :mod:`lesson.progress`.
 
 The browser only ever receives option labels: ``ui.radio`` sends an index per label and maps it back to an
-option id on the server, so which option is correct stays on the server until the learner submits.
+option id on the server, so which option is correct stays on the server until the learner submits. The index
+is checked first (:func:`lesson.quiz.checked_option_index`): a crafted event is refused with one WARNING line.
+
+Attempt times are shown in the browser's time zone, asked once per page (:mod:`lesson.local_time`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from html import escape
+from typing import Any
 
-from nicegui import ui
-from nicegui.events import ValueChangeEventArguments
+from nicegui import background_tasks, ui
+from nicegui.client import Client
+from nicegui.events import GenericEventArguments, ValueChangeEventArguments
 
 from ..content import Lesson
+from ..local_time import BROWSER_TIME_ZONE_JS, local_time_text, zone_from_browser
 from ..progress import (
     Attempt,
     DemoRun,
     InProgress,
     ProgressRejected,
     QuizProgress,
-    QuizState,
     demo_run_from_store,
+    demo_run_to_store,
     learner_store,
     state_from_store,
 )
-from ..quiz import Grade, InvalidAnswer, Question, Quiz, grade, shuffled_options
+from ..quiz import Grade, InvalidAnswer, Question, Quiz, checked_option_index, grade, shuffled_options
 from .layout import page_frame
 
 log = logging.getLogger(__name__)
@@ -43,10 +49,18 @@ _CSS = '''
 .quiz-question { scroll-margin-top: 4.5rem; }
 .quiz-right { border-left: .35rem solid #15803d; }
 .quiz-wrong { border-left: .35rem solid #b91c1c; }
-.quiz-feedback li { margin: .25rem 0; }
-.quiz-link { color: #1d4ed8; text-decoration: underline; }
-.body--dark .quiz-link { color: #93c5fd; }
+.quiz-feedback li { margin: .5rem 0; }
+.quiz-feedback .nicegui-markdown p, .quiz-explanation p { margin: 0; }
+.quiz-link, .quiz-explanation a { color: #1d4ed8; text-decoration: underline; }
+.body--dark .quiz-link, .body--dark .quiz-explanation a { color: #93c5fd; }
+/* WCAG 2.2 SC 2.5.8: every option a target of at least 24 x 24 px, apart from its neighbours even when it wraps */
+.quiz-options { display: flex; flex-direction: column; gap: .5rem; }
+.quiz-options > div { margin: 0; }
+.quiz-options .q-radio { display: flex; align-items: center; min-height: 2.75rem; width: 100%; }
+.quiz-options .q-radio__label { padding: .25rem 0; line-height: 1.4; }
 '''
+# Seconds to wait for the page's socket before asking the browser for its time zone (then: UTC).
+CONNECT_TIMEOUT_S = 30.0
 
 
 def _heading(text: str, level: int, *, element_id: str | None = None) -> ui.html:
@@ -61,38 +75,32 @@ def _focus(element_id: str) -> None:
     ui.run_javascript(f'document.getElementById("{element_id}")?.focus()')
 
 
-def _when(attempt: Attempt) -> str:
-    return attempt.submitted_at.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')
-
-
 def _score_text(score: int, total: int, percent: int) -> str:
     return f'{score} / {total} ({percent} %)'
 
 
-def _requests_quote(run: DemoRun) -> str:
-    empty = 'none came back empty' if not run.poll_empty else \
-        f'{run.poll_empty} came back empty' if run.poll_empty != 1 else '1 came back empty'
-    return (f'In your run on the demo page, polling made {run.poll_requests} requests for {run.poll_updates} '
-            f'updates; {empty}. The WebSocket got its {run.push_updates} updates over one open connection, '
-            'without asking once.')
+def _sentence(text: str) -> str:
+    """The text ending as a sentence: option texts such as "wss://" have no full stop, others already do."""
+    return text if text.endswith(('.', '?', '!', ')')) else f'{text}.'
 
 
-def _delay_quote(run: DemoRun) -> str | None:
-    if run.push_delay_p50_ms is None or run.poll_delay_p50_ms is None:
-        return None
-    return (f'In your run on the demo page, the WebSocket delivered each update a median {run.push_delay_p50_ms:.1f} '
-            f'ms after the server made it; polling every {run.poll_interval_ms} ms, an update waited for the next '
-            f'question: a median {run.poll_delay_p50_ms:.0f} ms.')
+def run_quote(quiz: Quiz, run: DemoRun | None, question_id: str) -> str | None:
+    """The sentence quoting the learner's last demo run beside a question's explanation (its template is in
+    quiz.toml), or ``None``: no template for this question, no run yet, or a figure the run did not measure."""
+    quote = quiz.run_quote(question_id)
+    return quote.fill(demo_run_to_store(run)) if quote is not None and run is not None else None
 
 
-# The questions the learner's own demo run speaks to, by question id (content/quiz.toml): what it shows.
-_RUN_QUOTES = {'main-advantage': _requests_quote, 'server-has-news': _delay_quote}
+class _QuizRadio(ui.radio):
+    """A radio group that refuses an option index no option has, instead of letting Python index with it."""
 
-
-def run_quote(run: DemoRun | None, question_id: str) -> str | None:
-    """The sentence quoting the learner's last demo run beside a question's explanation, or ``None``."""
-    quote = _RUN_QUOTES.get(question_id)
-    return quote(run) if quote is not None and run is not None else None
+    def _event_args_to_value(self, e: GenericEventArguments) -> Any:
+        try:
+            return self._values[checked_option_index(e.args, len(self._values))]
+        except InvalidAnswer as error:
+            log.warning('quiz answer refused: %s', error)
+            self.update()  # the sender's display goes back to the stored choice
+            return self.value  # unchanged: no change event, nothing recorded
 
 
 def _add_arrow_keys(radio: ui.radio) -> None:
@@ -119,6 +127,7 @@ class _QuizView:
         self.quiz = quiz
         self.section_titles = section_titles
         self.progress = progress
+        self.zone: tzinfo | None = None  # the browser's, once it has said; until then (or if never) UTC
         self.answered_label: ui.label | None = None
         self.submit_button: ui.button | None = None
         self.submit_hint: ui.label | None = None
@@ -130,7 +139,22 @@ class _QuizView:
             self._attempt_form(state.current)
         elif state.last is not None:
             self._latest_result(state.last)
-        self._history(state)
+        self._history()
+
+    async def learn_time_zone(self, client: Client) -> None:
+        """Ask the browser once for its time zone, then show the attempt times in it."""
+        try:
+            await client.connected(timeout=CONNECT_TIMEOUT_S)
+            name = await client.run_javascript(BROWSER_TIME_ZONE_JS)
+        except TimeoutError:  # never connected, or did not answer within run_javascript's second: keep UTC
+            return
+        zone = zone_from_browser(name)
+        if zone is None or client.is_deleted:
+            return
+        self.zone = zone
+        if self.progress.state.attempts:
+            with client:
+                self._history.refresh()
 
     # -- answering ---------------------------------------------------------------------------------------------
 
@@ -145,10 +169,11 @@ class _QuizView:
                 ui.label(f'Question {index} of {total}').classes('text-sm opacity-80')
                 _heading(question.prompt, 3, element_id=prompt_id).classes('text-lg font-semibold')
                 options = {option.id: option.text for option in shuffled_options(question, current.seed)}
-                radio = ui.radio(options, value=current.answers.get(question.id),
-                                 on_change=lambda event, question_id=question.id, number=current.number:
-                                 self._answer(number, question_id, event)) \
-                    .props(f'aria-labelledby={prompt_id}').mark(f'quiz-options-{question.id}')
+                radio = _QuizRadio(options, value=current.answers.get(question.id),
+                                   on_change=lambda event, question_id=question.id, number=current.number:
+                                   self._answer(number, question_id, event)) \
+                    .props(f'aria-labelledby={prompt_id}').classes('quiz-options w-full') \
+                    .mark(f'quiz-options-{question.id}')
                 _add_arrow_keys(radio)
         with ui.row().classes('items-center gap-4 mt-2'):
             self.submit_button = ui.button('Submit answers', icon='check',
@@ -229,32 +254,51 @@ class _QuizView:
             chosen_text = question.option(chosen_id).text if chosen_id else 'no answer'
             ui.label(f'Your answer: {chosen_text}').mark(f'quiz-chosen-{question.id}')
             ui.label(f'Correct answer: {correct.text}').classes('font-medium').mark(f'quiz-correct-{question.id}')
-            ui.label(question.explanation).classes('my-1').mark(f'quiz-explanation-{question.id}')
-            # read at each showing: the learner may have run the demo in another tab meanwhile
-            if quote := run_quote(demo_run_from_store(self.progress.store), question.id):
-                with ui.row().classes('items-start gap-2 flex-nowrap my-1'):
-                    ui.icon('science').props('aria-hidden=true').classes('mt-1')
-                    ui.label(quote).classes('font-medium').mark(f'quiz-run-quote-{question.id}')
+            ui.markdown(question.explanation).classes('quiz-explanation my-1') \
+                .mark(f'quiz-explanation-{question.id}')
+            self._run_quote(question)
             with ui.element('ul').classes('quiz-feedback list-disc pl-6'):
                 for option in question.options:
                     tags = [tag for tag, applies in (('your answer', option.id == chosen_id),
                                                      ('correct', option.correct)) if applies]
-                    marker = f' ({", ".join(tags)})' if tags else ''
-                    with ui.element('li'):
-                        ui.label(f'{option.text}{marker}: {option.feedback}')
+                    with ui.element('li').mark(f'quiz-feedback-{question.id}-{option.id}'):
+                        # the option as it was offered, then why: two lines, no "text.: feedback" joins
+                        with ui.row().classes('items-baseline gap-2'):
+                            ui.label(option.text).classes('font-medium')
+                            if tags:
+                                ui.label(f'({", ".join(tags)})').classes('text-sm opacity-80')
+                        ui.markdown(option.feedback)
             title = self.section_titles.get(question.lesson_anchor, question.lesson_anchor)
             ui.link(f'Read again in the lesson: {title}', f'/#{question.lesson_anchor}') \
                 .classes('quiz-link').mark(f'quiz-lesson-link-{question.id}')
 
-    def _history(self, state: QuizState) -> None:
+    def _run_quote(self, question: Question) -> None:
+        if self.quiz.run_quote(question.id) is None:
+            return
+        # read at each showing: the learner may have run the demo in another tab meanwhile
+        quote = run_quote(self.quiz, demo_run_from_store(self.progress.store), question.id)
+        with ui.row().classes('items-start gap-2 flex-nowrap my-1'):
+            ui.icon('science').props('aria-hidden=true').classes('mt-1')
+            if quote:
+                ui.label(quote).classes('font-medium').mark(f'quiz-run-quote-{question.id}')
+            else:  # say what would be here: the learner's own figures, once they have run the demo
+                ui.markdown('Run the polling-versus-push demo on the [Live demos](/demo) page, and this answer '
+                            'will quote your own figures.').classes('quiz-explanation') \
+                    .mark(f'quiz-run-quote-empty-{question.id}')
+
+    @ui.refreshable_method
+    def _history(self) -> None:
+        state = self.progress.state
+        _heading('Your attempts', 2).classes('text-xl font-semibold mt-8')
         if not state.attempts:
+            ui.label('Each attempt you submit is listed here, with its time and score; '
+                     'open one to see your answers.').classes('opacity-80').mark('quiz-history-empty')
             return
         best = state.best
-        _heading('Your attempts', 2).classes('text-xl font-semibold mt-8')
         with ui.element('ol').classes('w-full').mark('quiz-history'):
             for attempt in reversed(state.attempts):
                 is_best = best is not None and attempt.number == best.number
-                summary = (f'Attempt {attempt.number} · {_when(attempt)} · '
+                summary = (f'Attempt {attempt.number} · {local_time_text(attempt.submitted_at, self.zone)} · '
                            f'{_score_text(attempt.score, attempt.total, attempt.percent)}'
                            f'{" · best" if is_best else ""}')
                 with ui.element('li').classes('w-full'), \
@@ -270,8 +314,8 @@ class _QuizView:
             for result in graded.results:
                 chosen = result.chosen.text if result.chosen else 'no answer'
                 with ui.element('li'):
-                    ui.label(f'{"Right" if result.is_correct else "Wrong"}: {result.question.prompt} '
-                             f'Your answer: {chosen}.')
+                    ui.label(f'{"Right" if result.is_correct else "Wrong"}: {_sentence(result.question.prompt)} '
+                             f'Your answer: {_sentence(chosen)}')
 
 
 def register(quiz: Quiz, lesson: Lesson) -> None:
@@ -283,7 +327,9 @@ def register(quiz: Quiz, lesson: Lesson) -> None:
             ui.add_css(_CSS)
             _heading(quiz.title, 1).classes('text-3xl font-bold mt-2')
             ui.label(quiz.intro).classes('text-lg opacity-90')
-            _QuizView(quiz, section_titles, QuizProgress(learner_store(), quiz)).show()
+            view = _QuizView(quiz, section_titles, QuizProgress(learner_store(), quiz))
+            view.show()
+        background_tasks.create(view.learn_time_zone(ui.context.client), name='quiz time zone')
 
 
 def best_score_banner() -> None:

@@ -1,14 +1,18 @@
 """The quiz flow through NiceGUI's `user` fixture: no browser, no JavaScript, the real pages and storage."""
 
+import json
+import logging
 import re
 from dataclasses import replace
 
+import pytest
 from nicegui import app, ui
 from nicegui.testing import User
 
 from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
+from lesson.local_time import BROWSER_TIME_ZONE_JS
 from lesson.pages.quiz import run_quote
-from lesson.progress import DEMO_RUN_KEY, demo_run_from_store, demo_run_to_store
+from lesson.progress import DEMO_RUN_KEY, STORE_KEY, demo_run_from_store, demo_run_to_store
 from lesson.quiz import Quiz
 
 CONTENT = bundled_content_dir()
@@ -39,6 +43,8 @@ def submit_button(user: User) -> ui.button:
 
 def text_of(user: User, marker: str) -> str:
     element = user.find(marker=marker).elements.pop()
+    if isinstance(element, ui.markdown):
+        return element.content
     assert isinstance(element, ui.label)
     return element.text
 
@@ -148,6 +154,7 @@ async def test_retry_shuffles_and_keeps_earlier_results_in_the_history(user: Use
     history = [element.props['label'] for element in user.find(marker='quiz-history').elements.pop().descendants()
                if isinstance(element, ui.expansion)]
     assert len(history) == 2
+    # no browser to ask for its time zone here: the times say UTC
     assert re.fullmatch(r'Attempt 2 · \d{4}-\d\d-\d\d \d\d:\d\d UTC · 4 / 4 \(100 %\) · best', history[0])
     assert re.fullmatch(r'Attempt 1 · .* · 0 / 4 \(0 %\)', history[1])
 
@@ -190,7 +197,7 @@ async def test_the_feedback_quotes_the_learners_demo_run(user: User) -> None:
     app.storage.user[DEMO_RUN_KEY] = RUN  # what the demo page stores after a run
     await take(user, RIGHT)
     assert text_of(user, 'quiz-run-quote-main-advantage').startswith(
-        'In your run on the demo page, polling made 48 requests for 12 updates; 36 came back empty.')
+        'In your run on the demo page, polling made 48 requests for 12 updates, and 36 of them came back empty.')
     assert 'a median 1.8 ms' in text_of(user, 'quiz-run-quote-server-has-news')
     assert 'polling every 500 ms' in text_of(user, 'quiz-run-quote-server-has-news')
     # only beside the questions the run speaks to
@@ -202,20 +209,74 @@ async def test_no_quote_without_a_demo_run(user: User) -> None:
     await take(user, WRONG)
     await user.should_see(marker='quiz-explanation-main-advantage')
     await user.should_not_see('In your run')
+    # in its place: what would appear there, and where to get it
+    for question in QUIZ.questions:
+        if QUIZ.run_quote(question.id) is None:
+            await user.should_not_see(marker=f'quiz-run-quote-empty-{question.id}')
+        else:
+            assert 'will quote your own figures' in text_of(user, f'quiz-run-quote-empty-{question.id}')
 
 
 def test_run_quote_wording_and_unreadable_runs() -> None:
     run = demo_run_from_store({DEMO_RUN_KEY: RUN})
     assert run is not None
-    assert run_quote(run, 'main-advantage') == (
-        'In your run on the demo page, polling made 48 requests for 12 updates; 36 came back empty. The WebSocket '
-        'got its 12 updates over one open connection, without asking once.')
-    assert run_quote(run, 'receive-event') is None
-    assert run_quote(None, 'main-advantage') is None
-    assert run_quote(replace(run, poll_empty=0), 'main-advantage').count('none came back empty') == 1
-    assert run_quote(replace(run, push_delay_p50_ms=None), 'server-has-news') is None
+    assert run_quote(QUIZ, run, 'main-advantage') == (
+        'In your run on the demo page, polling made 48 requests for 12 updates, and 36 of them came back empty. The '
+        'WebSocket got its 12 updates over one open connection, without asking once.')
+    assert run_quote(QUIZ, run, 'server-has-news') == (
+        'In your run on the demo page, the WebSocket delivered each update a median 1.8 ms after the server made it; '
+        'polling every 500 ms, an update waited for the next question: a median 251 ms.')
+    assert run_quote(QUIZ, run, 'receive-event') is None
+    assert run_quote(QUIZ, None, 'main-advantage') is None
+    assert run_quote(QUIZ, replace(run, push_delay_p50_ms=None), 'server-has-news') is None
     for broken in (None, 'x', {**RUN, 'poll_requests': 0}, {**RUN, 'poll_updates': -1}, {**RUN, 'push_updates': '3'},
                    {**RUN, 'poll_interval_ms': True}):
         assert demo_run_from_store({DEMO_RUN_KEY: broken}) is None, broken
     assert demo_run_from_store({DEMO_RUN_KEY: {**RUN, 'push_delay_p50_ms': 'fast'}}).push_delay_p50_ms is None
     assert demo_run_to_store(run) == RUN
+
+
+async def test_attempt_times_are_in_the_browsers_time_zone(user: User) -> None:
+    user.javascript_rules[re.compile(re.escape(BROWSER_TIME_ZONE_JS))] = lambda _: 'Asia/Kolkata'  # UTC+05:30
+    await user.open('/quiz')
+    await user.should_see('Each attempt you submit is listed here')  # the empty history says what will be there
+    await take(user, RIGHT)
+    summary = user.find(marker='quiz-history-1').elements.pop().props['label']
+    assert re.fullmatch(r'Attempt 1 · \d{4}-\d\d-\d\d \d\d:\d\d IST · 4 / 4 \(100 %\) · best', summary), summary
+    await user.should_not_see('Each attempt you submit is listed here')
+
+
+async def test_an_unknown_browser_time_zone_falls_back_to_utc(user: User) -> None:
+    user.javascript_rules[re.compile(re.escape(BROWSER_TIME_ZONE_JS))] = lambda _: '../../etc/passwd'
+    await user.open('/quiz')
+    await take(user, RIGHT)
+    assert user.find(marker='quiz-history-1').elements.pop().props['label'].count(' UTC · ') == 1
+
+
+def send_option_index(user: User, question_id: str, raw: object) -> None:
+    """What the browser's socket.io message carries when the radio group changes: the option index as JSON."""
+    group = radio(user, question_id)
+    listener = next(listener for listener in group._event_listeners.values()
+                    if listener.type == 'update:modelValue')  # NiceGUI keeps event names in camel case
+    user.client.handle_event({'id': group.id, 'listener_id': listener.id, 'args': [json.dumps(raw)]})
+
+
+@pytest.mark.parametrize('raw', [-1, 99, 'x', None, 1.5, {}, True, [0]])
+async def test_a_crafted_option_index_is_refused_with_one_warning(user: User, caplog: pytest.LogCaptureFixture,
+                                                                   raw: object) -> None:
+    first, second = QUIZ.questions[:2]
+    await user.open('/quiz')
+    send_option_index(user, first.id, 0)  # the same path with a real index records an answer
+    await user.should_see(f'Answered 1 of {TOTAL}')
+    chosen = radio(user, first.id).value
+    stored = json.dumps(app.storage.user[STORE_KEY], sort_keys=True)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        send_option_index(user, first.id, raw)
+        send_option_index(user, second.id, raw)
+    refusals = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert [record.getMessage().startswith('quiz answer refused: option index') for record in refusals] == [True, True]
+    assert all(record.exc_info is None and '\n' not in record.getMessage() for record in refusals)
+    assert (radio(user, first.id).value, radio(user, second.id).value) == (chosen, None)
+    assert json.dumps(app.storage.user[STORE_KEY], sort_keys=True) == stored
+    await user.should_see(f'Answered 1 of {TOTAL}')

@@ -3,13 +3,15 @@ from pathlib import Path
 import pytest
 
 from lesson.content import ContentError
-from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
+from lesson.content_files import bundled_content_dir, demo_run_placeholders, load_lesson, load_quiz
+from lesson.progress import DemoRun, demo_run_to_store
 from lesson.quiz import (
     Band,
     InvalidAnswer,
     Option,
     Question,
     Quiz,
+    checked_option_index,
     grade,
     next_seed,
     option_order,
@@ -235,3 +237,93 @@ def test_the_next_seed_searches_exactly_1000_seeds_then_gives_up() -> None:
 ])
 def test_percent_is_rounded_down_so_a_miss_never_shows_100(score: int, total: int, percent: int) -> None:
     assert percent_of(score, total) == percent
+
+
+
+# -- crafted answers -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('raw', [-1, 4, 99, 'x', '0', None, 1.5, 0.0, {}, [], [0], True, False, 'x' * 10_000])
+def test_only_a_whole_number_within_the_options_is_an_option_index(raw: object) -> None:
+    with pytest.raises(InvalidAnswer) as info:
+        checked_option_index(raw, 4)
+    assert len(str(info.value)) < 100  # a huge crafted value is not copied into the log line
+
+
+def test_every_real_option_index_is_accepted() -> None:
+    assert [checked_option_index(index, 4) for index in range(4)] == [0, 1, 2, 3]
+
+
+# -- quotes of the learner's demo run ------------------------------------------------------------------------
+
+FIELDS = demo_run_placeholders()
+RUN = DemoRun(poll_requests=48, poll_updates=12, poll_empty=36, poll_interval_ms=500, poll_delay_p50_ms=251.4,
+              push_updates=12, push_delay_p50_ms=None)
+
+
+def with_quotes(table: str) -> str:
+    return HEAD + '\n[run_quotes]\n' + table + question('q1') + question('q2', 'details')
+
+
+def parse_quotes(table: str) -> Quiz:
+    return parse_quiz(with_quotes(table), ANCHORS, 'quiz.toml', FIELDS)
+
+
+def test_the_placeholders_are_the_demo_runs_fields() -> None:
+    assert set(FIELDS) == set(DemoRun.__dataclass_fields__)
+    assert FIELDS['poll_requests'] is int and FIELDS['push_delay_p50_ms'] is float
+
+
+def test_a_run_quote_fills_in_the_learners_figures() -> None:
+    quiz = parse_quotes('q1 = "{poll_requests} asks, {poll_empty} empty, every {poll_interval_ms:,} ms, '
+                        '{poll_delay_p50_ms:.0f} ms late; {{braces}} stay."\n')
+    quote = quiz.run_quote('q1')
+    assert quote is not None and quiz.run_quote('q2') is None
+    assert quote.fill(demo_run_to_store(RUN)) == '48 asks, 36 empty, every 500 ms, 251 ms late; {braces} stay.'
+
+
+def test_a_run_quote_needing_an_unmeasured_figure_is_not_shown() -> None:
+    quote = parse_quotes('q2 = "median {push_delay_p50_ms:.1f} ms"\n').run_quote('q2')
+    assert quote is not None and quote.fill(demo_run_to_store(RUN)) is None
+
+
+@pytest.mark.parametrize(('table', 'words'), [
+    ('nope = "{poll_requests}"\n', "[run_quotes] 'nope': the quiz has no question with this id"),
+    ('q1 = "{poll_requestz}"\n', "unknown placeholder '{poll_requestz}' (known: poll_delay_p50_ms,"),
+    ('q1 = "{0}"\n', "unknown placeholder '{0}'"),
+    ('q1 = "{}"\n', "unknown placeholder '{}'"),
+    ('q1 = "{poll_requests.real}"\n', "unknown placeholder '{poll_requests.real}'"),
+    ('q1 = "{poll_requests!r}"\n', "placeholder '{poll_requests}' takes a format"),
+    ('q1 = "{poll_requests:.1q}"\n', "placeholder '{poll_requests:.1q}':"),
+    ('q1 = "a { b"\n', 'write {{ or }} for a brace'),
+    ('q1 = ""\n', 'needs a non-empty text'),
+    ('q1 = 5\n', 'needs a non-empty text'),
+])
+def test_a_wrong_run_quote_stops_start_up_with_its_line(table: str, words: str) -> None:
+    with pytest.raises(ContentError) as info:
+        parse_quotes(table)
+    assert words in str(info.value)
+    key_line = with_quotes(table).splitlines().index(table.rstrip('\n')) + 1
+    assert info.value.line == key_line and info.value.source == 'quiz.toml'
+
+
+def test_a_quoted_key_and_a_later_table_still_point_at_the_right_line() -> None:
+    text = HEAD + '\n[run_quotes]\nq1 = "fine {poll_updates}"\n"q2" = """\nbad {nope}"""\n' + question('q1') + \
+        question('q2', 'details')
+    with pytest.raises(ContentError) as info:
+        parse_quiz(text, ANCHORS, 'quiz.toml', FIELDS)
+    assert text.splitlines()[info.value.line - 1].startswith('"q2" =')
+
+
+def test_load_quiz_checks_run_quotes_against_the_demo_run(tmp_path: Path) -> None:
+    (tmp_path / 'quiz.toml').write_text(with_quotes('q1 = "{poll_requests} and {bytes_sent}"\n'), encoding='utf-8')
+    with pytest.raises(ContentError) as info:
+        load_quiz(tmp_path, ANCHORS)
+    assert str(info.value).startswith(f"{tmp_path / 'quiz.toml'}:")
+    assert "unknown placeholder '{bytes_sent}'" in info.value.message
+
+
+def test_the_bundled_run_quotes_speak_to_existing_questions() -> None:
+    content = bundled_content_dir()
+    quiz = load_quiz(content, load_lesson(content).anchors)
+    assert {quote.question_id for quote in quiz.run_quotes} <= {q.id for q in quiz.questions}
+    assert len(quiz.run_quotes) >= 2
