@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import re
 import shutil
 import socket
@@ -100,12 +101,24 @@ def _print_startup(config: Config, app_port: int, echo_port: int) -> None:
     print('\n'.join(startup_lines(config, app_port, echo_port, addresses)), flush=True)
 
 
+def _configure_logging() -> None:
+    """The app's own lines (lesson.*) on stderr with their level, like uvicorn's: a WARNING must say so."""
+    logger = logging.getLogger('lesson')
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter('%(levelname)s:     %(name)s: %(message)s'))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ['bench']:
         from demos.bench import main as bench_main
         return bench_main(args[1:])
 
+    _configure_logging()
     config = config_from_args(args)
     try:
         app_port = claim_free_port(config.host, config.port, '--port')
