@@ -156,14 +156,24 @@ async def serve_until_told(sock: socket.socket, spec: EchoProcessSpec) -> None:
 
 
 def _watch_stdin(loop: asyncio.AbstractEventLoop, on_eof: Callable[[], None]) -> None:
-    # A thread that blocks on read: works with any loop and any kind of stdin (pipe, file, terminal).
+    # A thread that blocks on read: works with any loop and any kind of stdin (pipe, file, terminal). It reads the
+    # file descriptor itself, not sys.stdin: a daemon thread inside a buffered reader at exit aborts the interpreter.
     def watch() -> None:
-        with contextlib.suppress(OSError, ValueError):
-            while sys.stdin.buffer.read(4096):
+        with contextlib.suppress(OSError):
+            while os.read(0, 4096):
                 pass
-        loop.call_soon_threadsafe(on_eof)
+        with contextlib.suppress(RuntimeError):  # the loop already closed: the process is stopping anyway
+            loop.call_soon_threadsafe(on_eof)
 
     threading.Thread(target=watch, name='echo-stdin', daemon=True).start()
+
+
+def _read_line(fd: int) -> bytes:
+    """One line from ``fd``, read byte by byte so nothing after it is taken from the descriptor."""
+    line = bytearray()
+    while (byte := os.read(fd, 1)) and byte != b'\n':
+        line += byte
+    return bytes(line)
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -181,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format='%(levelname)s:     %(message)s', stream=sys.stderr)
     logging.getLogger('websockets').setLevel(logging.WARNING)
-    spec = EchoProcessSpec.from_json(sys.stdin.buffer.readline().decode())
+    spec = EchoProcessSpec.from_json(_read_line(0).decode())
     sock = socket.socket(fileno=int(args[0]))
     os.set_inheritable(sock.fileno(), False)
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop_factory()) as runner:

@@ -58,7 +58,11 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
     # kernel's queue for the moment it accepts, never for a missing server.
     echo.start()
     hardening.install(config)  # security headers, safe learner progress files, the browser log filter
-    app.on_shutdown(echo.stop_async)
+
+    async def stop_echo() -> None:
+        await echo.stop_async()
+
+    app.on_shutdown(stop_echo)
     serve_client_files(client_sources)
 
     lesson_page.register(lesson, extras=[quiz_page.best_score_banner])

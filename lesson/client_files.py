@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import HTTPException
+from fastapi import FastAPI, HTTPException
 from fastapi.responses import Response
 from nicegui import app
 
@@ -64,10 +64,10 @@ def script_tags(sources: dict[str, ClientSource]) -> str:
                      for source in sources.values())
 
 
-def serve_client_files(sources: dict[str, ClientSource]) -> None:
+def serve_client_files(sources: dict[str, ClientSource], web_app: FastAPI = app) -> None:
     """Answer ``GET /demos-static/NAME`` with the text read at start-up; any other name is a 404."""
 
-    @app.get(STATIC_URL + '/{name}', include_in_schema=False)
+    @web_app.get(STATIC_URL + '/{name}', include_in_schema=False)
     def client_file(name: str, v: str = '') -> Response:
         source = sources.get(name)
         if source is None:
