@@ -39,13 +39,13 @@ def wait_for_figure_at_least(page: Page, name: str, minimum: float, timeout: flo
 
 def open_demo(page: Page, app: RunningApp) -> None:
     page.goto(app.url + '/demo')
-    # The page is usable once its scripts have reported the real URLs back to the page.
     expect(page.locator('[data-url=push]')).to_contain_text(f':{app.echo_port}/push?session=', timeout=SLOW)
+    # Start is enabled once the page's inspection stream is open: a press then always works.
+    expect(page.get_by_role('button', name='Start')).to_be_enabled(timeout=SLOW)
 
 
 def choose(page: Page, control: str, option: str) -> None:
-    page.locator(f'[data-control={control}]').click()
-    page.get_by_role('option', name=option, exact=True).click()
+    page.locator(f'[data-control={control}]').select_option(label=option)
 
 
 def test_polling_and_push_side_by_side(lesson_app: RunningApp, page: Page,
@@ -67,7 +67,12 @@ def test_polling_and_push_side_by_side(lesson_app: RunningApp, page: Page,
     wait_for_figure_at_least(page, 'push-updates', 1)
     page.wait_for_timeout(RUN_S * 1000)
     page.get_by_role('button', name='Stop').click()
-    page.wait_for_timeout(800)  # the last batch of samples and a counter refresh
+    # The last batch of samples and the server's last counts: wait until the figures agree with what was seen.
+    page.wait_for_function("() => document.querySelector('[data-status=push]').textContent.includes('closed')")
+    page.wait_for_function("(n) => Number(document.querySelector('[data-figure=poll-connections]').dataset.value) >= n",
+                           arg=len(poll_times) - 1)
+    page.wait_for_function("(n) => Number(document.querySelector('[data-figure=push-updates]').dataset.value) >= n",
+                           arg=len(pushed_seqs))
 
     # Polling kept its interval (one request at a time, start to start), within generous bounds.
     assert len(poll_times) >= RUN_S * 1000 / POLL_INTERVAL_MS * 0.6
@@ -120,14 +125,13 @@ def test_echo_console_shows_the_handshake_and_a_round_trip_as_text(lesson_app: R
     assert sent == [XSS_PAYLOAD] and received == [XSS_PAYLOAD]
     # The echo stayed text: no element was made of it and its handler never ran.
     assert page.locator('[data-log=console] img').count() == 0
-    page.wait_for_timeout(300)
     assert page.evaluate('window.__xss') is None
     assert dialogs == []
 
     page.get_by_role('button', name='Disconnect').click()
     expect(page.locator('[data-log-kind=close]')).to_contain_text('code 1000', timeout=SLOW)
     expect(page.locator('[data-figure=ready-state]')).to_have_attribute('data-value', 'CLOSED')
-    diagram = page.locator('#echo-console svg').filter(has_text='Echo server').first
+    diagram = page.locator('[data-diagram=console]')
     expect(diagram).to_contain_text('101 Switching Protocols', timeout=SLOW)
     expect(diagram).to_contain_text('close frame 1000')
 
@@ -159,7 +163,7 @@ def test_phone_width_does_not_scroll_sideways(lesson_app: RunningApp, page: Page
 
 def test_demo_has_no_serious_accessibility_violation(lesson_app: RunningApp, page: Page) -> None:
     open_demo(page, lesson_app)
-    expect(page.locator('#echo-console svg').first).to_be_visible(timeout=SLOW)
+    expect(page.locator('[data-diagram=console]')).to_be_visible(timeout=SLOW)
     assert serious_violations(page) == []
 
 
@@ -179,7 +183,7 @@ def test_a_restarted_echo_server_is_survived(lesson_app: RunningApp, page: Page)
     # Back within the downtime plus a backoff step or two.
     expect(page.locator('[data-status=push]')).to_have_text('open', timeout=20_000)
     expect(page.locator('[data-figure=ready-state]')).to_have_attribute('data-value', 'OPEN', timeout=20_000)
-    expect(page.locator('[data-status=poll]')).to_contain_text('polling every', timeout=SLOW)
+    expect(page.locator('[data-status=poll]')).to_contain_text('asking every', timeout=SLOW)
     updates_after_return = figure(page, 'push-updates')
     wait_for_figure_at_least(page, 'push-updates', updates_after_return + 2)
     assert figure(page, 'push-connections') == 2
