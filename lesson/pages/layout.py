@@ -1,4 +1,8 @@
-"""The frame every page shares: header with navigation, a remembered dark-mode switch, a readable column."""
+"""The frame every page shares: header with navigation, a remembered dark-mode switch, a readable column.
+
+Importing it also sets the one button style of the app: sentence case (Quasar's default is ALL CAPS), since every
+page imports this module before it makes a button.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from nicegui import app, ui
+
+# One button style everywhere: labels as written ("Submit answers"), not Quasar's upper case.
+ui.button.default_props('no-caps')
 
 NAV_LINKS = (('Lesson', '/'), ('Live demos', '/demo'), ('Quiz', '/quiz'))
 DARK_MODE_KEY = 'dark_mode'
@@ -19,10 +26,15 @@ _CSS = '''
 .body--dark .lesson-prose a, .body--dark .lesson-toc a { color: #93c5fd; }
 .lesson-section { scroll-margin-top: 4.5rem; }
 .nicegui-code { max-width: 100%; }
+/* the copy button sits in a strip of its own above the code, so it never covers the first line on a phone */
+.nicegui-code { padding-top: 2.25rem; }
+.nicegui-code .nicegui-code-copy { top: .25rem; opacity: .7; }
 /* the bundled highlighter's keyword-operator colour (e.g. `new`) is too faint on its light background */
 .nicegui-code .codehilite .ow { color: #7e22ce; }
 .body--dark .nicegui-code .codehilite .ow { color: #d8b4fe; }
-.nicegui-mermaid { max-width: 100%; overflow-x: auto; }
+/* diagrams keep their drawn size (readable text) and scroll sideways inside their own box on a narrow screen */
+.lesson-diagram { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
+.lesson-diagram svg { display: block; margin: 0 auto; max-width: none; }
 '''
 
 

@@ -13,6 +13,13 @@ from .layout import page_frame
 # Called inside the page to add e.g. the learner's best quiz score; the quiz module registers it.
 LessonExtras = Callable[[], None]
 
+# Drawn at their own size rather than shrunk to the column: on a phone a shrunk sequence diagram has 6 px text.
+DIAGRAM_CONFIG = {'sequence': {'useMaxWidth': False}, 'flowchart': {'useMaxWidth': False}}
+
+
+def _attribute(text: str) -> str:
+    return text.replace('"', "'")  # inside a double-quoted props value
+
 
 def _render_section(section: Section) -> None:
     with ui.element('section').classes('lesson-section w-full').props(f'id={section.anchor}'):
@@ -24,7 +31,9 @@ def _render_section(section: Section) -> None:
                 case Prose(markdown=text):
                     ui.markdown(text).classes('lesson-prose w-full')
                 case Diagram(source=source):
-                    ui.mermaid(source).classes('w-full my-4').mark('lesson-diagram')
+                    # it may scroll sideways on a phone: keyboard users must be able to focus and scroll it too
+                    ui.mermaid(source, config=DIAGRAM_CONFIG).classes('lesson-diagram w-full my-4').mark('lesson-diagram') \
+                        .props(f'tabindex=0 role=region aria-label="Diagram: {_attribute(section.title)}"')
                 case Code(language=language, source=source, id=code_id):
                     code = ui.code(source, language=language).classes('w-full my-4')
                     code.copy_button.props('aria-label="Copy the code"')

@@ -1,5 +1,6 @@
 import re
 
+import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from lesson.content_files import bundled_content_dir, load_lesson
@@ -59,3 +60,53 @@ def test_lesson_has_no_serious_accessibility_violation(lesson_app: RunningApp, p
     page.goto(lesson_app.url + '/', wait_until='networkidle')
     expect(page.locator('#handshake-diagram svg').first).to_be_visible()
     assert serious_violations(page) == []
+
+
+# The size the diagram's text is drawn at: its font size times the SVG's scale (a diagram shrunk to the column
+# keeps font-size: 16px in the computed style while drawing 6 px letters, so the scale must be counted).
+DIAGRAM_TEXT = '''box => {
+  const svg = box.querySelector('svg');
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const sizes = [...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+  return {smallest: Math.min(...sizes), count: sizes.length, clientWidth: box.clientWidth,
+          scrollWidth: box.scrollWidth};
+}'''
+PAGE_OVERFLOW = 'document.documentElement.scrollWidth - document.documentElement.clientWidth'
+MIN_READABLE_PX = 11
+
+
+def test_on_a_phone_the_diagram_keeps_readable_text_and_scrolls_in_its_own_box(lesson_app: RunningApp,
+                                                                              page: Page) -> None:
+    page.set_viewport_size({'width': 375, 'height': 812})
+    page.goto(lesson_app.url + '/#handshake-diagram', wait_until='networkidle')
+    box = page.locator('#handshake-diagram .lesson-diagram')
+    expect(box.locator('svg text').first).to_be_visible()
+    drawn = box.evaluate(DIAGRAM_TEXT)
+    assert drawn['count'] > 0 and drawn['smallest'] >= MIN_READABLE_PX, drawn
+    assert drawn['scrollWidth'] > drawn['clientWidth']  # wider than the phone: it scrolls, inside its box
+    assert page.evaluate(PAGE_OVERFLOW) <= 0
+    box.focus()  # a keyboard user reaches it and scrolls it with the arrow keys
+    page.keyboard.press('ArrowRight')
+    page.wait_for_function('box => box.scrollLeft > 0', arg=box.element_handle())
+
+
+@pytest.mark.parametrize('width', [375, 1280])
+def test_the_copy_button_does_not_cover_the_code(lesson_app: RunningApp, page: Page, width: int) -> None:
+    page.set_viewport_size({'width': width, 'height': 812})
+    page.goto(lesson_app.url + '/', wait_until='networkidle')
+    block = page.locator('#opening-a-connection .nicegui-code')
+    button = block.locator('.nicegui-code-copy').bounding_box()
+    code = block.locator('pre').bounding_box()
+    assert button is not None and code is not None
+    overlaps = (button['x'] < code['x'] + code['width'] and code['x'] < button['x'] + button['width']
+                and button['y'] < code['y'] + code['height'] and code['y'] < button['y'] + button['height'])
+    assert not overlaps, (button, code)
+
+
+def test_every_button_is_in_sentence_case(lesson_app: RunningApp, page: Page) -> None:
+    for path in ('/', '/quiz'):
+        page.goto(lesson_app.url + path, wait_until='networkidle')
+        buttons = page.locator('button')
+        expect(buttons.first).to_be_attached()
+        transforms = buttons.evaluate_all('buttons => buttons.map(b => getComputedStyle(b).textTransform)')
+        assert set(transforms) == {'none'}, (path, transforms)

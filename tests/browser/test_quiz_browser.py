@@ -1,8 +1,9 @@
 """The quiz in Chromium: keyboard alone, progress kept across a reload and an app restart, no serious a11y issue."""
 
 from collections.abc import Callable
+from itertools import pairwise
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
 from lesson.quiz import Question
@@ -122,3 +123,52 @@ def test_quiz_has_no_serious_accessibility_violation(lesson_app: RunningApp, pag
     after = serious_violations(page)
     print('\n'.join(after))
     assert before == [] and after == []
+
+
+OPTION_BOXES = '''group => [...group.querySelectorAll('[role=radio]')].map(radio => {
+  const box = radio.getBoundingClientRect();
+  const label = radio.querySelector('.q-radio__label').getBoundingClientRect();
+  const lineHeight = parseFloat(getComputedStyle(radio.querySelector('.q-radio__label')).lineHeight);
+  return {top: box.top, bottom: box.bottom, width: box.width, height: box.height,
+          lines: Math.round(label.height / lineHeight)};
+})'''
+MIN_TARGET_PX = 24  # WCAG 2.2 SC 2.5.8, target size (minimum)
+MIN_GAP_PX = 4
+
+
+def test_on_a_phone_options_are_big_enough_and_apart_even_when_they_wrap(lesson_app: RunningApp,
+                                                                         page: Page) -> None:
+    page.set_viewport_size({'width': 375, 'height': 812})
+    page.goto(lesson_app.url + '/quiz', wait_until='networkidle')
+    wrapped = 0
+    for question in QUIZ.questions:
+        boxes = group(page, question).evaluate(OPTION_BOXES)
+        assert len(boxes) == len(question.options)
+        for box in boxes:
+            assert box['width'] >= MIN_TARGET_PX and box['height'] >= MIN_TARGET_PX, (question.id, box)
+        for above, below in pairwise(boxes):
+            assert below['top'] - above['bottom'] >= MIN_GAP_PX, (question.id, above, below)
+        wrapped += sum(box['lines'] > 1 for box in boxes)
+    assert wrapped > 0  # the case the rule is about: at 375 px some options take two lines or more
+    assert page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') <= 0
+
+
+def test_results_render_markdown_and_times_in_the_browsers_zone(lesson_app: RunningApp, browser: Browser) -> None:
+    context = browser.new_context(viewport={'width': 375, 'height': 812}, timezone_id='Asia/Kolkata')
+    try:
+        page = context.new_page()
+        page.goto(lesson_app.url + '/quiz', wait_until='networkidle')
+        expect(page.get_by_text('Each attempt you submit is listed here')).to_be_visible()
+        for question in QUIZ.questions:
+            option(page, question, next(o.id for o in question.options if not o.correct)).click()
+        page.get_by_role('button', name='Submit answers').click()
+        expect(page.get_by_role('heading', name='Your result, attempt 1')).to_be_visible()
+        results = page.locator('.lesson-column')
+        expect(results.locator('code').filter(has_text='wss://').first).to_be_visible()  # `wss://` became code
+        text = results.inner_text()
+        assert '`' not in text
+        assert '.:' not in text and '?:' not in text  # an option and its feedback are not glued with a colon
+        # Kolkata is UTC+05:30 and has no summer time: the attempt's time says IST whatever the date
+        expect(page.locator('.q-expansion-item').filter(has_text='Attempt 1 ·')).to_contain_text(' IST · ')
+    finally:
+        context.close()
