@@ -145,6 +145,7 @@ class EchoServer:
         self._ssl_context: ssl.SSLContext | None = None
         self._janitor: asyncio.Task[None] | None = None
         self._stopped = False
+        self._restarting: asyncio.Task[None] | None = None
         #: Refusals so far, by reason (e.g. ``'403 origin'``, ``'1009 too big'``), for a teacher's overview.
         self.rejections: defaultdict[str, int] = defaultdict(int)
 
@@ -210,6 +211,12 @@ class EchoServer:
         # create_server sets SO_REUSEADDR: connections of the old listener in TIME_WAIT do not hold the port.
         sock = socket.create_server(self._address, family=self._family, backlog=self.settings.listen_backlog)
         self._server = await self._serve(sock)
+
+    async def _restart_soon(self, downtime_s: float) -> None:
+        """Start a :meth:`restart` that outlives the connection that asked for it (the restart closes it)."""
+        if self._restarting is not None and not self._restarting.done():
+            raise ValueError('the echo server is already restarting')
+        self._restarting = asyncio.get_running_loop().create_task(self.restart(downtime_s))
 
     async def _serve(self, sock: socket.socket) -> Server:
         settings = self.settings
@@ -446,7 +453,7 @@ class EchoServer:
             if connection.endpoint == 'echo':
                 await self._serve_echo(connection, session, limiter)
             elif connection.endpoint == 'inspect':
-                restart = self.restart if self.settings.learners_may_restart else None
+                restart = self._restart_soon if self.settings.learners_may_restart else None
                 await InspectionStream(connection, session, limiter, restart=restart).serve()
             else:
                 await self._serve_push(connection, session, limiter)

@@ -150,3 +150,16 @@ async def test_a_session_with_open_connections_is_never_pushed_out(start_server:
         for _ in range(4):
             assert (await http_get(server.port, f'/poll?session={session_ids.issue(KEY)}&after=0')).status == 200
         assert kept in {session.id for session in server.sessions()}
+
+
+async def test_a_page_may_take_its_own_servers_down_and_it_comes_back(start_server: StartServer) -> None:
+    server = await start_server(session_key=KEY)
+    async with await inspect(server, session_ids.issue(KEY)) as inspector:
+        await inspector.send(json.dumps({'id': 1, 'do': 'restart', 'seconds': 0.5}))
+        reply = await next_of(inspector, 'reply')
+        await inspector.wait_closed()
+    assert reply['ok'] is True and inspector.close_code == 1001
+    await eventually(lambda: not server.is_serving, timeout=2)
+    await eventually(lambda: server.is_serving, timeout=5)
+    answer = await http_get(server.port, '/poll?after=0')
+    assert answer.status == 200
