@@ -32,8 +32,9 @@ def _render_section(section: Section) -> None:
                     ui.markdown(text).classes('lesson-prose w-full')
                 case Diagram(source=source):
                     # it may scroll sideways on a phone: keyboard users must be able to focus and scroll it too
-                    ui.mermaid(source, config=DIAGRAM_CONFIG).classes('lesson-diagram w-full my-4').mark('lesson-diagram') \
-                        .props(f'tabindex=0 role=region aria-label="Diagram: {_attribute(section.title)}"')
+                    ui.mermaid(source, config=DIAGRAM_CONFIG).classes('lesson-diagram w-full my-4') \
+                        .props(f'tabindex=0 role=region aria-label="Diagram: {_attribute(section.title)}"') \
+                        .mark('lesson-diagram')
                 case Code(language=language, source=source, id=code_id):
                     code = ui.code(source, language=language).classes('w-full my-4')
                     code.copy_button.props('aria-label="Copy the code"')
