@@ -175,7 +175,7 @@ def test_a_restarted_echo_server_is_survived(lesson_app: RunningApp, page: Page)
     wait_for_figure_at_least(page, 'push-updates', 1)
 
     page.get_by_role('button', name='Take the echo server down for 3 s').click()
-    expect(page.locator('[data-status=push]')).to_contain_text('reconnecting', timeout=SLOW)
+    expect(page.locator('[data-status=push]')).to_contain_text('trying again', timeout=SLOW)
     expect(page.locator('[data-status=poll]')).to_contain_text('failed', timeout=SLOW)
     expect(page.locator('[data-log-kind=reconnecting]').first).to_contain_text('trying again', timeout=SLOW)
     wait_for_figure_at_least(page, 'poll-failed', 1)
