@@ -81,6 +81,7 @@ def figure(page: Page, name: str) -> float | None:
 
 
 def run(learners: int, duration_s: float, idle_s: float, app_command: str | None) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
     with AppUnderTest(app_command) as app, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -117,7 +118,9 @@ def run(learners: int, duration_s: float, idle_s: float, app_command: str | None
         'learners': learners,
         'duration_s': duration_s,
         'app': {'command': command},
-        'machine': {'cpus': os.cpu_count(), 'python': sys.version.split()[0]},
+        # Other work on the machine shows in the page timings: the load averages say how much there was.
+        'machine': {'cpus': os.cpu_count(), 'python': sys.version.split()[0], 'load_avg_1m_before': load_before,
+                    'load_avg_1m_after': os.getloadavg()[0]},
         'page_ready_ms': {'median': statistics.median(ready_ms), 'max': max(ready_ms)},
         'controls_set': controls,
         'cpu_percent': {
@@ -139,7 +142,8 @@ def markdown(report: dict[str, Any]) -> str:
     n = report['learners']
     lines = [
         f'## {n} learners on /demo in headless Chromium ({report["duration_s"]:g} s running, '
-        f'{report["machine"]["cpus"]} CPUs)',
+        f'{report["machine"]["cpus"]} CPUs, load average {report["machine"]["load_avg_1m_before"]:.2f} before, '
+        f'{report["machine"]["load_avg_1m_after"]:.2f} after)',
         '',
         f'App: `{report["app"]["command"]}`; pages ready in {report["page_ready_ms"]["median"]:.0f} ms median '
         f'(max {report["page_ready_ms"]["max"]:.0f}).',

@@ -6,6 +6,9 @@ framing included, as the server's sockets counted them), delivery delay, and the
 the 2010 comparison ("HTML5 Web Sockets: A Quantum Leap in Scalability for the Web": 871 bytes of headers
 per poll against 2 bytes of framing per message) recomputed with the bytes measured here.
 
+``--class N`` runs a whole class against the app started by its console script: N simulated learners with the
+traffic of one ``/demo`` page each, and ``/demo`` page loads (see :mod:`demos.class_bench`).
+
 ``--load`` runs the classroom load test instead: many push subscribers, lost updates, delay tail, memory
 per connection, and echo round trips of the embedded server against a bare ``websockets`` echo server.
 
