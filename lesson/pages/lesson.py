@@ -14,7 +14,7 @@ from .layout import page_frame
 LessonExtras = Callable[[], None]
 
 # Drawn at their own size rather than shrunk to the column: on a phone a shrunk sequence diagram has 6 px text.
-DIAGRAM_CONFIG = {'sequence': {'useMaxWidth': False}, 'flowchart': {'useMaxWidth': False}}
+DIAGRAM_CONFIG = {'sequence': {'useMaxWidth': False, 'diagramMarginX': 8}, 'flowchart': {'useMaxWidth': False}}
 
 
 def _attribute(text: str) -> str:
