@@ -19,8 +19,10 @@ export function chartGeometry(samples, marks, chart = CHART) {
   const round = (value) => Math.round(value * 10) / 10;
   return {
     points: samples.map(([at, bytes]) => `${round(x(at))},${round(y(bytes))}`).join(' '),
-    marks: marks.map((mark) => ({ ...mark, x: round(x(mark.atMs)) })),
-    xTicks: [low, 0, high].filter((at, index, all) => all.indexOf(at) === index)
+    // A label near the right edge goes on the left of its line, so it stays inside the chart.
+    marks: marks.map((mark) => ({ ...mark, x: round(x(mark.atMs)), labelEnd: x(mark.atMs) > chart.width * 0.6 })),
+    // 0 (the burst) always; the ends when they are far enough from it to be read apart.
+    xTicks: [0, low, high].filter((at, index) => index === 0 || Math.abs(x(at) - x(0)) > 40)
       .map((at) => ({ at: Math.round(at), x: round(x(at)) })),
     yTicks: [0, peak / 2, peak].map((bytes) => ({ kib: bytes / 1024, y: round(y(bytes)) })),
     baseline: round(y(0)),
@@ -132,7 +134,8 @@ export default {
           <g v-for="(mark, index) in geometry.marks" :key="mark.kind" :data-mark="mark.kind" :data-at="Math.round(mark.atMs)">
             <line :x1="mark.x" :x2="mark.x" :y1="chart.top" :y2="geometry.baseline" stroke="#b3261e"
                   stroke-dasharray="4 3" stroke-width="1.5" />
-            <text :x="mark.x + 4" :y="chart.top + 12 + index * 14" font-size="12" fill="currentColor">{{ mark.label }}</text>
+            <text :x="mark.labelEnd ? mark.x - 4 : mark.x + 4" :y="chart.top + 12 + index * 14" font-size="12"
+                  :text-anchor="mark.labelEnd ? 'end' : 'start'" fill="currentColor">{{ mark.label }}</text>
           </g>
           <text v-if="!geometry.points" :x="chart.width / 2" :y="chart.height / 2" text-anchor="middle"
                 font-size="13" fill="currentColor" opacity="0.7">{{ texts.chart_empty }}</text>

@@ -78,13 +78,13 @@ export default {
                :aria-pressed="log.paused ? 'true' : 'false'" :aria-label="texts.pause_label"
                data-log-pause="frames" @click="log.togglePause()" />
       </div>
-      <div ref="scroller" class="flex flex-col w-full gap-2 text-sm overflow-y-auto max-h-[32rem]"
+      <div ref="scroller" class="w-full space-y-2 text-sm overflow-y-auto max-h-[32rem]"
            role="log" aria-live="off" :aria-label="texts.log_title" tabindex="0" data-log="frames"
            @scroll="log.scrolled($event.target)">
         <div v-if="log.entries.length === 0" class="opacity-70">{{ texts.log_empty }}</div>
         <template v-for="entry in log.entries" :key="entry.key">
           <div v-if="entry.leftOut" class="opacity-70">{{ fill(texts.left_out, { count: entry.leftOut }) }}</div>
-          <div v-else :class="['demo-frame', 'w-full', 'flex', 'flex-col', 'gap-0', 'pl-2',
+          <div v-else :class="['demo-frame', 'w-full', 'pl-2',
                                entry.attributes['data-direction'] === 'client-to-server' ? 'demo-frame-out' : 'demo-frame-in']"
                v-bind="entry.attributes">
             <div class="font-semibold">{{ entry.heading }}</div>

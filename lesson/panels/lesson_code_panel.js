@@ -21,7 +21,7 @@ export default {
                :aria-pressed="log.paused ? 'true' : 'false'" :aria-label="texts.pause_label"
                data-log-pause="lesson-code" @click="log.togglePause()" />
       </div>
-      <div ref="scroller" class="flex flex-col w-full gap-0 text-sm overflow-y-auto max-h-64"
+      <div ref="scroller" class="w-full text-sm overflow-y-auto max-h-64"
            role="log" aria-live="off" :aria-label="texts.log_title" tabindex="0" data-log="lesson-code"
            @scroll="log.scrolled($event.target)">
         <div v-if="log.entries.length === 0" class="opacity-70">{{ texts.log_empty }}</div>

@@ -8,6 +8,7 @@ session-wide app; the page's own echo session keeps the tests from seeing each o
 from __future__ import annotations
 
 import json
+import time
 
 from playwright.sync_api import Page, WebSocket, expect
 
@@ -84,18 +85,36 @@ def test_a_server_ping_is_answered_by_the_browser(lesson_app: RunningApp, page: 
     frames = page.locator('[data-log=frames]')
     expect(frames.locator('[data-direction=server-to-client][data-opcode=ping]')).to_have_count(1, timeout=SLOW)
     expect(frames.locator('[data-direction=client-to-server][data-opcode=pong]')).to_have_count(1, timeout=SLOW)
+    expect(page.locator('[data-status=ping]')).to_contain_text('Pong back after', timeout=SLOW)
+    # The server's own measure, from the command's reply. It may read 0: websockets times pongs with the event
+    # loop's clock, which under uvloop ticks in whole milliseconds (a loopback pong takes less).
+    assert 0 <= figure(page, 'ping-round-trip') < 5000
 
 
 def test_four_lanes_long_polling_and_sse_get_every_update_and_the_quiz_quotes_the_run(
         lesson_app: RunningApp, page: Page) -> None:
     sse_requests: list[str] = []
     page.on('request', lambda request: sse_requests.append(request.url) if '/sse?' in request.url else None)
+    run_summaries: list[str] = []  # what the page sent its server for the quiz: one summary per run
+
+    def watch_page_socket(socket: WebSocket) -> None:
+        if '/_nicegui_ws/' in socket.url or 'socket.io' in socket.url:
+            socket.on('framesent', lambda payload: run_summaries.append(str(payload))
+                      if 'poll_requests' in str(payload) else None)
+
+    page.on('websocket', watch_page_socket)
     open_demo(page, lesson_app)
     page.get_by_role('button', name='Start').click()
     for lane in ('poll', 'longpoll', 'sse', 'push'):
         wait_for_figure_at_least(page, f'{lane}-updates', 8)
+    run_summaries.clear()
     page.get_by_role('button', name='Stop', exact=True).click()
-    page.wait_for_timeout(800)  # the last batch of samples and a counter refresh
+    # The server's counts come over the inspection stream a moment after the browser's own figures.
+    page.wait_for_function('''() => {
+        const value = (name) => Number(document.querySelector(`[data-figure="${name}"]`)?.dataset.value);
+        return value('longpoll-connections') >= value('longpoll-requests') - 1 && value('sse-connections') >= 1
+            && value('push-connections') >= 1;
+    }''', timeout=SLOW)
 
     figures = {lane: {name: figure(page, f'{lane}-{name}') for name in
                       ('updates', 'requests', 'empty', 'connections', 'bytes-per-update', 'delay-p50', 'delay-p95')}
@@ -112,6 +131,11 @@ def test_four_lanes_long_polling_and_sse_get_every_update_and_the_quiz_quotes_th
     assert figures['sse']['bytes-per-update'] < figures['poll']['bytes-per-update']
     expect(page.locator('[data-good-for=sse]')).to_contain_text('Server to browser only')
 
+    # The run's summary is sent once its last samples are in: the quiz can quote it once it has left the page.
+    deadline = time.monotonic() + SLOW / 1000
+    while not run_summaries and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # lets Playwright deliver the socket's events; the condition is the summary
+    assert run_summaries, 'the page never sent its run summary'
     page.goto(lesson_app.url + '/quiz')
     for group in page.locator('[role=radiogroup]').all():
         group.get_by_role('radio').first.click()
@@ -130,8 +154,10 @@ def test_demo_in_both_themes_has_no_serious_accessibility_violation(lesson_app: 
     expect(page.locator('#echo-console svg').first).to_be_visible(timeout=SLOW)
     assert serious_violations(page) == []
     page.get_by_role('switch', name='Dark').click()
-    expect(page.locator('body.body--dark')).to_have_count(1)
-    page.wait_for_timeout(1000)  # Quasar's loading bar (the switch's round trip) has gone
+    expect(page.locator('body.body--dark')).to_have_count(1, timeout=SLOW)
+    # Quasar's loading bar (the switch's round trip to the page server) is gone before contrast is measured.
+    page.wait_for_function("[...document.querySelectorAll('.q-loading-bar')]"
+                           ".every((bar) => getComputedStyle(bar).opacity === '0')", timeout=SLOW)
     violations = serious_violations(page)
     assert violations == [], '\n'.join(violations)
     page.get_by_role('switch', name='Dark').click()  # the choice is kept per learner: leave it light
@@ -140,7 +166,7 @@ def test_demo_in_both_themes_has_no_serious_accessibility_violation(lesson_app: 
 def test_live_logs_pause_by_keyboard_and_charts_follow_reduced_motion(lesson_app: RunningApp, page: Page) -> None:
     page.emulate_media(reduced_motion='reduce')
     open_demo(page, lesson_app)
-    expect(page.locator('[data-motion]')).to_have_attribute('data-motion', 'reduced', timeout=SLOW)
+    expect(page.locator('[data-chart=backpressure]')).to_have_attribute('data-motion', 'reduced', timeout=SLOW)
     for name in ('console', 'frames', 'lesson-code'):
         log = page.locator(f'[data-log={name}]')
         expect(log).to_have_attribute('role', 'log')
@@ -169,3 +195,93 @@ def test_new_panels_fit_a_phone(lesson_app: RunningApp, page: Page) -> None:
     expect(page.locator('[data-figure=handshake-match]')).to_have_attribute('data-value', 'match', timeout=SLOW)
     overflow = page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')
     assert overflow <= 0
+
+
+def send_from_console(page: Page, text: str) -> None:
+    page.get_by_label('Message to send').fill(text)
+    page.get_by_role('button', name='Send', exact=True).click()
+
+
+def test_the_frame_log_follows_the_newest_entry_unless_scrolled_up(lesson_app: RunningApp, page: Page) -> None:
+    open_demo(page, lesson_app)
+    log = page.locator('[data-log=frames]')
+    expect(log).to_contain_text('No frames yet')  # an empty log says what will appear
+    connect_console(page)
+    for number in range(1, 13):
+        send_from_console(page, f'message {number}')
+    echoes = log.locator('[data-direction=server-to-client][data-opcode=text]')
+    expect(echoes).to_have_count(12, timeout=SLOW)
+    at_bottom = 'e => e.scrollHeight - e.scrollTop - e.clientHeight < 24'
+    page.wait_for_function(f'() => ({at_bottom})(document.querySelector("[data-log=frames]"))', timeout=SLOW)
+    assert log.evaluate('e => e.scrollHeight > e.clientHeight')  # 24 frames do not fit: it really scrolled
+    expect(echoes.last).to_contain_text('message 12')
+    expect(page.locator('[data-log-newer=frames]')).to_have_count(0)
+
+    log.evaluate('e => { e.scrollTop = 0; e.dispatchEvent(new Event("scroll")); }')
+    send_from_console(page, 'one more')
+    newer = page.locator('[data-log-newer=frames]')
+    expect(newer).to_contain_text('2 newer entries below', timeout=SLOW)
+    assert log.evaluate('e => e.scrollTop') == 0  # the reader's place is kept
+    newer.click()
+    page.wait_for_function(f'() => ({at_bottom})(document.querySelector("[data-log=frames]"))', timeout=SLOW)
+    expect(newer).to_have_count(0)
+
+
+def test_back_pressure_is_drawn_with_the_servers_pause_and_resume(lesson_app: RunningApp, page: Page) -> None:
+    open_demo(page, lesson_app)
+    chart = page.locator('[data-chart=backpressure]')
+    expect(chart).to_contain_text('will be drawn here')
+    page.get_by_role('button', name="Pause the server's reading for 3 s, then burst").click()  # connects first
+    expect(page.locator('[data-figure=backpressure-drained]')).not_to_have_attribute('data-value', '', timeout=30_000)
+    peak = figure(page, 'backpressure-peak')
+    at_resume = figure(page, 'backpressure-at-resume')
+    print('back-pressure:', {name: figure(page, f'backpressure-{name}')
+                             for name in ('peak', 'at-resume', 'kernels-took', 'drained')})
+    assert 1_000_000 < peak <= 80 * 60_000  # send() queued much of the burst at once
+    assert 0 < at_resume < peak  # the kernels took some in while the server was paused, not all
+    assert figure(page, 'backpressure-kernels-took') == peak - at_resume
+    marks = chart.locator('[data-mark]')
+    expect(marks).to_have_count(2)
+    paused_at, resumed_at = (float(marks.nth(i).get_attribute('data-at') or 'nan') for i in range(2))
+    assert marks.nth(0).get_attribute('data-mark') == 'paused' and marks.nth(1).get_attribute('data-mark') == 'resumed'
+    assert paused_at <= 0 < resumed_at  # the server paused before the burst and read again after it
+    assert 2_000 < resumed_at - paused_at < 6_000  # a 3 s pause, as the page heard it
+    assert figure(page, 'backpressure-drained') >= resumed_at - 100  # drained only once the server read again
+    status = page.locator('[data-status=backpressure]')
+    expect(status).to_contain_text('reads again')
+    # The status line is under the back-pressure chart, not under the closing controls.
+    assert chart.evaluate('(c) => Boolean(c.compareDocumentPosition(document.querySelector('
+                          '"[data-status=backpressure]") ) & Node.DOCUMENT_POSITION_FOLLOWING)')
+    assert page.locator('[data-status=break-it]').evaluate(
+        '(s) => Boolean(s.compareDocumentPosition(document.querySelector("[data-chart=backpressure]")) '
+        '& Node.DOCUMENT_POSITION_FOLLOWING)')
+
+
+def test_compression_is_measured_in_frame_bytes_per_direction(lesson_app: RunningApp, page: Page) -> None:
+    open_demo(page, lesson_app)
+    page.get_by_role('button', name='Compare the same 5 messages without and with permessage-deflate').click()
+    for cell in ('off-out', 'off-in', 'on-out', 'on-in'):
+        expect(page.locator(f'[data-figure=compression-{cell}]')).not_to_have_attribute('data-value', '',
+                                                                                       timeout=SLOW)
+    sizes = {cell: figure(page, f'compression-{cell}') for cell in ('off-out', 'off-in', 'on-out', 'on-in')}
+    print('compression:', sizes)
+    assert figure(page, 'compression-off-compressed') == 0 and figure(page, 'compression-on-compressed') == 1
+    assert sizes['on-out'] < sizes['off-out'] / 2 and sizes['on-in'] < sizes['off-in'] / 2
+    assert sizes['off-out'] > sizes['off-in']  # the same text each way; the browser's frames carry a 4-byte mask
+
+
+def test_when_the_server_goes_away_the_close_and_the_failed_reconnects_are_shown_apart(
+        lesson_app: RunningApp, page: Page) -> None:
+    open_demo(page, lesson_app)
+    connect_console(page)
+    page.get_by_role('button', name='Take the echo server down for 3 s').click()
+    restart = page.locator('[data-status=restart]')
+    expect(restart).to_have_attribute('data-value', 'down')
+    expect(page.locator('[data-figure=last-close-code]')).to_have_attribute('data-value', '1001', timeout=SLOW)
+    expect(page.locator('[data-figure=last-close-clean]')).to_have_attribute('data-value', 'true')
+    wait_for_figure_at_least(page, 'reconnect-failed', 1)
+    expect(restart).to_have_attribute('data-value', 'back', timeout=20_000)
+    expect(page.locator('[data-figure=ready-state]')).to_have_attribute('data-value', 'OPEN', timeout=20_000)
+    # The failed attempts never opened, so they did not replace the close that ended the connection.
+    expect(page.locator('[data-figure=last-close-code]')).to_have_attribute('data-value', '1001')
+    expect(page.locator('[data-figure=last-close-clean]')).to_have_attribute('data-value', 'true')
