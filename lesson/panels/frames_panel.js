@@ -88,7 +88,7 @@ export default {
                                entry.attributes['data-direction'] === 'client-to-server' ? 'demo-frame-out' : 'demo-frame-in']"
                v-bind="entry.attributes">
             <div class="font-semibold">{{ entry.heading }}</div>
-            <div v-for="(line, number) in entry.lines" :key="number" class="font-mono text-xs break-all">{{ line }}</div>
+            <div v-for="(line, number) in entry.lines" :key="number" class="font-mono text-xs break-words">{{ line }}</div>
           </div>
         </template>
       </div>

@@ -26,8 +26,8 @@ export default {
            @scroll="log.scrolled($event.target)">
         <div v-if="log.entries.length === 0" class="opacity-70">{{ texts.log_empty }}</div>
         <div v-for="entry in log.entries" :key="entry.key" :data-console-line="entry.kind"
-             :class="entry.kind === 'error' ? 'text-red-700 break-all' : entry.kind === 'done' ? 'opacity-70'
-                     : 'break-all whitespace-pre-wrap'">{{ entry.text }}</div>
+             :class="entry.kind === 'error' ? 'text-red-700 break-words' : entry.kind === 'done' ? 'opacity-70'
+                     : 'break-words whitespace-pre-wrap'">{{ entry.text }}</div>
       </div>
       <q-btn v-if="log.newerBelow > 0" flat dense no-caps class="demo-flat self-start" color="primary"
              icon="arrow_downward" data-log-newer="lesson-code"
