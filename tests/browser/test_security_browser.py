@@ -46,12 +46,12 @@ Promise.all([socketResult, pollResult]).then(([socket, poll]) => { window.__resu
 # The same two things from the app's own page, through page.evaluate.
 OWN_PAGE_ECHO = """async ([host, port, secure]) => {
   const echoed = await new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${secure ? 'wss' : 'ws'}://${host}:${port}/echo?session=own-page`);
+    const socket = new WebSocket(`${secure ? 'wss' : 'ws'}://${host}:${port}/echo`);
     socket.onopen = () => socket.send('from the lesson');
     socket.onmessage = (event) => { resolve(event.data); socket.close(); };
     socket.onclose = (event) => reject(new Error(`closed with ${event.code}`));
   });
-  const response = await fetch(`${secure ? 'https' : 'http'}://${host}:${port}/poll?session=own-page&after=0`);
+  const response = await fetch(`${secure ? 'https' : 'http'}://${host}:${port}/poll?after=0`);
   return { echoed, pollStatus: response.status, updates: (await response.json()).updates.length };
 }"""
 

@@ -44,8 +44,8 @@ async def test_stopping_closes_websockets_with_1001_and_exits_within_5_s(
     await asyncio.to_thread(running.start)
     try:
         base = f'{"wss" if tls else "ws"}://127.0.0.1:{running.echo_port}'
-        push = await connect(f'{base}/push?session=shutdown', ssl=client_ssl)
-        echo = await connect(f'{base}/echo?session=shutdown', ssl=client_ssl)
+        push = await connect(f'{base}/push', ssl=client_ssl)
+        echo = await connect(f'{base}/echo', ssl=client_ssl)
         await echo.send('hello')
         assert await asyncio.wait_for(echo.recv(), 10) == 'hello'
         assert running.process is not None
