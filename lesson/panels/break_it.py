@@ -15,13 +15,17 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from demos.break_it import CLOSE_CODES
 from demos.echo_server import EchoSettings
 
 from .panel_texts import checked_texts
 from .setup import DemoSetup
 
+#: The codes the learner picks from (1000 has its own button): the server's list, so the two never disagree.
+PICKED_CLOSE_CODES = tuple(code for code in sorted(CLOSE_CODES) if code != 1000)
+
 TEXT_KEYS: tuple[str, ...] = (
-    'closing_title', 'close_clean', 'close_code_label', 'close_code_1001', 'close_code_1008', 'close_code_1011',
+    'closing_title', 'close_clean', 'close_code_label', *(f'close_code_{code}' for code in PICKED_CLOSE_CODES),
     'close_picked', 'drop', 'last_close_code', 'last_close_clean', 'clean_yes', 'clean_no', 'reconnect_failed',
     'no_close_yet', 'connecting_first', 'no_connection', 'closing', 'closed', 'dropped', 'failed', 'ping_title',
     'ping', 'ping_sent', 'pong', 'no_pong', 'ping_round_trip', 'backpressure_title', 'burst', 'burst_explain',
@@ -78,3 +82,4 @@ class BreakItPanel(ui.element, component='break_it_panel.js'):
         self._props['texts'] = checked_texts('break_it', TEXT_KEYS, texts)
         self._props['burstPlan'] = BurstPlan.for_server(max_message_bytes, message_burst).as_props()
         self._props['compressionMessages'] = list(COMPRESSION_MESSAGES)
+        self._props['closeCodes'] = list(PICKED_CLOSE_CODES)

@@ -4,6 +4,8 @@
 
 // Chart size in SVG units; the SVG scales to the panel's width and keeps this aspect.
 export const CHART = { width: 640, height: 240, left: 64, right: 16, top: 16, bottom: 44 };
+// At least 3:1 against both the light and the dark background (WCAG 1.4.11, graphics).
+const CHART_COLORS = { line: '#5c6bc0', mark: '#d84a3f' };
 
 // Where the samples and the marks go on the chart (pure). `samples` are [ms since the burst, bufferedAmount in
 // bytes]; `marks` are { atMs, label } (the server's pause and resume, as the page heard them).
@@ -62,7 +64,6 @@ export function closeState(state, event) {
 }
 
 export const NO_CLOSE = { opened: false, lastCode: null, lastClean: null, failedAttempts: 0 };
-const PICKED_CODES = [1001, 1008, 1011];
 const CONNECT_WAIT_MS = 4000;
 const READING_WAIT_MS = 2000;
 const FRAMES_WAIT_MS = 4000;
@@ -129,10 +130,10 @@ export default {
           <text :x="14" :y="chart.top + (geometry.baseline - chart.top) / 2" text-anchor="middle" font-size="12"
                 fill="currentColor" :transform="'rotate(-90 14 ' + (chart.top + (geometry.baseline - chart.top) / 2) + ')'">
             {{ texts.chart_y }}</text>
-          <polyline v-if="geometry.points" :points="geometry.points" fill="none" stroke="#3949ab"
+          <polyline v-if="geometry.points" :points="geometry.points" fill="none" :stroke="colors.line"
                     class="demo-chart-line" stroke-width="2" data-series="buffered-amount" />
           <g v-for="(mark, index) in geometry.marks" :key="mark.kind" :data-mark="mark.kind" :data-at="Math.round(mark.atMs)">
-            <line :x1="mark.x" :x2="mark.x" :y1="chart.top" :y2="geometry.baseline" stroke="#b3261e"
+            <line :x1="mark.x" :x2="mark.x" :y1="chart.top" :y2="geometry.baseline" :stroke="colors.mark"
                   stroke-dasharray="4 3" stroke-width="1.5" />
             <text :x="mark.labelEnd ? mark.x - 4 : mark.x + 4" :y="chart.top + 12 + index * 14" font-size="12"
                   :text-anchor="mark.labelEnd ? 'end' : 'start'" fill="currentColor">{{ mark.label }}</text>
@@ -176,10 +177,12 @@ export default {
     texts: Object,
     burstPlan: Object,  // { count, size, pauseS }: within the server's burst allowance and message size
     compressionMessages: Array,
+    closeCodes: Array,  // the server's (demos/break_it.py), but 1000, which has its own button
   },
   data() {
     return {
-      pickedCode: 1008,
+      // 1008 (policy violation) first: a code whose reason a learner can see in the frame log and the console.
+      pickedCode: this.closeCodes.includes(1008) ? 1008 : this.closeCodes[0],
       closes: { ...NO_CLOSE },
       closeStatus: '',
       pingMs: null,
@@ -197,8 +200,11 @@ export default {
     chart() {
       return CHART;
     },
+    colors() {
+      return CHART_COLORS;
+    },
     codeOptions() {
-      return PICKED_CODES.map((code) => ({ value: code, label: this.texts[`close_code_${code}`] }));
+      return this.closeCodes.map((code) => ({ value: code, label: this.texts[`close_code_${code}`] }));
     },
     explanation() {
       // The text is the app's own content (content/demo_panels.toml), not the learner's: `code` spans only.

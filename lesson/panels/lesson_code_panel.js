@@ -6,12 +6,12 @@ export default {
   template: `
     <div class="flex flex-col gap-3 w-full">
       <div class="font-semibold">{{ texts.snippet_heading }}</div>
-      <pre class="demo-code w-full overflow-x-auto p-3 rounded text-sm" tabindex="0" role="region"
+      <pre class="w-full overflow-x-auto p-3 rounded text-sm bg-[rgba(127,127,127,.12)]" tabindex="0" role="region"
            :aria-label="texts.snippet_heading" data-code="lesson-snippet"><code>{{ snippet }}</code></pre>
       <q-btn no-caps color="primary" icon="play_arrow" class="self-start" :label="texts.run" @click="run()" />
       <template v-if="ran !== null">
         <div class="font-semibold">{{ texts.ran_heading }}</div>
-        <pre class="demo-code w-full overflow-x-auto p-3 rounded text-sm" tabindex="0" role="region"
+        <pre class="w-full overflow-x-auto p-3 rounded text-sm bg-[rgba(127,127,127,.12)]" tabindex="0" role="region"
              :aria-label="texts.ran_heading" data-code="lesson-ran"><code>{{ ran }}</code></pre>
       </template>
       <div class="flex flex-row items-center justify-between w-full gap-2 flex-nowrap">

@@ -5,6 +5,7 @@ import tomllib
 
 from nicegui.testing import User
 
+from demos.break_it import CLOSE_CODES
 from demos.echo_server import EchoSettings
 from demos.handshake import GUID
 from lesson.content_files import bundled_content_dir, load_lesson
@@ -38,6 +39,7 @@ async def test_the_panels_get_what_their_browser_code_needs(user: User) -> None:
     assert user.find(kind=RestartPanel).elements.pop().props['seconds'] == DOWNTIME_S
     break_it = user.find(kind=BreakItPanel).elements.pop()
     assert break_it.props['compressionMessages'] == list(COMPRESSION_MESSAGES)
+    assert break_it.props['closeCodes'] == sorted(set(CLOSE_CODES) - {1000})  # 1000 has its own button
     plan = break_it.props['burstPlan']
     # The burst must show back-pressure, not be refused: within the server's burst allowance and message size.
     assert plan['count'] <= EchoSettings.message_burst and plan['size'] <= EchoSettings.max_message_bytes
