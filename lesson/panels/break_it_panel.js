@@ -363,8 +363,14 @@ export default {
       this.redraw();
       setStatus(this.fill(this.texts.burst_pausing, { seconds: pauseS }));
       const paused = this.hub.command('pause_echo', { seconds: pauseS });
-      // Reading is held before the first byte of the burst arrives: the server says so on the stream.
-      await this.waitForPause();
+      // Reading is held before the first byte of the burst arrives: the server says so on the stream. A reply
+      // before that means it paused nothing (no echo connection of this page's session, or an error).
+      const first = await Promise.race([this.waitForPause(), paused.then((reply) => ({ reply }))]);
+      if (first.reply) {
+        setStatus(first.reply.ok ? this.texts.no_connection : this.fill(this.texts.failed, { error: first.reply.error }));
+        this.bursting = false;
+        return;
+      }
       this.burstStartedAt = wsDemo.now();
       if (this.pauseHeardAt !== null) this.pauseAtMs = this.pauseHeardAt - this.burstStartedAt;
       this.breakIt.burst({

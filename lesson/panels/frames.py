@@ -17,9 +17,9 @@ from .setup import DemoSetup
 
 TEXT_KEYS: tuple[str, ...] = (
     'send_button', 'send_hint', 'log_title', 'log_empty', 'left_out', 'pause', 'resume', 'pause_label',
-    'paused_empty', 'held', 'newer_below', 'to_server', 'to_browser', 'heading', 'line_bits', 'masking_key',
-    'line_length', 'form_7', 'form_16', 'form_64', 'line_sizes', 'line_close', 'close_reason', 'line_wire',
-    'wire_masked', 'line_unmasked', 'line_compressed', 'line_text', 'no_bytes',
+    'resume_label', 'paused_empty', 'held', 'newer_below', 'to_server', 'to_browser', 'heading', 'line_bits',
+    'masking_key', 'line_length', 'form_7', 'form_16', 'form_64', 'line_sizes', 'line_close', 'close_reason',
+    'line_wire', 'wire_masked', 'line_unmasked', 'line_compressed', 'line_text', 'no_bytes',
 )
 
 

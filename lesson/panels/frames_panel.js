@@ -75,7 +75,8 @@ export default {
         <div class="font-semibold">{{ texts.log_title }}</div>
         <q-btn flat dense no-caps class="demo-flat shrink-0" color="primary"
                :icon="log.paused ? 'play_arrow' : 'pause'" :label="log.paused ? texts.resume : texts.pause"
-               :aria-pressed="log.paused ? 'true' : 'false'" :aria-label="texts.pause_label"
+               :aria-pressed="log.paused ? 'true' : 'false'"
+               :aria-label="log.paused ? texts.resume_label : texts.pause_label"
                data-log-pause="frames" @click="log.togglePause()" />
       </div>
       <div ref="scroller" class="w-full space-y-2 text-sm overflow-y-auto max-h-[32rem]"

@@ -16,7 +16,7 @@ from .setup import DemoSetup
 
 TEXT_KEYS: tuple[str, ...] = (
     'snippet_heading', 'run', 'message', 'ran_heading', 'log_title', 'log_empty', 'pause', 'resume', 'pause_label',
-    'paused_empty', 'held', 'newer_below', 'error', 'done',
+    'resume_label', 'paused_empty', 'held', 'newer_below', 'error', 'done',
 )
 
 

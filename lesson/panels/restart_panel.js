@@ -42,6 +42,7 @@ export default {
   },
   unmounted() {
     this.unsubscribe?.();
+    clearTimeout(this.fallback);
   },
   methods: {
     fill(template, values) {
@@ -51,6 +52,11 @@ export default {
       this.down = true;
       this.streamClosed = false;
       this.state = 'down';
+      // Should the stream never be seen closing (a server that stayed up), the button comes back anyway.
+      clearTimeout(this.fallback);
+      this.fallback = setTimeout(() => {
+        if (this.state === 'down' && this.hub.isOpen) { this.state = 'back'; this.down = false; }
+      }, (this.seconds + 20) * 1000);
       const reply = await this.hub.command('restart', { seconds: this.seconds });
       if (!reply.ok) {
         this.failure = reply.error;
