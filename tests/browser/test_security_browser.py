@@ -149,7 +149,7 @@ def test_over_tls_everything_is_wss_and_https(tls_app: RunningApp, page: Page) -
     page.goto(tls_app.url + '/')
     expect(page.locator('h1').first).to_be_visible(timeout=SLOW)
     page.goto(tls_app.url + '/demo')
-    expect(page.get_by_text('This app is served over TLS, so the demos use https:// and wss://.')).to_be_visible()
+    expect(page.locator('[data-echo-scheme=wss]')).to_be_visible()
     expect(page.locator('[data-url=push]')).to_contain_text(f'wss://127.0.0.1:{tls_app.echo_port}/push',
                                                              timeout=SLOW)
     # Run the comparison for a moment, so the page's own poller and push socket talk to the echo server.
