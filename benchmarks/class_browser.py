@@ -99,8 +99,12 @@ def run(learners: int, duration_s: float, idle_s: float, app_command: str | None
                 start_button = page.get_by_role('button', name='Start', exact=True)
                 expect(start_button).to_be_enabled(timeout=READY_TIMEOUT_MS)
                 ready_ms.append((time.perf_counter() - started) * 1000)
-                controls.append({'poll_interval': pick_if_present(page, 'poll-interval', POLL_INTERVAL_MS),
-                                 'update_rate': pick_if_present(page, 'update-rate', RATE_PER_S)})
+                controls.append(
+                    {
+                        'poll_interval': pick_if_present(page, 'poll-interval', POLL_INTERVAL_MS),
+                        'update_rate': pick_if_present(page, 'update-rate', RATE_PER_S),
+                    }
+                )
                 pages.append(page)
             pages_open = measure(app.cpu_seconds, idle_s)
             for page in pages:
@@ -119,8 +123,12 @@ def run(learners: int, duration_s: float, idle_s: float, app_command: str | None
         'duration_s': duration_s,
         'app': {'command': command},
         # Other work on the machine shows in the page timings: the load averages say how much there was.
-        'machine': {'cpus': os.cpu_count(), 'python': sys.version.split()[0], 'load_avg_1m_before': load_before,
-                    'load_avg_1m_after': os.getloadavg()[0]},
+        'machine': {
+            'cpus': os.cpu_count(),
+            'python': sys.version.split()[0],
+            'load_avg_1m_before': load_before,
+            'load_avg_1m_after': os.getloadavg()[0],
+        },
         'page_ready_ms': {'median': statistics.median(ready_ms), 'max': max(ready_ms)},
         'controls_set': controls,
         'cpu_percent': {
@@ -165,8 +173,11 @@ def markdown(report: dict[str, Any]) -> str:
         f'Target: at most 3 % of a core per learner: {"met" if cpu["per_learner"] <= 3 else "NOT met"}.',
     ]
     if not all(c['poll_interval'] and c['update_rate'] for c in report['controls_set']):
-        lines += ['', 'Note: the page has no <select> for the polling interval or update rate; its defaults '
-                      '(500 ms, 5/s on every version so far) were used.']
+        lines += [
+            '',
+            'Note: the page has no <select> for the polling interval or update rate; its defaults '
+            '(500 ms, 5/s on every version so far) were used.',
+        ]
     return '\n'.join(lines)
 
 
@@ -175,8 +186,12 @@ def main() -> int:
     parser.add_argument('--learners', type=int, default=3, help='browser contexts, one per learner (default: 3)')
     parser.add_argument('--duration', type=float, default=20.0, help='seconds the lanes run (default: 20)')
     parser.add_argument('--idle', type=float, default=5.0, help='seconds of each baseline (default: 5)')
-    parser.add_argument('--app-command', default=None, metavar='PATH',
-                        help='the websocket-lesson console script to start (default: the one next to this Python)')
+    parser.add_argument(
+        '--app-command',
+        default=None,
+        metavar='PATH',
+        help='the websocket-lesson console script to start (default: the one next to this Python)',
+    )
     parser.add_argument('--json', action='store_true', help='print the report as JSON')
     args = parser.parse_args()
     if not 1 <= args.learners <= 30:

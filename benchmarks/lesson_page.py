@@ -54,10 +54,10 @@ def main() -> int:
                     page = browser.new_page()
                     page.goto(running.url + '/', wait_until='load')
                     page.locator('#handshake-diagram svg').first.wait_for()
-                    timing = page.evaluate('''() => {
+                    timing = page.evaluate("""() => {
                         const nav = performance.getEntriesByType('navigation')[0];
                         return {load: nav.loadEventEnd - nav.startTime, now: performance.now()};
-                    }''')
+                    }""")
                     loads.append(timing['load'])
                     diagrams.append(timing['now'])
                     page.close()
@@ -73,14 +73,20 @@ def main() -> int:
 
     print('| measure | median | runs |')
     print('| --- | --- | --- |')
-    print(f'| command to first HTTP 200 on / | {statistics.median(startups):.2f} s | '
-          f'{", ".join(f"{s:.2f}" for s in startups)} |')
+    print(
+        f'| command to first HTTP 200 on / | {statistics.median(startups):.2f} s | '
+        f'{", ".join(f"{s:.2f}" for s in startups)} |'
+    )
     print(f'| lesson page load event | {statistics.median(loads):.0f} ms | {", ".join(f"{x:.0f}" for x in loads)} |')
-    print(f'| lesson page until the diagram is an SVG | {statistics.median(diagrams):.0f} ms | '
-          f'{", ".join(f"{x:.0f}" for x in diagrams)} |')
+    print(
+        f'| lesson page until the diagram is an SVG | {statistics.median(diagrams):.0f} ms | '
+        f'{", ".join(f"{x:.0f}" for x in diagrams)} |'
+    )
     print(f'| server RSS idle | {idle_kib / 1024:.1f} MiB | |')
-    print(f'| server RSS with {args.tabs} lesson tabs open | {tabs_kib / 1024:.1f} MiB | '
-          f'{(tabs_kib - idle_kib) / args.tabs:.0f} KiB per tab |')
+    print(
+        f'| server RSS with {args.tabs} lesson tabs open | {tabs_kib / 1024:.1f} MiB | '
+        f'{(tabs_kib - idle_kib) / args.tabs:.0f} KiB per tab |'
+    )
     return 0
 
 

@@ -52,8 +52,10 @@ BROWSER_ORIGIN = 'http://127.0.0.1:8080'
 BROWSER_LIKE_HEADERS = (
     ('Connection', 'keep-alive'),
     ('sec-ch-ua-platform', '"Linux"'),
-    ('User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) '
-                   'Chrome/131.0.0.0 Safari/537.36'),
+    (
+        'User-Agent',
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+    ),
     ('sec-ch-ua', '"Chromium";v="131", "Not_A Brand";v="24"'),
     ('sec-ch-ua-mobile', '?0'),
     ('Accept', '*/*'),
@@ -158,8 +160,13 @@ class ServerProcess:
     async def __aenter__(self) -> ServerProcess:
         code = 'import sys, demos.bench; demos.bench.serve_child(sys.argv[1])'
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable, '-c', code, json.dumps(self.settings),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+            sys.executable,
+            '-c',
+            code,
+            json.dumps(self.settings),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
         self.port, self.bare_port = await self._receive()
         return self
 
@@ -222,9 +229,11 @@ class PushSubscriber(asyncio.Protocol):
     """
 
     def __init__(self, host: str, port: int, path: str) -> None:
-        self.request = (f'GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n'
-                        f'Connection: Upgrade\r\nSec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n'
-                        'Sec-WebSocket-Version: 13\r\n\r\n').encode()
+        self.request = (
+            f'GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n'
+            f'Connection: Upgrade\r\nSec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n'
+            'Sec-WebSocket-Version: 13\r\n\r\n'
+        ).encode()
         loop = asyncio.get_running_loop()
         self.opened: asyncio.Future[None] = loop.create_future()
         self.closed: asyncio.Future[None] = loop.create_future()
@@ -287,11 +296,11 @@ class PushSubscriber(asyncio.Protocol):
             self._transport.abort()
 
 
-async def subscribe(port: int, session: str, received: Received, stop: asyncio.Event,
-                    ready: asyncio.Event | None = None) -> None:
+async def subscribe(
+    port: int, session: str, received: Received, stop: asyncio.Event, ready: asyncio.Event | None = None
+) -> None:
     loop = asyncio.get_running_loop()
-    _, client = await loop.create_connection(lambda: PushSubscriber(HOST, port, f'/push?session={session}'),
-                                             HOST, port)
+    _, client = await loop.create_connection(lambda: PushSubscriber(HOST, port, f'/push?session={session}'), HOST, port)
     try:
         await asyncio.wait_for(client.opened, 30)
         if ready is not None:
@@ -314,8 +323,16 @@ def browser_headers(origin: str = BROWSER_ORIGIN) -> str:
     return ''.join(f'{name}: {replaced.get(name, value)}\r\n' for name, value in BROWSER_LIKE_HEADERS)
 
 
-async def poll(port: int, session: str, interval_s: float, received: Received, stop: asyncio.Event, *,
-               path: str = '/poll', origin: str = BROWSER_ORIGIN) -> None:
+async def poll(
+    port: int,
+    session: str,
+    interval_s: float,
+    received: Received,
+    stop: asyncio.Event,
+    *,
+    path: str = '/poll',
+    origin: str = BROWSER_ORIGIN,
+) -> None:
     """Poll like the browser's poller: one request at a time, one every ``interval_s`` start to start.
 
     With ``path='/longpoll'`` and ``interval_s=0`` it is the long-polling lane: it asks again the moment each
@@ -328,8 +345,9 @@ async def poll(port: int, session: str, interval_s: float, received: Received, s
     await asyncio.sleep(random.uniform(0, interval_s))
     while not stop.is_set():
         started = loop.time()
-        request = (f'GET {path}?session={session}&after={cursor} HTTP/1.1\r\nHost: {HOST}:{port}\r\n'
-                   f'{headers}\r\n').encode()
+        request = (
+            f'GET {path}?session={session}&after={cursor} HTTP/1.1\r\nHost: {HOST}:{port}\r\n{headers}\r\n'
+        ).encode()
         reader, writer = await asyncio.open_connection(HOST, port)
         try:
             writer.write(request)
@@ -376,15 +394,18 @@ class Cell:
     framing_bytes_per_frame: float | None = None
 
 
-async def run_cell(server: ServerProcess, lane: str, clients: int, interval_ms: float | None,
-                   rate_per_s: float, duration_s: float) -> Cell:
+async def run_cell(
+    server: ServerProcess, lane: str, clients: int, interval_ms: float | None, rate_per_s: float, duration_s: float
+) -> Cell:
     session = f'bench-{lane}-{clients}-{int(interval_ms or 0)}-{random.randrange(10**6)}'
     stop = asyncio.Event()
     received = [Received() for _ in range(clients)]
     if lane == 'push':
         readies = [asyncio.Event() for _ in range(clients)]
-        tasks = [asyncio.create_task(subscribe(server.port, session, r, stop, ready))
-                 for r, ready in zip(received, readies, strict=True)]
+        tasks = [
+            asyncio.create_task(subscribe(server.port, session, r, stop, ready))
+            for r, ready in zip(received, readies, strict=True)
+        ]
         await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), 60)
     before = await server.call('snapshot', session)
     cpu_before = await server.call('cpu')
@@ -402,17 +423,22 @@ async def run_cell(server: ServerProcess, lane: str, clients: int, interval_ms: 
     await asyncio.gather(*tasks)
 
     lane_before, lane_after = before['lanes'][lane], after['lanes'][lane]
-    wire_bytes = (lane_after['bytes_in'] + lane_after['bytes_out']
-                  - lane_before['bytes_in'] - lane_before['bytes_out'])
+    wire_bytes = lane_after['bytes_in'] + lane_after['bytes_out'] - lane_before['bytes_in'] - lane_before['bytes_out']
     samples = [s for r in received for s in r.samples]
     delays = [received_at - made_at for _seq, made_at, received_at in samples]  # one clock: no offset
     count = len(samples)
     summary = summarize(delays)
     cell = Cell(
-        lane=lane, clients=clients, interval_ms=interval_ms, rate_per_s=rate_per_s, duration_s=duration_s,
-        updates_made=after['latest_seq'], updates_received=count,
+        lane=lane,
+        clients=clients,
+        interval_ms=interval_ms,
+        rate_per_s=rate_per_s,
+        duration_s=duration_s,
+        updates_made=after['latest_seq'],
+        updates_received=count,
         requests_or_frames_per_update=(sum(r.requests for r in received) / count if lane == 'poll' else 1.0)
-        if count else None,
+        if count
+        else None,
         bytes_per_update=wire_bytes / count if count else None,
         delay_ms=summary.as_dict() if summary else None,
         server_cpu_s=cpu_after - cpu_before,
@@ -432,15 +458,18 @@ def scalability_2010(cells: Sequence[Cell]) -> list[dict[str, float]]:
     frames = [c.framing_bytes_per_frame for c in cells if c.framing_bytes_per_frame is not None]
     ours_poll = mean(polls) if polls else float('nan')
     ours_frame = mean(frames) if frames else float('nan')
-    return [{
-        'clients': clients,
-        'paper_2010_polling_mbps': mbps(clients * PAPER_2010_HEADER_BYTES),
-        'measured_polling_mbps': mbps(clients * ours_poll),
-        'measured_header_bytes_per_poll': ours_poll,
-        'paper_2010_websocket_mbps': mbps(clients * PAPER_2010_FRAMING_BYTES),
-        'measured_websocket_mbps': mbps(clients * ours_frame),
-        'measured_framing_bytes_per_frame': ours_frame,
-    } for clients in PAPER_2010_CLIENTS]
+    return [
+        {
+            'clients': clients,
+            'paper_2010_polling_mbps': mbps(clients * PAPER_2010_HEADER_BYTES),
+            'measured_polling_mbps': mbps(clients * ours_poll),
+            'measured_header_bytes_per_poll': ours_poll,
+            'paper_2010_websocket_mbps': mbps(clients * PAPER_2010_FRAMING_BYTES),
+            'measured_websocket_mbps': mbps(clients * ours_frame),
+            'measured_framing_bytes_per_frame': ours_frame,
+        }
+        for clients in PAPER_2010_CLIENTS
+    ]
 
 
 def mbps(bytes_per_s: float) -> float:
@@ -457,13 +486,25 @@ def comparison_targets(cells: Sequence[Cell]) -> list[dict[str, Any]]:
         if cell.lane == 'poll' and cell.delay_ms and cell.interval_ms:
             half = cell.interval_ms / 2
             deviation = abs(cell.delay_ms['mean'] - half) / half
-            targets.append(target(f'poll delay mean within 15% of {half:g} ms ({cell.clients} clients, '
-                                  f'{cell.interval_ms:g} ms)', deviation * 100, 15.0, unit='%'))
+            targets.append(
+                target(
+                    f'poll delay mean within 15% of {half:g} ms ({cell.clients} clients, {cell.interval_ms:g} ms)',
+                    deviation * 100,
+                    15.0,
+                    unit='%',
+                )
+            )
         if cell.lane == 'push' and cell.bytes_per_update and cell.payload_bytes_per_update:
             expected = cell.payload_bytes_per_update + 2
             deviation = abs(cell.bytes_per_update - expected) / expected
-            targets.append(target(f'push bytes per update within 5% of payload + 2 ({cell.clients} clients)',
-                                  deviation * 100, 5.0, unit='%'))
+            targets.append(
+                target(
+                    f'push bytes per update within 5% of payload + 2 ({cell.clients} clients)',
+                    deviation * 100,
+                    5.0,
+                    unit='%',
+                )
+            )
     return targets
 
 
@@ -474,8 +515,9 @@ def target(name: str, measured: float, limit: float, unit: str = 'ms') -> dict[s
 # The load test.
 
 
-async def run_load(server: ServerProcess, clients: int, rate_per_s: float, duration_s: float,
-                   echo_clients: int, echo_duration_s: float) -> dict[str, Any]:
+async def run_load(
+    server: ServerProcess, clients: int, rate_per_s: float, duration_s: float, echo_clients: int, echo_duration_s: float
+) -> dict[str, Any]:
     session = f'load-{random.randrange(10**6)}'
     rss_before = await server.call('rss')
     stop = asyncio.Event()
@@ -508,8 +550,9 @@ async def run_load(server: ServerProcess, clients: int, rate_per_s: float, durat
     embedded = await echo_round_trips(server.port, embedded_path, echo_clients, echo_duration_s / 2)
     bare = await echo_round_trips(server.bare_port, '/', echo_clients, echo_duration_s / 2)
     bare = merge_echo(bare, await echo_round_trips(server.bare_port, '/', echo_clients, echo_duration_s / 2))
-    embedded = merge_echo(embedded, await echo_round_trips(server.port, embedded_path, echo_clients,
-                                                           echo_duration_s / 2))
+    embedded = merge_echo(
+        embedded, await echo_round_trips(server.port, embedded_path, echo_clients, echo_duration_s / 2)
+    )
     return {
         'subscribers': clients,
         'rate_per_s': rate_per_s,
@@ -524,9 +567,11 @@ async def run_load(server: ServerProcess, clients: int, rate_per_s: float, durat
         'server_rss_before_kib': rss_before,
         'server_rss_connected_kib': rss_connected,
         'rss_per_connection_kib': (rss_connected - rss_before) / clients,
-        'echo': {'embedded': embedded, 'bare_websockets': bare,
-                 'throughput_ratio': embedded['messages_per_s'] / bare['messages_per_s']
-                 if bare['messages_per_s'] else None},
+        'echo': {
+            'embedded': embedded,
+            'bare_websockets': bare,
+            'throughput_ratio': embedded['messages_per_s'] / bare['messages_per_s'] if bare['messages_per_s'] else None,
+        },
     }
 
 
@@ -550,9 +595,13 @@ async def echo_round_trips(port: int, path: str, clients: int, duration_s: float
 
 def echo_result(round_trips: list[float], elapsed_s: float) -> dict[str, Any]:
     summary: Summary | None = summarize(round_trips)
-    return {'round_trips': len(round_trips), 'messages_per_s': len(round_trips) / elapsed_s,
-            'elapsed_s': elapsed_s, 'rtt_ms': summary.as_dict() if summary else None,
-            '_samples': round_trips}
+    return {
+        'round_trips': len(round_trips),
+        'messages_per_s': len(round_trips) / elapsed_s,
+        'elapsed_s': elapsed_s,
+        'rtt_ms': summary.as_dict() if summary else None,
+        '_samples': round_trips,
+    }
 
 
 def merge_echo(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
@@ -564,15 +613,16 @@ def merge_echo(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
 def load_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     targets = [target('lost updates = 0', report['lost_updates'], 0, unit='updates')]
     if report['delay_ms']:
-        targets.append(target(f'push delay p99 <= 100 ms ({report["subscribers"]} subscribers)',
-                              report['delay_ms']['p99'], 100.0))
+        targets.append(
+            target(f'push delay p99 <= 100 ms ({report["subscribers"]} subscribers)', report['delay_ms']['p99'], 100.0)
+        )
     ratio = report['echo']['throughput_ratio']
     if ratio:
         # Stated as "bare / embedded <= 1.25" so that, like every target here, lower is better.
-        targets.append(target('embedded echo throughput >= 0.8 x bare (bare/embedded <= 1.25)', 1 / ratio, 1.25,
-                              unit='x'))
-    targets.append(target('memory <= 100 KiB per idle connection', report['rss_per_connection_kib'], 100.0,
-                          unit='KiB'))
+        targets.append(
+            target('embedded echo throughput >= 0.8 x bare (bare/embedded <= 1.25)', 1 / ratio, 1.25, unit='x')
+        )
+    targets.append(target('memory <= 100 KiB per idle connection', report['rss_per_connection_kib'], 100.0, unit='KiB'))
     return targets
 
 
@@ -593,27 +643,61 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='websocket-lesson bench',
         description='Polling against push on the embedded echo server, measured on 127.0.0.1. '
-                    'Prints Markdown tables (or JSON with --json).')
-    parser.add_argument('--clients', type=parse_numbers, default=None,
-                        help='client counts, comma-separated (default: 10,100; with --load: 1000)')
-    parser.add_argument('--intervals', type=parse_numbers, default=[100.0, 1000.0],
-                        help='polling intervals in ms, comma-separated (default: 100,1000)')
+        'Prints Markdown tables (or JSON with --json).',
+    )
+    parser.add_argument(
+        '--clients',
+        type=parse_numbers,
+        default=None,
+        help='client counts, comma-separated (default: 10,100; with --load: 1000)',
+    )
+    parser.add_argument(
+        '--intervals',
+        type=parse_numbers,
+        default=[100.0, 1000.0],
+        help='polling intervals in ms, comma-separated (default: 100,1000)',
+    )
     parser.add_argument('--rate', type=float, default=10.0, help='feed updates per second (default: 10)')
-    parser.add_argument('--duration', type=float, default=None,
-                        help='seconds each measurement runs (default: 3; with --load: 30; with --class: 20 per phase)')
-    parser.add_argument('--load', action='store_true',
-                        help='run the load test: many push subscribers, memory, echo against bare websockets')
+    parser.add_argument(
+        '--duration',
+        type=float,
+        default=None,
+        help='seconds each measurement runs (default: 3; with --load: 30; with --class: 20 per phase)',
+    )
+    parser.add_argument(
+        '--load',
+        action='store_true',
+        help='run the load test: many push subscribers, memory, echo against bare websockets',
+    )
     parser.add_argument('--echo-clients', type=int, default=10, help='--load: concurrent echo clients (default: 10)')
-    parser.add_argument('--echo-duration', type=float, default=None,
-                        help='--load: seconds of echo round trips per server (default: 5, or --duration if less)')
-    parser.add_argument('--class', dest='class_size', type=int, default=None, metavar='N',
-                        help='run the class benchmark: N simulated learners, each with the traffic of one /demo page, '
-                             'against the app started by its console script (see demos/class_bench.py)')
-    parser.add_argument('--page-loads-per-s', type=float, default=5.0,
-                        help='--class: /demo loads per second during the second phase (default: 5)')
-    parser.add_argument('--app-command', default=None, metavar='PATH',
-                        help='--class: the websocket-lesson console script to start (default: the one next to this '
-                             'Python), e.g. an older release installed in a venv of its own')
+    parser.add_argument(
+        '--echo-duration',
+        type=float,
+        default=None,
+        help='--load: seconds of echo round trips per server (default: 5, or --duration if less)',
+    )
+    parser.add_argument(
+        '--class',
+        dest='class_size',
+        type=int,
+        default=None,
+        metavar='N',
+        help='run the class benchmark: N simulated learners, each with the traffic of one /demo page, '
+        'against the app started by its console script (see demos/class_bench.py)',
+    )
+    parser.add_argument(
+        '--page-loads-per-s',
+        type=float,
+        default=5.0,
+        help='--class: /demo loads per second during the second phase (default: 5)',
+    )
+    parser.add_argument(
+        '--app-command',
+        default=None,
+        metavar='PATH',
+        help='--class: the websocket-lesson console script to start (default: the one next to this '
+        'Python), e.g. an older release installed in a venv of its own',
+    )
     parser.add_argument('--json', action='store_true', help='print the report as JSON')
     return parser
 
@@ -679,8 +763,12 @@ def _raise_file_limit(wanted: int) -> None:
 def _server_settings(clients: int) -> dict[str, Any]:
     # The rate limit is lifted so the echo figures measure the server, not its policy; every other
     # setting is the app's default.
-    return {'max_connections': max(2000, clients * 2 + 100), 'messages_per_s': 1e9, 'message_burst': 10**9,
-            'allowed_origins': (BROWSER_ORIGIN,)}
+    return {
+        'max_connections': max(2000, clients * 2 + 100),
+        'messages_per_s': 1e9,
+        'message_burst': 10**9,
+        'allowed_origins': (BROWSER_ORIGIN,),
+    }
 
 
 async def _comparison(clients: list[int], intervals: list[float], rate: float, duration: float) -> dict[str, Any]:
@@ -698,8 +786,7 @@ async def _comparison(clients: list[int], intervals: list[float], rate: float, d
     }
 
 
-async def _load(clients: int, rate: float, duration: float, echo_clients: int,
-                echo_duration: float) -> dict[str, Any]:
+async def _load(clients: int, rate: float, duration: float, echo_clients: int, echo_duration: float) -> dict[str, Any]:
     async with ServerProcess(_server_settings(clients)) as server:
         report = await run_load(server, clients, rate, duration, echo_clients, echo_duration)
     report['machine'] = {'cpus': os.cpu_count(), 'python': sys.version.split()[0]}
@@ -734,7 +821,8 @@ def comparison_markdown(report: dict[str, Any]) -> str:
             f'| {c["lane"]} | {c["clients"]} | {_fmt(c["interval_ms"], 0) if c["interval_ms"] else "-"} '
             f'| {c["updates_made"]} | {c["updates_received"]} | {_fmt(c["requests_or_frames_per_update"], 2)} '
             f'| {_fmt(c["bytes_per_update"])} | {_fmt(delay.get("p50"))} | {_fmt(delay.get("p95"))} '
-            f'| {_fmt(delay.get("mean"))} | {_fmt(c["server_cpu_s"], 2)} |')
+            f'| {_fmt(delay.get("mean"))} | {_fmt(c["server_cpu_s"], 2)} |'
+        )
     rows = report['scalability_2010']
     header_bytes = rows[0]['measured_header_bytes_per_poll'] if rows else None
     framing = rows[0]['measured_framing_bytes_per_frame'] if rows else None
@@ -752,9 +840,11 @@ def comparison_markdown(report: dict[str, Any]) -> str:
         '| ---: | ---: | ---: | ---: | ---: |',
     ]
     for row in rows:
-        lines.append(f'| {row["clients"]:,} | {_fmt(row["paper_2010_polling_mbps"], 3)} '
-                     f'| {_fmt(row["measured_polling_mbps"], 3)} | {_fmt(row["paper_2010_websocket_mbps"], 3)} '
-                     f'| {_fmt(row["measured_websocket_mbps"], 3)} |')
+        lines.append(
+            f'| {row["clients"]:,} | {_fmt(row["paper_2010_polling_mbps"], 3)} '
+            f'| {_fmt(row["measured_polling_mbps"], 3)} | {_fmt(row["paper_2010_websocket_mbps"], 3)} '
+            f'| {_fmt(row["measured_websocket_mbps"], 3)} |'
+        )
     lines += ['', '## Targets (reported, not enforced)', '', *_targets_markdown(report['targets'])]
     return '\n'.join(lines)
 
@@ -783,10 +873,18 @@ def load_markdown(report: dict[str, Any]) -> str:
     for name in ('embedded', 'bare_websockets'):
         result = echo[name]
         rtt = result['rtt_ms'] or {}
-        lines.append(f'| {name} | {result["round_trips"]:,} | {_fmt(result["messages_per_s"], 0)} '
-                     f'| {_fmt(rtt.get("p50"), 2)} | {_fmt(rtt.get("p99"), 2)} |')
-    lines += ['', f'Throughput ratio embedded / bare: {_fmt(echo["throughput_ratio"], 2)}', '',
-              '## Targets (reported, not enforced)', '', *_targets_markdown(report['targets'])]
+        lines.append(
+            f'| {name} | {result["round_trips"]:,} | {_fmt(result["messages_per_s"], 0)} '
+            f'| {_fmt(rtt.get("p50"), 2)} | {_fmt(rtt.get("p99"), 2)} |'
+        )
+    lines += [
+        '',
+        f'Throughput ratio embedded / bare: {_fmt(echo["throughput_ratio"], 2)}',
+        '',
+        '## Targets (reported, not enforced)',
+        '',
+        *_targets_markdown(report['targets']),
+    ]
     return '\n'.join(lines)
 
 

@@ -92,20 +92,33 @@ class AppUnderTest:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self) -> None:
         self._scratch = tempfile.TemporaryDirectory(prefix='websocket-lesson-bench-')
         scratch = Path(self._scratch.name)
-        command = [self.command, '--host', HOST, '--port', str(self.port), '--echo-port', str(self.echo_port),
-                   '--no-open', '--data-dir', str(scratch / 'data'),
-                   f'--storage-secret={secrets.token_hex(32)}', *self.extra_args]
+        command = [
+            self.command,
+            '--host',
+            HOST,
+            '--port',
+            str(self.port),
+            '--echo-port',
+            str(self.echo_port),
+            '--no-open',
+            '--data-dir',
+            str(scratch / 'data'),
+            f'--storage-secret={secrets.token_hex(32)}',
+            *self.extra_args,
+        ]
         started = time.perf_counter()
         with (scratch / 'app.log').open('wb') as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=app_environment(),
-                                            cwd=scratch)
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=app_environment(), cwd=scratch
+            )
         self._wait_until_serving()
         self.started_in_s = time.perf_counter() - started
 

@@ -108,13 +108,17 @@ class EchoControls:
 
     def describe(self) -> list[dict[str, Any]]:
         """Each echo connection as plain data: its number in the frame log, state, compression, reading held."""
-        return [{
-            'connection': number,
-            'state': connection.protocol.state.name.lower(),
-            'permessage_deflate': any(isinstance(extension, PerMessageDeflate)
-                                      for extension in connection.protocol.extensions),
-            'reading_held': connection.counting_transport.reading_held,
-        } for connection, number in self._connections.items()]
+        return [
+            {
+                'connection': number,
+                'state': connection.protocol.state.name.lower(),
+                'permessage_deflate': any(
+                    isinstance(extension, PerMessageDeflate) for extension in connection.protocol.extensions
+                ),
+                'reading_held': connection.counting_transport.reading_held,
+            }
+            for connection, number in self._connections.items()
+        ]
 
     async def close(self, code: int = 1000, reason: str = '') -> int:
         """Close cleanly with ``code`` and ``reason``; waits for each closing handshake (at most close_timeout).

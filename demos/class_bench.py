@@ -61,9 +61,11 @@ ERRORS_KEPT = 20
 
 #: A demo session id as the app issues it (``demos.session_ids``): nonce, a dot, signature.
 SIGNED_SESSION_ID = re.compile(r'(?<![A-Za-z0-9_.-])([A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22})(?![A-Za-z0-9_.-])')
-PAGE_HEADERS = ('Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n'
-                'Accept-Language: en-US,en;q=0.9\r\n'
-                'User-Agent: websocket-lesson-bench\r\n')
+PAGE_HEADERS = (
+    'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n'
+    'Accept-Language: en-US,en;q=0.9\r\n'
+    'User-Agent: websocket-lesson-bench\r\n'
+)
 
 
 def session_id_in(html: str) -> str | None:
@@ -81,7 +83,7 @@ def dechunk(body: bytes) -> bytes:
         if size == 0:
             break
         out += rest[:size]
-        body = rest[size + 2:]
+        body = rest[size + 2 :]
     return bytes(out)
 
 
@@ -97,8 +99,7 @@ async def load_page(port: int, path: str = '/demo') -> PageLoad:
     started = time.perf_counter()
     reader, writer = await asyncio.open_connection(HOST, port)
     try:
-        writer.write(f'GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n{PAGE_HEADERS}Connection: close\r\n\r\n'
-                     .encode())
+        writer.write(f'GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n{PAGE_HEADERS}Connection: close\r\n\r\n'.encode())
         answer = await reader.read()
     finally:
         writer.close()
@@ -186,8 +187,9 @@ class Learner:
         await self.command('start', rate_per_s=RATE_PER_S)
         port, session = self.target.echo_port, log.session
         self._spawn('poll', poll(port, session, POLL_INTERVAL_S, log.poll, self.stop, origin=self.target.origin))
-        self._spawn('longpoll', poll(port, session, 0, log.longpoll, self.stop, path='/longpoll',
-                                     origin=self.target.origin))
+        self._spawn(
+            'longpoll', poll(port, session, 0, log.longpoll, self.stop, path='/longpoll', origin=self.target.origin)
+        )
         self._spawn('echo', self._echo())
 
     async def command(self, action: str, **arguments: Any) -> None:
@@ -226,8 +228,9 @@ class Learner:
     async def _open_inspect(self) -> None:
         url = f'ws://{HOST}:{self.target.echo_port}/inspect?session={self.log.session}'
         try:
-            self._inspect = await asyncio.wait_for(connect(url, compression=None, ping_interval=None),
-                                                   CONNECT_TIMEOUT_S)
+            self._inspect = await asyncio.wait_for(
+                connect(url, compression=None, ping_interval=None), CONNECT_TIMEOUT_S
+            )
         except InvalidStatus as refused:
             self.log.inspect_error = f'/inspect answered {refused.response.status_code}'
             return
@@ -247,7 +250,8 @@ class Learner:
         loop = asyncio.get_running_loop()
         port = self.target.echo_port
         _, client = await loop.create_connection(
-            lambda: PushSubscriber(HOST, port, f'/push?session={self.log.session}'), HOST, port)
+            lambda: PushSubscriber(HOST, port, f'/push?session={self.log.session}'), HOST, port
+        )
         await asyncio.wait_for(client.opened, CONNECT_TIMEOUT_S)
         self._push = client
         for _ in range(CLOCK_CHECKS):
@@ -265,9 +269,11 @@ class Learner:
         port, session = self.target.echo_port, self.log.session
         reader, writer = await asyncio.open_connection(HOST, port)
         try:
-            writer.write(f'GET /sse?session={session} HTTP/1.1\r\nHost: {HOST}:{port}\r\n'
-                         f'Accept: text/event-stream\r\nCache-Control: no-cache\r\nOrigin: {self.target.origin}\r\n'
-                         f'Referer: {self.target.origin}/demo\r\n\r\n'.encode())
+            writer.write(
+                f'GET /sse?session={session} HTTP/1.1\r\nHost: {HOST}:{port}\r\n'
+                f'Accept: text/event-stream\r\nCache-Control: no-cache\r\nOrigin: {self.target.origin}\r\n'
+                f'Referer: {self.target.origin}/demo\r\n\r\n'.encode()
+            )
             buffer = b''
             while b'\r\n\r\n' not in buffer:
                 chunk = await reader.read(65536)
@@ -452,8 +458,16 @@ async def run_class(run: ClassRun, learners: int, duration_s: float, page_loads_
         await learner.command('stop')
     await asyncio.sleep(WIND_DOWN_S)
     await asyncio.gather(*(learner.leave() for learner in class_))
-    return class_report([learner.log for learner in class_], join_errors, (idle, quiet, with_loads), loads, rss,
-                        learners=learners, duration_s=duration_s, page_loads_per_s=page_loads_per_s)
+    return class_report(
+        [learner.log for learner in class_],
+        join_errors,
+        (idle, quiet, with_loads),
+        loads,
+        rss,
+        learners=learners,
+        duration_s=duration_s,
+        page_loads_per_s=page_loads_per_s,
+    )
 
 
 def _summary(values: Sequence[float]) -> dict[str, float] | None:
@@ -462,17 +476,29 @@ def _summary(values: Sequence[float]) -> dict[str, float] | None:
 
 
 def _delays(logs: Sequence[LearnerLog], lane: str, phase: Phase | None) -> list[float]:
-    return [received_at - made_at for log in logs for _seq, made_at, received_at in getattr(log, lane)
-            if phase is None or phase.holds(received_at)]
+    return [
+        received_at - made_at
+        for log in logs
+        for _seq, made_at, received_at in getattr(log, lane)
+        if phase is None or phase.holds(received_at)
+    ]
 
 
 def _percent(cpu_s: float, wall_s: float) -> float | None:
     return cpu_s / wall_s * 100 if wall_s > 0 else None
 
 
-def class_report(logs: Sequence[LearnerLog], join_errors: Sequence[str], phases: tuple[Phase, Phase, Phase],
-                 loads: PageLoads, rss: dict[str, int], *, learners: int, duration_s: float,
-                 page_loads_per_s: float) -> dict[str, Any]:
+def class_report(
+    logs: Sequence[LearnerLog],
+    join_errors: Sequence[str],
+    phases: tuple[Phase, Phase, Phase],
+    loads: PageLoads,
+    rss: dict[str, int],
+    *,
+    learners: int,
+    duration_s: float,
+    page_loads_per_s: float,
+) -> dict[str, Any]:
     """The figures of a class run, as plain data (JSON-ready). Pure: everything measured is passed in."""
     idle, quiet, with_loads = phases
     joined = [log for log in logs if log.session and log.page_load is not None]
@@ -480,27 +506,38 @@ def class_report(logs: Sequence[LearnerLog], join_errors: Sequence[str], phases:
     feed_started = bool(joined) and not inspect_errors
     notes: list[str] = []
     if inspect_errors:
-        notes.append(f'no inspection stream ({", ".join(inspect_errors)}): this app starts a feed from its page\'s '
-                     'Python code, which a simulated learner cannot run, so the lanes carried no updates; '
-                     'push/SSE delay and lost updates are not measured, and CPU per learner is that of idle lanes '
-                     '(polls, held long polls, open sockets and echo) only')
+        notes.append(
+            f"no inspection stream ({', '.join(inspect_errors)}): this app starts a feed from its page's "
+            'Python code, which a simulated learner cannot run, so the lanes carried no updates; '
+            'push/SSE delay and lost updates are not measured, and CPU per learner is that of idle lanes '
+            '(polls, held long polls, open sockets and echo) only'
+        )
     sources = sorted({log.session_source for log in joined})
     if 'invented' in sources:
-        notes.append('the page embeds no signed session id: the learners used ids of their own (this app '
-                     'accepts any id)')
+        notes.append(
+            'the page embeds no signed session id: the learners used ids of their own (this app accepts any id)'
+        )
 
     idle_percent = _percent(idle.app_cpu_s, idle.wall_s)
     quiet_percent = _percent(quiet.app_cpu_s, quiet.wall_s)
     loads_percent = _percent(with_loads.app_cpu_s, with_loads.wall_s)
     per_learner = quiet_percent / len(joined) if quiet_percent is not None and joined else None
-    above_idle = ((quiet_percent - idle_percent) / len(joined)
-                  if quiet_percent is not None and idle_percent is not None and joined else None)
+    above_idle = (
+        (quiet_percent - idle_percent) / len(joined)
+        if quiet_percent is not None and idle_percent is not None and joined
+        else None
+    )
 
     lost: dict[str, int] | None = None
     made = sum(log.made() for log in joined)
     if feed_started:
-        lost = {lane: sum(log.lost(getattr(log, lane) if lane in ('push', 'sse') else getattr(log, lane).samples)
-                          for log in joined) for lane in ('push', 'sse', 'poll', 'longpoll')}
+        lost = {
+            lane: sum(
+                log.lost(getattr(log, lane) if lane in ('push', 'sse') else getattr(log, lane).samples)
+                for log in joined
+            )
+            for lane in ('push', 'sse', 'poll', 'longpoll')
+        }
         lost['push_and_sse'] = lost['push'] + lost['sse']
 
     errors = [*join_errors, *(f'learner {log.index}: {error}' for log in logs for error in log.errors)]
@@ -526,12 +563,20 @@ def class_report(logs: Sequence[LearnerLog], join_errors: Sequence[str], phases:
         },
         'updates_made': made,
         'lost_updates': lost,
-        'push_delay_ms': {'quiet': _summary(_delays(joined, 'push', quiet)),
-                          'page_loads': _summary(_delays(joined, 'push', with_loads)),
-                          'all': _summary(_delays(joined, 'push', None))} if feed_started else None,
-        'sse_delay_ms': {'quiet': _summary(_delays(joined, 'sse', quiet)),
-                         'page_loads': _summary(_delays(joined, 'sse', with_loads)),
-                         'all': _summary(_delays(joined, 'sse', None))} if feed_started else None,
+        'push_delay_ms': {
+            'quiet': _summary(_delays(joined, 'push', quiet)),
+            'page_loads': _summary(_delays(joined, 'push', with_loads)),
+            'all': _summary(_delays(joined, 'push', None)),
+        }
+        if feed_started
+        else None,
+        'sse_delay_ms': {
+            'quiet': _summary(_delays(joined, 'sse', quiet)),
+            'page_loads': _summary(_delays(joined, 'sse', with_loads)),
+            'all': _summary(_delays(joined, 'sse', None)),
+        }
+        if feed_started
+        else None,
         'clock_round_trip_ms': _summary([rtt for log in joined for rtt in log.clock_round_trips_ms]),
         'polls': sum(log.poll.requests for log in joined),
         'long_polls': sum(log.longpoll.requests for log in joined),
@@ -543,9 +588,13 @@ def class_report(logs: Sequence[LearnerLog], join_errors: Sequence[str], phases:
             'page_loads': _summary(loads.timings_ms),
             'learner_joins': _summary([log.page_load.elapsed_ms for log in joined if log.page_load]),
         },
-        'page_loads': {'made': len(loads.timings_ms), 'failed': len(loads.failed), 'skipped': loads.skipped,
-                       'html_bytes_median': _summary(loads.html_bytes)['p50'] if loads.html_bytes else None,
-                       'failures': loads.failed[:ERRORS_KEPT]},
+        'page_loads': {
+            'made': len(loads.timings_ms),
+            'failed': len(loads.failed),
+            'skipped': loads.skipped,
+            'html_bytes_median': _summary(loads.html_bytes)['p50'] if loads.html_bytes else None,
+            'failures': loads.failed[:ERRORS_KEPT],
+        },
         'rss_kib': rss,
         'errors': errors[:ERRORS_KEPT],
         'errors_total': len(errors),
@@ -561,18 +610,23 @@ def class_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     targets: list[dict[str, Any]] = []
     cpu = report['cpu_percent']
     if cpu['quiet'] is not None and report['feed_started']:  # idle lanes would meet it without showing anything
-        targets.append(target(f'app processes together <= 100 % of one core ({n} learners)', cpu['quiet'], 100.0,
-                              unit='%'))
+        targets.append(
+            target(f'app processes together <= 100 % of one core ({n} learners)', cpu['quiet'], 100.0, unit='%')
+        )
     delay = (report['push_delay_ms'] or {}).get('quiet')
     if delay:
         targets.append(target(f'push delay p95 <= 20 ms ({n} learners)', delay['p95'], 20.0))
     if report['lost_updates'] is not None:
-        targets.append(target('lost updates = 0 (push and SSE)', report['lost_updates']['push_and_sse'], 0,
-                              unit='updates'))
+        targets.append(
+            target('lost updates = 0 (push and SSE)', report['lost_updates']['push_and_sse'], 0, unit='updates')
+        )
     echo = report['echo_rtt_ms']['page_loads']
     if echo:
-        targets.append(target(f'echo round trip p99 <= 10 ms while /demo loads {report["page_loads_per_s"]:g}/s',
-                              echo['p99'], 10.0))
+        targets.append(
+            target(
+                f'echo round trip p99 <= 10 ms while /demo loads {report["page_loads_per_s"]:g}/s', echo['p99'], 10.0
+            )
+        )
     render = report['render_ms']['page_loads']
     if render:
         targets.append(target('/demo render median <= 50 ms (request to last byte)', render['p50'], 50.0))
@@ -595,8 +649,11 @@ def class_markdown(report: dict[str, Any]) -> str:
     sse = report['sse_delay_ms'] or {}
     echo, render = report['echo_rtt_ms'], report['render_ms']
     lost = report['lost_updates']
-    lost_text = (f'{lost["push"]} push, {lost["sse"]} SSE, {lost["poll"]} poll, {lost["longpoll"]} long poll'
-                 if lost is not None else 'not measured (no feed)')
+    lost_text = (
+        f'{lost["push"]} push, {lost["sse"]} SSE, {lost["poll"]} poll, {lost["longpoll"]} long poll'
+        if lost is not None
+        else 'not measured (no feed)'
+    )
     lines = [
         f'## A class of {report["learners"]} on the app ({report["learners_joined"]} joined; '
         f'{report["rate_per_s"]:g} updates/s, polling every {report["poll_interval_ms"]:g} ms, '
@@ -608,7 +665,7 @@ def class_markdown(report: dict[str, Any]) -> str:
         f'App: `{report.get("app", {}).get("command", "?")}`. '
         f'Session ids: {report["session_ids"]}; inspection stream: {report["inspect"]}.',
         '',
-        '| measure | quiet | with /demo loads at ' f'{report["page_loads_per_s"]:g}/s |',
+        f'| measure | quiet | with /demo loads at {report["page_loads_per_s"]:g}/s |',
         '| --- | ---: | ---: |',
         f'| app CPU, % of one core (idle before the class: {_fmt(cpu["idle"])}) | {_fmt(cpu["quiet"])} '
         f'| {_fmt(cpu["page_loads"])} |',
@@ -621,10 +678,10 @@ def class_markdown(report: dict[str, Any]) -> str:
         f'| echo round trip p50 / p99, ms | {_pcts(echo["quiet"], "p50", "p99")} '
         f'| {_pcts(echo["page_loads"], "p50", "p99")} |',
         f'| /demo render median / p95, ms (request to last byte) | {_pcts(render["learner_joins"], "p50", "p95")} '
-        f'(the learners\' own loads) | {_pcts(render["page_loads"], "p50", "p95")} |',
+        f"(the learners' own loads) | {_pcts(render['page_loads'], 'p50', 'p95')} |",
         f'| app RSS, MiB (idle before the class: {_fmt(rss["idle"] / 1024)}) | {_fmt(rss["after_quiet"] / 1024)} '
         f'| {_fmt(rss["page_loads_peak"] / 1024)} (peak) |',
-        f'| this benchmark\'s own CPU, % of one core | {_fmt(cpu["bench_client_quiet"])} '
+        f"| this benchmark's own CPU, % of one core | {_fmt(cpu['bench_client_quiet'])} "
         f'| {_fmt(cpu["bench_client_page_loads"])} |',
         '',
         f'Updates made: {report["updates_made"]:,}; lost: {lost_text}. Polls: {report["polls"]:,}; long polls: '
@@ -636,26 +693,36 @@ def class_markdown(report: dict[str, Any]) -> str:
     for note in report['notes']:
         lines += ['', f'Note: {note}.']
     if report['errors_total']:
-        lines += ['', f'Errors ({report["errors_total"]}, first {min(ERRORS_KEPT, report["errors_total"])}):',
-                  *(f'- {error}' for error in report['errors'])]
+        lines += [
+            '',
+            f'Errors ({report["errors_total"]}, first {min(ERRORS_KEPT, report["errors_total"])}):',
+            *(f'- {error}' for error in report['errors']),
+        ]
     lines += ['', '## Targets (reported, not enforced)', '', '| target | measured | met |', '| --- | ---: | :---: |']
     for t in report['targets']:
         lines.append(f'| {t["target"]} | {_fmt(t["measured"], 2)} {t["unit"]} | {"yes" if t["met"] else "NO"} |')
     return '\n'.join(lines)
 
 
-
-def run_against_app(app_command: str | None, learners: int, duration_s: float,
-                    page_loads_per_s: float) -> dict[str, Any]:
+def run_against_app(
+    app_command: str | None, learners: int, duration_s: float, page_loads_per_s: float
+) -> dict[str, Any]:
     """Start the app (``app_command``, else the console script next to this Python), run the class, stop the app."""
     load_before = os.getloadavg()
     with AppUnderTest(app_command) as app:
         run = ClassRun(Target(app.port, app.echo_port), app.cpu_seconds, app.rss_kib)
         with asyncio.Runner(loop_factory=app_loop_factory()) as runner:
             report = runner.run(run_class(run, learners, duration_s, page_loads_per_s))
-        report['app'] = {'command': app.command, 'started_in_s': app.started_in_s,
-                         'processes': len(list(process_tree(app.pid)))}
+        report['app'] = {
+            'command': app.command,
+            'started_in_s': app.started_in_s,
+            'processes': len(list(process_tree(app.pid))),
+        }
     # Other work on the machine shows in every delay and render time: the load averages say how much there was.
-    report['machine'] = {'cpus': os.cpu_count(), 'python': sys.version.split()[0],
-                         'load_avg_1m_before': load_before[0], 'load_avg_1m_after': os.getloadavg()[0]}
+    report['machine'] = {
+        'cpus': os.cpu_count(),
+        'python': sys.version.split()[0],
+        'load_avg_1m_before': load_before[0],
+        'load_avg_1m_after': os.getloadavg()[0],
+    }
     return report

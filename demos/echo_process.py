@@ -47,12 +47,14 @@ class EchoProcessSpec:
     def to_json(self) -> str:
         fields = dataclasses.asdict(self.settings)
         key = fields.pop('session_key')
-        return json.dumps({
-            'settings': fields,
-            'session_key': key.hex() if key is not None else None,
-            'certfile': str(self.certfile) if self.certfile else None,
-            'keyfile': str(self.keyfile) if self.keyfile else None,
-        })
+        return json.dumps(
+            {
+                'settings': fields,
+                'session_key': key.hex() if key is not None else None,
+                'certfile': str(self.certfile) if self.certfile else None,
+                'keyfile': str(self.keyfile) if self.keyfile else None,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> EchoProcessSpec:
@@ -95,7 +97,8 @@ class EchoProcess:
         fd = self.sock.fileno()
         self.process = subprocess.Popen(
             [sys.executable, '-m', 'demos.echo_process', str(fd)],
-            stdin=subprocess.PIPE, pass_fds=(fd,),
+            stdin=subprocess.PIPE,
+            pass_fds=(fd,),
             # Ctrl-C in a terminal reaches the whole process group; the app stops this process itself, in order.
             start_new_session=False,
         )
@@ -141,6 +144,7 @@ def wait_until_accepting(host: str, port: int, timeout_s: float = 10.0) -> None:
 
 
 # The process itself.
+
 
 async def serve_until_told(sock: socket.socket, spec: EchoProcessSpec) -> None:
     """Serve on ``sock`` until SIGTERM, SIGINT or end of file on standard input; then close everything with 1001."""

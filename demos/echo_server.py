@@ -168,8 +168,7 @@ class EchoServer:
         period = min(60.0, self.settings.session_idle_timeout_s / 2)
         self._janitor = asyncio.get_running_loop().create_task(self._sweep_idle_sessions(period))
 
-    async def start_on(self, host: str = '127.0.0.1', port: int = 0,
-                       ssl_context: ssl.SSLContext | None = None) -> int:
+    async def start_on(self, host: str = '127.0.0.1', port: int = 0, ssl_context: ssl.SSLContext | None = None) -> int:
         """Bind ``host:port`` (0 = a free port) and :meth:`start`; returns the port. For tests and the bench."""
         family = socket.AF_INET6 if ':' in host else socket.AF_INET
         sock = socket.create_server((host, port), family=family, backlog=self.settings.listen_backlog)
@@ -304,8 +303,12 @@ class EchoServer:
         if len(self._sessions) >= settings.max_sessions and not self._make_room():
             raise TooManySessions(f'all {settings.max_sessions} demo sessions are in use')
         feed = PriceFeed(history_limit=settings.history_limit, rate_per_s=settings.default_rate_per_s)
-        session = DemoSession(session_id, feed, push_backlog_limit_bytes=settings.push_backlog_limit_bytes,
-                              permessage_deflate=settings.permessage_deflate)
+        session = DemoSession(
+            session_id,
+            feed,
+            push_backlog_limit_bytes=settings.push_backlog_limit_bytes,
+            permessage_deflate=settings.permessage_deflate,
+        )
         self._sessions[session_id] = session
         return session
 
@@ -329,42 +332,75 @@ class EchoServer:
     async def _sweep_idle_sessions(self, period_s: float) -> None:
         while True:
             await asyncio.sleep(period_s)
-            idle = [s for s in self._sessions.values()
-                    if not s.in_use and s.idle_for_s > self.settings.session_idle_timeout_s]
+            idle = [
+                s
+                for s in self._sessions.values()
+                if not s.in_use and s.idle_for_s > self.settings.session_idle_timeout_s
+            ]
             for session in idle:
                 del self._sessions[session.id]
                 self._forget(session, 'idle')
 
     # The opening handshake: route, check, and answer HTTP requests.
 
-    def _refuse(self, connection: CountingConnection, request: Request, status: http.HTTPStatus, reason: str,
-                *, allow_origin: str | None = None) -> Response:
+    def _refuse(
+        self,
+        connection: CountingConnection,
+        request: Request,
+        status: http.HTTPStatus,
+        reason: str,
+        *,
+        allow_origin: str | None = None,
+    ) -> Response:
         self.rejections[f'{status.value} {status.phrase}'] += 1
-        log.warning('echo server: refused %s %s %r: %s (%d %s)', connection.peer, request.method,
-                    request.path[:200], reason, status.value, status.phrase)
+        log.warning(
+            'echo server: refused %s %s %r: %s (%d %s)',
+            connection.peer,
+            request.method,
+            request.path[:200],
+            reason,
+            status.value,
+            status.phrase,
+        )
         return http_answers.refusal(status, reason, allow_origin=allow_origin)
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         assert isinstance(connection, CountingConnection)
         settings = self.settings
         if self._tally.open_connections > settings.max_connections:
-            return self._refuse(connection, request, http.HTTPStatus.SERVICE_UNAVAILABLE,
-                                f'the server is at its limit of {settings.max_connections} connections')
+            return self._refuse(
+                connection,
+                request,
+                http.HTTPStatus.SERVICE_UNAVAILABLE,
+                f'the server is at its limit of {settings.max_connections} connections',
+            )
         target = urlsplit(request.path)
         endpoint = WEBSOCKET_PATHS.get(target.path) or HTTP_PATHS.get(target.path)
         if endpoint is None:
-            return self._refuse(connection, request, http.HTTPStatus.NOT_FOUND,
-                                'no such endpoint; try /echo, /push, /poll or /clock')
+            return self._refuse(
+                connection, request, http.HTTPStatus.NOT_FOUND, 'no such endpoint; try /echo, /push, /poll or /clock'
+            )
         try:
             origin = request.headers.get('Origin')
             host = request.headers.get('Host')
         except MultipleValuesError as error:
-            return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST,
-                                f'more than one {error.args[0]} header')
-        if not origin_allowed(origin, settings.allowed_origins, settings.allow_missing_origin,
-                              app_scheme=settings.app_scheme, app_port=settings.app_port, request_host=host):
-            return self._refuse(connection, request, http.HTTPStatus.FORBIDDEN,
-                                f'pages from {origin or "nowhere"} may not use this server')
+            return self._refuse(
+                connection, request, http.HTTPStatus.BAD_REQUEST, f'more than one {error.args[0]} header'
+            )
+        if not origin_allowed(
+            origin,
+            settings.allowed_origins,
+            settings.allow_missing_origin,
+            app_scheme=settings.app_scheme,
+            app_port=settings.app_port,
+            request_host=host,
+        ):
+            return self._refuse(
+                connection,
+                request,
+                http.HTTPStatus.FORBIDDEN,
+                f'pages from {origin or "nowhere"} may not use this server',
+            )
         # Only an allowed page gets CORS headers, so only it can read the answers.
         allow_origin = origin
         query = parse_qs(target.query, keep_blank_values=True)
@@ -381,50 +417,71 @@ class EchoServer:
             else:
                 session.admit(connection, endpoint, query)  # counts the connection on its lane; frames on echo
         except UnknownSession as error:
-            return self._refuse(connection, request, http.HTTPStatus.NOT_FOUND, str(error),
-                                allow_origin=allow_origin)
+            return self._refuse(connection, request, http.HTTPStatus.NOT_FOUND, str(error), allow_origin=allow_origin)
         except TooManySessions as error:
-            return self._refuse(connection, request, http.HTTPStatus.SERVICE_UNAVAILABLE, str(error),
-                                allow_origin=allow_origin)
+            return self._refuse(
+                connection, request, http.HTTPStatus.SERVICE_UNAVAILABLE, str(error), allow_origin=allow_origin
+            )
         except ValueError as error:
-            return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST, str(error),
-                                allow_origin=allow_origin)
+            return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST, str(error), allow_origin=allow_origin)
         connection.demo_session = session
 
         if endpoint == 'poll':
             return self._answer_poll(connection, request, session, query.get('after', []), allow_origin)
         try:
             if endpoint == 'longpoll':  # an awaitable answer: websockets awaits it (within open_timeout)
-                held = http_push.long_poll(connection, request, session, query, allow_origin=allow_origin,
-                                           open_timeout_s=settings.open_timeout_s,
-                                           batch_limit=settings.poll_batch_limit)
+                held = http_push.long_poll(
+                    connection,
+                    request,
+                    session,
+                    query,
+                    allow_origin=allow_origin,
+                    open_timeout_s=settings.open_timeout_s,
+                    batch_limit=settings.poll_batch_limit,
+                )
                 return held  # type: ignore[return-value]
             if endpoint == 'sse':
-                return http_push.open_event_stream(connection, request, session, query, allow_origin=allow_origin,
-                                                   backlog_limit_bytes=settings.push_backlog_limit_bytes)
+                return http_push.open_event_stream(
+                    connection,
+                    request,
+                    session,
+                    query,
+                    allow_origin=allow_origin,
+                    backlog_limit_bytes=settings.push_backlog_limit_bytes,
+                )
         except http_push.Refused as refused:
             return self._refuse(connection, request, refused.status, refused.reason, allow_origin=allow_origin)
 
         # A plain GET (a browser tab, curl) gets a reason, not websockets' 426 with an empty page.
         upgrade = ','.join(request.headers.get_all('Upgrade')).lower()
         if 'websocket' not in upgrade:
-            return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST,
-                                f'{target.path} is a WebSocket endpoint; open it with a WebSocket client')
+            return self._refuse(
+                connection,
+                request,
+                http.HTTPStatus.BAD_REQUEST,
+                f'{target.path} is a WebSocket endpoint; open it with a WebSocket client',
+            )
         return None
 
-    def _answer_poll(self, connection: CountingConnection, request: Request, session: DemoSession,
-                     after: list[str], allow_origin: str | None) -> Response:
+    def _answer_poll(
+        self,
+        connection: CountingConnection,
+        request: Request,
+        session: DemoSession,
+        after: list[str],
+        allow_origin: str | None,
+    ) -> Response:
         lane = session.lanes['poll']
         lane.messages_in += 1
         lane.messages_out += 1
         if request.method != 'GET':
-            return self._refuse(connection, request, http.HTTPStatus.METHOD_NOT_ALLOWED, 'poll with GET',
-                                allow_origin=allow_origin)
+            return self._refuse(
+                connection, request, http.HTTPStatus.METHOD_NOT_ALLOWED, 'poll with GET', allow_origin=allow_origin
+            )
         try:
             cursor = http_answers.parse_cursor(after)
         except ValueError as error:
-            return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST, str(error),
-                                allow_origin=allow_origin)
+            return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST, str(error), allow_origin=allow_origin)
         updates = session.feed.updates_after(cursor, self.settings.poll_batch_limit)
         lane.updates_out += len(updates)
         if not updates:
@@ -440,8 +497,14 @@ class EchoServer:
             # websockets itself turned the handshake down (bad key, version, method): say so once.
             reason = response.body.decode(errors='replace').strip().splitlines()[0] if response.body else ''
             self.rejections[f'{response.status_code} {response.reason_phrase}'] += 1
-            log.warning('echo server: refused %s %r: %s (%d %s)', connection.peer, request.path[:200], reason,
-                        response.status_code, response.reason_phrase)
+            log.warning(
+                'echo server: refused %s %r: %s (%d %s)',
+                connection.peer,
+                request.path[:200],
+                reason,
+                response.status_code,
+                response.reason_phrase,
+            )
 
     # The WebSocket endpoints.
 
@@ -460,8 +523,9 @@ class EchoServer:
         except ConnectionClosed as closed:
             self._note_closed(connection, closed)
 
-    async def _serve_echo(self, connection: CountingConnection, session: DemoSession,
-                          limiter: MessageRateLimiter) -> None:
+    async def _serve_echo(
+        self, connection: CountingConnection, session: DemoSession, limiter: MessageRateLimiter
+    ) -> None:
         lane = session.lanes['echo']
         async for message in connection:
             lane.messages_in += 1
@@ -472,8 +536,9 @@ class EchoServer:
             lane.messages_out += 1
         session.touch()
 
-    async def _serve_push(self, connection: CountingConnection, session: DemoSession,
-                          limiter: MessageRateLimiter) -> None:
+    async def _serve_push(
+        self, connection: CountingConnection, session: DemoSession, limiter: MessageRateLimiter
+    ) -> None:
         lane = session.lanes['push']
         session.subscribe(connection)
         try:
@@ -504,12 +569,16 @@ class EchoServer:
 
     def _note_closed(self, connection: CountingConnection, closed: ConnectionClosed) -> None:
         sent = closed.sent
-        if sent is None or sent.code in (CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY,
-                                         CloseCode.POLICY_VIOLATION):
+        if sent is None or sent.code in (CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY, CloseCode.POLICY_VIOLATION):
             return  # an ordinary goodbye, or one already logged when it was decided
         self.rejections[f'{sent.code} {sent.reason or "closed"}'] += 1
-        log.warning('echo server: closed %s on /%s: %s (%d)', connection.peer, connection.endpoint,
-                    sent.reason or 'protocol error', sent.code)
+        log.warning(
+            'echo server: closed %s on /%s: %s (%d)',
+            connection.peer,
+            connection.endpoint,
+            sent.reason or 'protocol error',
+            sent.code,
+        )
 
 
 def _clock_question(message: str | bytes) -> float | None:
@@ -521,7 +590,10 @@ def _clock_question(message: str | bytes) -> float | None:
         question: Any = json.loads(message)
         if isinstance(question, dict) and question.get('type') == 'clock':
             client_sent = question.get('client_sent')
-            if isinstance(client_sent, int | float) and not isinstance(client_sent, bool) \
-                    and math.isfinite(client_sent):
+            if (
+                isinstance(client_sent, int | float)
+                and not isinstance(client_sent, bool)
+                and math.isfinite(client_sent)
+            ):
                 return float(client_sent)
     return None

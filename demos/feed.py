@@ -155,6 +155,7 @@ def check_rate(rate_per_s: float) -> float:
     """Return ``rate_per_s`` as a float if a feed accepts it, else raise :exc:`ValueError`."""
     rate = float(rate_per_s)
     if not MIN_RATE_PER_S <= rate <= MAX_RATE_PER_S:
-        raise ValueError(f'the update rate must be between {MIN_RATE_PER_S} and {MAX_RATE_PER_S} per second, '
-                         f'not {rate_per_s}')
+        raise ValueError(
+            f'the update rate must be between {MIN_RATE_PER_S} and {MAX_RATE_PER_S} per second, not {rate_per_s}'
+        )
     return rate

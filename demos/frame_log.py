@@ -88,8 +88,13 @@ class FrameLog:
         return self._connections
 
     def record(self, connection: int, direction: str, frame: FrameInfo, at: float | None = None) -> None:
-        entry = {'index': self._next_index, 'at': self.clock() if at is None else at,
-                 'connection': connection, 'direction': direction, **frame_entry(frame)}
+        entry = {
+            'index': self._next_index,
+            'at': self.clock() if at is None else at,
+            'connection': connection,
+            'direction': direction,
+            **frame_entry(frame),
+        }
         self._entries.append(entry)
         self._next_index += 1
 

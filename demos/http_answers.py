@@ -52,8 +52,9 @@ def refusal(status: http.HTTPStatus, reason: str, *, allow_origin: str | None = 
 
 def poll_answer(updates: Sequence[Update], server_time: float, *, allow_origin: str | None) -> Response:
     """``{"updates": [update, ...], "server_time": MS}``."""
-    return json_answer({'updates': [update.as_message() for update in updates], 'server_time': server_time},
-                       allow_origin=allow_origin)
+    return json_answer(
+        {'updates': [update.as_message() for update in updates], 'server_time': server_time}, allow_origin=allow_origin
+    )
 
 
 def clock_answer(server_time: float, *, allow_origin: str | None) -> Response:

@@ -71,9 +71,17 @@ def _only_get(request: Request, what: str) -> None:
         raise Refused(http.HTTPStatus.METHOD_NOT_ALLOWED, f'{what} with GET')
 
 
-def long_poll(connection: CountingConnection, request: Request, session: DemoSession,
-              query: Mapping[str, Sequence[str]], *, allow_origin: str | None, open_timeout_s: float | None,
-              batch_limit: int, hold_s: float = LONG_POLL_HOLD_S) -> Awaitable[Response]:
+def long_poll(
+    connection: CountingConnection,
+    request: Request,
+    session: DemoSession,
+    query: Mapping[str, Sequence[str]],
+    *,
+    allow_origin: str | None,
+    open_timeout_s: float | None,
+    batch_limit: int,
+    hold_s: float = LONG_POLL_HOLD_S,
+) -> Awaitable[Response]:
     """Check a long poll now and return the awaitable answer for ``process_request`` to return.
 
     Raises:
@@ -92,8 +100,15 @@ def long_poll(connection: CountingConnection, request: Request, session: DemoSes
     return _hold(connection, session, lane, cursor, deadline, batch_limit, allow_origin)
 
 
-async def _hold(connection: CountingConnection, session: DemoSession, lane: LaneCounters, cursor: int,
-                deadline: float, batch_limit: int, allow_origin: str | None) -> Response:
+async def _hold(
+    connection: CountingConnection,
+    session: DemoSession,
+    lane: LaneCounters,
+    cursor: int,
+    deadline: float,
+    batch_limit: int,
+    allow_origin: str | None,
+) -> Response:
     updates = await session.wait_for_updates(cursor, batch_limit, deadline, gone=connection.connection_lost_waiter)
     answer = poll_answer(updates, epoch_ms(), allow_origin=allow_origin)
     if connection.connection_lost_waiter.done():
@@ -124,9 +139,15 @@ def event_bytes(update: Update) -> bytes:
     return f'id: {update.seq}\ndata: {data}\n\n'.encode()
 
 
-def open_event_stream(connection: CountingConnection, request: Request, session: DemoSession,
-                      query: Mapping[str, Sequence[str]], *, allow_origin: str | None,
-                      backlog_limit_bytes: int) -> Response:
+def open_event_stream(
+    connection: CountingConnection,
+    request: Request,
+    session: DemoSession,
+    query: Mapping[str, Sequence[str]],
+    *,
+    allow_origin: str | None,
+    backlog_limit_bytes: int,
+) -> Response:
     """Start an event stream on ``connection`` and return the head for ``process_request`` to return.
 
     The head is already written when this returns; websockets, told the connection is gone, sends nothing.
@@ -162,8 +183,9 @@ class EventStream(asyncio.Protocol):
         on_closed: Called once when the socket is gone.
     """
 
-    def __init__(self, lane: LaneCounters, backlog_limit_bytes: int, *, peer: str,
-                 on_closed: Callable[[EventStream], Any]) -> None:
+    def __init__(
+        self, lane: LaneCounters, backlog_limit_bytes: int, *, peer: str, on_closed: Callable[[EventStream], Any]
+    ) -> None:
         self.lane = lane
         self.backlog_limit_bytes = backlog_limit_bytes
         self.peer = peer
@@ -193,8 +215,9 @@ class EventStream(asyncio.Protocol):
             return self.open
         if transport.get_write_buffer_size() > self.backlog_limit_bytes:
             self.lane.dropped_slow += 1
-            log.warning('echo server: dropped event stream %s: more than %d bytes unsent',
-                        self.peer, self.backlog_limit_bytes)
+            log.warning(
+                'echo server: dropped event stream %s: more than %d bytes unsent', self.peer, self.backlog_limit_bytes
+            )
             transport.abort()
             return False
         transport.write(b''.join(event_bytes(update) for update in updates))

@@ -49,8 +49,7 @@ MIN_RATE_PER_S, MAX_RATE_PER_S = 0.1, 100.0
 #: How long a page may take the echo server down for.
 MIN_DOWNTIME_S, MAX_DOWNTIME_S = 0.5, 10.0
 
-ACTIONS = frozenset({'start', 'stop', 'reset', 'rate', 'close_echo', 'drop_echo', 'ping_echo', 'pause_echo',
-                     'restart'})
+ACTIONS = frozenset({'start', 'stop', 'reset', 'rate', 'close_echo', 'drop_echo', 'ping_echo', 'pause_echo', 'restart'})
 
 
 class CommandError(ValueError):
@@ -100,8 +99,11 @@ def parse_command(message: str | bytes) -> Command:
         case 'start' if command.get('rate_per_s') is None:
             return Command(command_id, action)
         case 'start' | 'rate':
-            return Command(command_id, action,
-                           rate_per_s=_number(command.get('rate_per_s'), 'rate_per_s', MIN_RATE_PER_S, MAX_RATE_PER_S))
+            return Command(
+                command_id,
+                action,
+                rate_per_s=_number(command.get('rate_per_s'), 'rate_per_s', MIN_RATE_PER_S, MAX_RATE_PER_S),
+            )
         case 'close_echo':
             code = command.get('code', 1000)
             if code not in CLOSE_CODES or isinstance(code, bool):
@@ -110,8 +112,9 @@ def parse_command(message: str | bytes) -> Command:
         case 'pause_echo':
             return Command(command_id, action, seconds=_number(command.get('seconds'), 'seconds', 0.1, MAX_PAUSE_S))
         case 'restart':
-            return Command(command_id, action,
-                           seconds=_number(command.get('seconds'), 'seconds', MIN_DOWNTIME_S, MAX_DOWNTIME_S))
+            return Command(
+                command_id, action, seconds=_number(command.get('seconds'), 'seconds', MIN_DOWNTIME_S, MAX_DOWNTIME_S)
+            )
     return Command(command_id, action)
 
 
@@ -126,9 +129,15 @@ def handshake_message(session: DemoSession) -> dict[str, Any] | None:
     except HandshakeError as error:
         message['check'] = {'error': str(error)}
     else:
-        message['check'] = {'key': check.key, 'guid': GUID, 'key_with_guid': check.key_with_guid,
-                            'sha1_hex': check.sha1_hex, 'expected_accept': check.expected_accept,
-                            'server_accept': check.server_accept, 'matches': check.matches}
+        message['check'] = {
+            'key': check.key,
+            'guid': GUID,
+            'key_with_guid': check.key_with_guid,
+            'sha1_hex': check.sha1_hex,
+            'expected_accept': check.expected_accept,
+            'server_accept': check.server_accept,
+            'matches': check.matches,
+        }
     return message
 
 
@@ -154,8 +163,15 @@ class InspectionStream:
         period_s: How often to look for news.
     """
 
-    def __init__(self, connection: ServerConnection, session: DemoSession, limiter: MessageRateLimiter, *,
-                 restart: Callable[[float], Awaitable[None]] | None, period_s: float = DEFAULT_PERIOD_S) -> None:
+    def __init__(
+        self,
+        connection: ServerConnection,
+        session: DemoSession,
+        limiter: MessageRateLimiter,
+        *,
+        restart: Callable[[float], Awaitable[None]] | None,
+        period_s: float = DEFAULT_PERIOD_S,
+    ) -> None:
         self.connection = connection
         self.session = session
         self.limiter = limiter
@@ -235,8 +251,9 @@ class InspectionStream:
                 session.set_rate(command.rate_per_s)
             case 'close_echo':
                 assert command.code is not None
-                return {'connections': await session.close_echo(command.code, f'closed with {command.code} '
-                                                                              'from the page')}
+                return {
+                    'connections': await session.close_echo(command.code, f'closed with {command.code} from the page')
+                }
             case 'drop_echo':
                 return {'connections': await session.drop_echo()}
             case 'ping_echo':
@@ -249,8 +266,9 @@ class InspectionStream:
                     raise CommandError('switched off: this server is shared by a class')
                 assert command.seconds is not None
                 # The restart closes this very connection (1001): the reply may never arrive, and need not.
-                self._post({'type': 'reply', 'id': command.id, 'do': 'restart', 'ok': True, 'down_for_s':
-                            command.seconds})
+                self._post(
+                    {'type': 'reply', 'id': command.id, 'do': 'restart', 'ok': True, 'down_for_s': command.seconds}
+                )
                 await asyncio.sleep(0.05)
                 await self.restart(command.seconds)
         return {}

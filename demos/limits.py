@@ -41,4 +41,3 @@ class MessageRateLimiter:
             return False
         self._tokens -= 1
         return True
-

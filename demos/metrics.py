@@ -67,8 +67,15 @@ class Summary:
     max: float
 
     def as_dict(self) -> dict[str, float]:
-        return {'count': self.count, 'mean': self.mean, 'p50': self.p50, 'p95': self.p95, 'p99': self.p99,
-                'min': self.min, 'max': self.max}
+        return {
+            'count': self.count,
+            'mean': self.mean,
+            'p50': self.p50,
+            'p95': self.p95,
+            'p99': self.p99,
+            'min': self.min,
+            'max': self.max,
+        }
 
 
 def summarize(values: Sequence[float]) -> Summary | None:

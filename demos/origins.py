@@ -62,9 +62,15 @@ def host_without_port(host_header: str | None) -> str | None:
     return parts.hostname or None
 
 
-def origin_allowed(origin: str | None, allowed_origins: Iterable[str], allow_missing_origin: bool, *,
-                   app_scheme: str | None = None, app_port: int | None = None,
-                   request_host: str | None = None) -> bool:
+def origin_allowed(
+    origin: str | None,
+    allowed_origins: Iterable[str],
+    allow_missing_origin: bool,
+    *,
+    app_scheme: str | None = None,
+    app_port: int | None = None,
+    request_host: str | None = None,
+) -> bool:
     """Whether a request with this ``Origin`` header may use the server.
 
     Args:
@@ -87,5 +93,9 @@ def origin_allowed(origin: str | None, allowed_origins: Iterable[str], allow_mis
     if app_scheme is None or app_port is None:
         return False
     reached_at = host_without_port(request_host)
-    return page.scheme == app_scheme.lower() and page.port == app_port and reached_at is not None \
+    return (
+        page.scheme == app_scheme.lower()
+        and page.port == app_port
+        and reached_at is not None
         and page.host == reached_at.lower()
+    )

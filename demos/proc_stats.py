@@ -60,7 +60,7 @@ def cpu_seconds(pid: int) -> float:
     with open(f'/proc/{pid}/stat') as stat:
         text = stat.read()
     # The command name (field 2) is in parentheses and may hold spaces: the fields after its last ')' are fixed.
-    fields = text[text.rindex(')') + 2:].split()
+    fields = text[text.rindex(')') + 2 :].split()
     utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
     return (utime + stime + cutime + cstime) / CLOCK_TICKS
 

@@ -83,8 +83,9 @@ class Handshake:
 
 
 def _shown_headers(headers: Headers) -> tuple[tuple[str, str], ...]:
-    return tuple((name, '(hidden)' if name.lower() in _REDACTED_HEADERS else value)
-                 for name, value in headers.raw_items())
+    return tuple(
+        (name, '(hidden)' if name.lower() in _REDACTED_HEADERS else value) for name, value in headers.raw_items()
+    )
 
 
 class DemoSession:
@@ -101,8 +102,9 @@ class DemoSession:
         permessage_deflate: Whether the server offers compression (reported in :meth:`snapshot`).
     """
 
-    def __init__(self, session_id: str, feed: PriceFeed, *, push_backlog_limit_bytes: int,
-                 permessage_deflate: bool = False) -> None:
+    def __init__(
+        self, session_id: str, feed: PriceFeed, *, push_backlog_limit_bytes: int, permessage_deflate: bool = False
+    ) -> None:
         self.id = check_session_id(session_id)
         self.feed = feed
         self.push_backlog_limit_bytes = push_backlog_limit_bytes
@@ -248,8 +250,13 @@ class DemoSession:
     @property
     def in_use(self) -> bool:
         """Whether any connection is open on the session: such a session is never forgotten to make room."""
-        return bool(self.subscribers or self.event_streams or self.inspectors or self._update_waiters
-                    or self.echo.open_connections())
+        return bool(
+            self.subscribers
+            or self.event_streams
+            or self.inspectors
+            or self._update_waiters
+            or self.echo.open_connections()
+        )
 
     @property
     def idle_for_s(self) -> float:
@@ -312,8 +319,9 @@ class DemoSession:
         self.event_streams.discard(stream)
         self.touch()
 
-    async def wait_for_updates(self, after: int, limit: int, deadline: float,
-                               gone: asyncio.Future[None] | None = None) -> list[Update]:
+    async def wait_for_updates(
+        self, after: int, limit: int, deadline: float, gone: asyncio.Future[None] | None = None
+    ) -> list[Update]:
         """The updates numbered above ``after`` (at most ``limit``), waiting for one until ``deadline`` (loop time).
 
         Returns early, maybe with nothing, when ``gone`` (the client's connection lost) is done or the server
@@ -328,8 +336,9 @@ class DemoSession:
             waiter: asyncio.Future[bool] = loop.create_future()
             self._update_waiters.add(waiter)
             try:
-                await asyncio.wait([waiter] if gone is None else [waiter, gone], timeout=remaining,
-                                   return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    [waiter] if gone is None else [waiter, gone], timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+                )
             finally:
                 self._update_waiters.discard(waiter)
             if waiter.done() and not waiter.result():
@@ -352,8 +361,12 @@ class DemoSession:
         self.subscribers.discard(subscriber)
         self.lanes['push'].dropped_slow += 1
         peer = getattr(subscriber, 'peer', subscriber.remote_address)
-        log.warning('echo server: dropped push subscriber %s of session %s: more than %d bytes unsent (1008)',
-                    peer, self.id, self.push_backlog_limit_bytes)
+        log.warning(
+            'echo server: dropped push subscriber %s of session %s: more than %d bytes unsent (1008)',
+            peer,
+            self.id,
+            self.push_backlog_limit_bytes,
+        )
         self._close_later(subscriber, CloseCode.POLICY_VIOLATION, 'too slow: fell behind the feed')
 
     def _close_later(self, connection: ServerConnection, code: int, reason: str) -> None:

@@ -51,8 +51,9 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
     page_sources = demo_page.DemoPageSources.read(client_sources)
 
     session_key = session_ids.new_key()
-    settings = dataclasses.replace(echo_settings(config, app_port), session_key=session_key,
-                                   learners_may_restart=not config.is_exposed)
+    settings = dataclasses.replace(
+        echo_settings(config, app_port), session_key=session_key, learners_may_restart=not config.is_exposed
+    )
     echo = EchoProcess(echo_socket, EchoProcessSpec(settings, config.certfile, config.keyfile))
     # Started now, before the pages: its socket is already listening, so a page's first sockets wait in the
     # kernel's queue for the moment it accepts, never for a missing server.
@@ -67,9 +68,15 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
 
     lesson_page.register(lesson, extras=[quiz_page.best_score_banner])
     quiz_page.register(quiz, lesson)
-    demo_page.register(demo, lesson.code('first-socket').source, page_sources, echo_port=echo.port,
-                       issue_session=lambda: session_ids.issue(session_key), may_restart=not config.is_exposed,
-                       uses_tls=config.uses_tls)
+    demo_page.register(
+        demo,
+        lesson.code('first-socket').source,
+        page_sources,
+        echo_port=echo.port,
+        issue_session=lambda: session_ids.issue(session_key),
+        may_restart=not config.is_exposed,
+        uses_tls=config.uses_tls,
+    )
     return echo
 
 
@@ -77,12 +84,23 @@ def load_demo(content_dir: Path) -> DemoContent:
     """Read and check the demo page's text; every panel's texts must be there."""
     text, shown_path = read_content_file(content_dir, DEMO_FILE)
     title, lead, sections, lanes, panels = parse_demo(
-        text, shown_path, anchors=demo_page.PANEL_ANCHORS,
-        panel_keys={'lanes_panel': lanes_panel.TEXT_KEYS, 'console': console_panel.TEXT_KEYS})
+        text,
+        shown_path,
+        anchors=demo_page.PANEL_ANCHORS,
+        panel_keys={'lanes_panel': lanes_panel.TEXT_KEYS, 'console': console_panel.TEXT_KEYS},
+    )
     panels_text, panels_path = read_content_file(content_dir, DEMO_PANELS_FILE)
-    panels |= parse_panel_texts(panels_text, panels_path, {
-        'frames': FramesPanel.TEXT_KEYS, 'handshake': HandshakePanel.TEXT_KEYS, 'break_it': BreakItPanel.TEXT_KEYS,
-        'lesson_code': LessonCodePanel.TEXT_KEYS, 'restart': RestartPanel.TEXT_KEYS})
+    panels |= parse_panel_texts(
+        panels_text,
+        panels_path,
+        {
+            'frames': FramesPanel.TEXT_KEYS,
+            'handshake': HandshakePanel.TEXT_KEYS,
+            'break_it': BreakItPanel.TEXT_KEYS,
+            'lesson_code': LessonCodePanel.TEXT_KEYS,
+            'restart': RestartPanel.TEXT_KEYS,
+        },
+    )
     return DemoContent(title, lead, sections, lanes, panels)
 
 

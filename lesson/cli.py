@@ -29,8 +29,11 @@ def _warn_if_exposed(config: Config, app_port: int, echo_port: int) -> None:
     """One line on stderr when the app listens beyond this machine, naming what others can reach."""
     if config.is_exposed:
         schemes = 'https:// and wss://' if config.uses_tls else 'unencrypted http:// and ws://'
-        print(f'{PROG}: warning: listening on {config.host}: the lesson (port {app_port}) and the echo server '
-              f'(port {echo_port}) are reachable from other machines on your network ({schemes})', file=sys.stderr)
+        print(
+            f'{PROG}: warning: listening on {config.host}: the lesson (port {app_port}) and the echo server '
+            f'(port {echo_port}) are reachable from other machines on your network ({schemes})',
+            file=sys.stderr,
+        )
 
 
 # -- the start-up block: where the lesson is, and what to hand out to a class -----------------------------------
@@ -67,8 +70,11 @@ def machine_ipv4_addresses() -> list[str]:
         candidates += [str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
     if ip := shutil.which('ip'):
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            candidates += parse_ip_addr(subprocess.run([ip, '-o', '-4', 'addr', 'show'], capture_output=True,
-                                                       text=True, timeout=2, check=False).stdout)
+            candidates += parse_ip_addr(
+                subprocess.run(
+                    [ip, '-o', '-4', 'addr', 'show'], capture_output=True, text=True, timeout=2, check=False
+                ).stdout
+            )
     return hand_out_addresses(candidates)
 
 
@@ -81,17 +87,21 @@ def startup_lines(config: Config, app_port: int, echo_port: int, addresses: Sequ
     scheme, ws = ('https', 'wss') if config.uses_tls else ('http', 'ws')
     local = '127.0.0.1' if config.host in WILDCARD_HOSTS else _url_host(config.host)
     base = f'{scheme}://{local}:{app_port}'
-    lines = [f'{PROG}: the lesson is at {base}/',
-             f'  live demos   {base}/demo',
-             f'  quiz         {base}/quiz',
-             f'  echo server  {ws}://{local}:{echo_port} (the demos connect to it)']
+    lines = [
+        f'{PROG}: the lesson is at {base}/',
+        f'  live demos   {base}/demo',
+        f'  quiz         {base}/quiz',
+        f'  echo server  {ws}://{local}:{echo_port} (the demos connect to it)',
+    ]
     if config.is_exposed:
         handed = addresses if config.host in WILDCARD_HOSTS else [config.host]
         if handed:
             lines.append('  for the class: ' + ', '.join(f'{scheme}://{_url_host(a)}:{app_port}/' for a in handed))
         else:
-            lines.append('  for the class: this machine\'s network addresses could not be listed; '
-                         'find them with `ip addr` (Linux), `ipconfig` (Windows) or `ifconfig` (macOS)')
+            lines.append(
+                "  for the class: this machine's network addresses could not be listed; "
+                'find them with `ip addr` (Linux), `ipconfig` (Windows) or `ifconfig` (macOS)'
+            )
         lines.append(f'  firewall: let in TCP ports {app_port} (the pages) and {echo_port} (the echo server)')
     return lines
 
@@ -116,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ['bench']:
         from demos.bench import main as bench_main
+
         return bench_main(args[1:])
 
     _configure_logging()

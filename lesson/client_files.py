@@ -26,8 +26,20 @@ STATIC_URL = '/demos-static'
 # The package directory, in a checkout and once installed alike (pyproject ships *.js as package data).
 STATIC_DIR = Path(demos_static.__file__).resolve().parent
 # Load order matters: later files use what earlier ones put on window.wsDemo.
-CLIENT_FILES = ('echo_link.js', 'figures.js', 'clock_sync.js', 'poller.js', 'pusher.js', 'sse_client.js', 'lanes.js',
-                'echo_console.js', 'break_it.js', 'lesson_runner.js', 'live_log.js', 'demo_hub.js')
+CLIENT_FILES = (
+    'echo_link.js',
+    'figures.js',
+    'clock_sync.js',
+    'poller.js',
+    'pusher.js',
+    'sse_client.js',
+    'lanes.js',
+    'echo_console.js',
+    'break_it.js',
+    'lesson_runner.js',
+    'live_log.js',
+    'demo_hub.js',
+)
 
 
 @dataclass(frozen=True)
@@ -60,8 +72,9 @@ def read_client_sources(static_dir: Path = STATIC_DIR) -> dict[str, ClientSource
 
 def script_tags(sources: dict[str, ClientSource]) -> str:
     # A content hash in the URL: a browser never runs yesterday's file next to today's page.
-    return '\n'.join(f'<script src="{STATIC_URL}/{source.name}?v={source.version}"></script>'
-                     for source in sources.values())
+    return '\n'.join(
+        f'<script src="{STATIC_URL}/{source.name}?v={source.version}"></script>' for source in sources.values()
+    )
 
 
 def serve_client_files(sources: dict[str, ClientSource], web_app: FastAPI = app) -> None:
@@ -74,5 +87,8 @@ def serve_client_files(sources: dict[str, ClientSource], web_app: FastAPI = app)
             raise HTTPException(status_code=404)
         # The versioned URL never changes content: cache it for good. An unversioned one is checked each time.
         caching = 'public, max-age=31536000, immutable' if v == source.version else 'no-cache'
-        return Response(source.text, media_type='text/javascript; charset=utf-8',
-                        headers={'Cache-Control': caching, 'ETag': f'"{source.version}"'})
+        return Response(
+            source.text,
+            media_type='text/javascript; charset=utf-8',
+            headers={'Cache-Control': caching, 'ETag': f'"{source.version}"'},
+        )

@@ -112,48 +112,158 @@ class Limit:
 
 #: Every numeric limit a teacher can set, in the order --help lists them.
 LIMITS: tuple[Limit, ...] = (
-    Limit('--max-message-bytes', 'max_message_bytes', int, DEFAULT_MAX_MESSAGE_BYTES, 1, False,
-          'largest message a client may send to the echo server; a bigger one closes its connection with 1009 '
-          f'(default: {DEFAULT_MAX_MESSAGE_BYTES}, 64 KiB)'),
-    Limit('--max-connections', 'max_connections', int, DEFAULT_MAX_CONNECTIONS, 1, False,
-          'connections the echo server holds at once; beyond them a new one is answered 503 '
-          f'(default: {DEFAULT_MAX_CONNECTIONS})'),
-    Limit('--message-rate', 'messages_per_s', float, DEFAULT_MESSAGES_PER_S, 0, False,
-          'messages per second one WebSocket connection may send on average; beyond, it is closed with 1008; '
-          f'0 means no limit, for benchmarks (default: {DEFAULT_MESSAGES_PER_S:g})'),
-    Limit('--message-burst', 'message_burst', int, DEFAULT_MESSAGE_BURST, 1, False,
-          f'messages allowed at once after a quiet spell (default: {DEFAULT_MESSAGE_BURST})'),
-    Limit('--listen-backlog', 'listen_backlog', int, DEFAULT_LISTEN_BACKLOG, 1, False,
-          'connections the kernel queues for the echo server before it accepts them '
-          f'(default: {DEFAULT_LISTEN_BACKLOG})'),
-    Limit('--write-limit-bytes', 'write_limit_bytes', int, DEFAULT_WRITE_LIMIT_BYTES, 0, False,
-          'unsent bytes per connection above which an echo waits for the client to read '
-          f'(default: {DEFAULT_WRITE_LIMIT_BYTES}, 32 KiB)'),
-    Limit('--push-backlog-bytes', 'push_backlog_limit_bytes', int, DEFAULT_PUSH_BACKLOG_LIMIT_BYTES, 1, False,
-          'unsent bytes a push subscriber may hold before it is closed with 1008 '
-          f'(default: {DEFAULT_PUSH_BACKLOG_LIMIT_BYTES}, 256 KiB)'),
-    Limit('--ping-interval', 'ping_interval_s', float, DEFAULT_PING_INTERVAL_S, 0, False,
-          f'seconds between keepalive pings; 0 sends none (default: {DEFAULT_PING_INTERVAL_S:g})'),
-    Limit('--ping-timeout', 'ping_timeout_s', float, DEFAULT_PING_TIMEOUT_S, 0, False,
-          'seconds to wait for the pong before closing with 1011; 0 waits for ever '
-          f'(default: {DEFAULT_PING_TIMEOUT_S:g})'),
-    Limit('--open-timeout', 'open_timeout_s', float, DEFAULT_OPEN_TIMEOUT_S, 0, True,
-          f'seconds a client gets to finish the opening handshake (default: {DEFAULT_OPEN_TIMEOUT_S:g})'),
-    Limit('--close-timeout', 'close_timeout_s', float, DEFAULT_CLOSE_TIMEOUT_S, 0, True,
-          f'seconds a client gets to answer the closing handshake (default: {DEFAULT_CLOSE_TIMEOUT_S:g})'),
-    Limit('--max-sessions', 'max_sessions', int, DEFAULT_MAX_SESSIONS, 1, False,
-          f'demo sessions kept at once, one per demo page load (default: {DEFAULT_MAX_SESSIONS})'),
-    Limit('--session-idle-timeout', 'session_idle_timeout_s', float, DEFAULT_SESSION_IDLE_TIMEOUT_S, 0, True,
-          'seconds an unused demo session with no subscriber is kept '
-          f'(default: {DEFAULT_SESSION_IDLE_TIMEOUT_S:g})'),
-    Limit('--poll-batch-limit', 'poll_batch_limit', int, DEFAULT_POLL_BATCH_LIMIT, 1, False,
-          f'most updates one poll answer carries (default: {DEFAULT_POLL_BATCH_LIMIT})'),
-    Limit('--header-timeout', 'header_timeout_s', float, DEFAULT_HEADER_TIMEOUT_S, 0, True,
-          'seconds a client gets to send the headers of a request to the lesson pages; slower ones are closed '
-          f'(default: {DEFAULT_HEADER_TIMEOUT_S:g})'),
-    Limit('--forget-after-days', 'forget_after_days', float, DEFAULT_FORGET_AFTER_DAYS, 0, False,
-          'delete a learner\'s progress file after this many days untouched, checked at start and hourly; '
-          f'0 keeps everything (default: {DEFAULT_FORGET_AFTER_DAYS:g})'),
+    Limit(
+        '--max-message-bytes',
+        'max_message_bytes',
+        int,
+        DEFAULT_MAX_MESSAGE_BYTES,
+        1,
+        False,
+        'largest message a client may send to the echo server; a bigger one closes its connection with 1009 '
+        f'(default: {DEFAULT_MAX_MESSAGE_BYTES}, 64 KiB)',
+    ),
+    Limit(
+        '--max-connections',
+        'max_connections',
+        int,
+        DEFAULT_MAX_CONNECTIONS,
+        1,
+        False,
+        'connections the echo server holds at once; beyond them a new one is answered 503 '
+        f'(default: {DEFAULT_MAX_CONNECTIONS})',
+    ),
+    Limit(
+        '--message-rate',
+        'messages_per_s',
+        float,
+        DEFAULT_MESSAGES_PER_S,
+        0,
+        False,
+        'messages per second one WebSocket connection may send on average; beyond, it is closed with 1008; '
+        f'0 means no limit, for benchmarks (default: {DEFAULT_MESSAGES_PER_S:g})',
+    ),
+    Limit(
+        '--message-burst',
+        'message_burst',
+        int,
+        DEFAULT_MESSAGE_BURST,
+        1,
+        False,
+        f'messages allowed at once after a quiet spell (default: {DEFAULT_MESSAGE_BURST})',
+    ),
+    Limit(
+        '--listen-backlog',
+        'listen_backlog',
+        int,
+        DEFAULT_LISTEN_BACKLOG,
+        1,
+        False,
+        f'connections the kernel queues for the echo server before it accepts them (default: {DEFAULT_LISTEN_BACKLOG})',
+    ),
+    Limit(
+        '--write-limit-bytes',
+        'write_limit_bytes',
+        int,
+        DEFAULT_WRITE_LIMIT_BYTES,
+        0,
+        False,
+        'unsent bytes per connection above which an echo waits for the client to read '
+        f'(default: {DEFAULT_WRITE_LIMIT_BYTES}, 32 KiB)',
+    ),
+    Limit(
+        '--push-backlog-bytes',
+        'push_backlog_limit_bytes',
+        int,
+        DEFAULT_PUSH_BACKLOG_LIMIT_BYTES,
+        1,
+        False,
+        'unsent bytes a push subscriber may hold before it is closed with 1008 '
+        f'(default: {DEFAULT_PUSH_BACKLOG_LIMIT_BYTES}, 256 KiB)',
+    ),
+    Limit(
+        '--ping-interval',
+        'ping_interval_s',
+        float,
+        DEFAULT_PING_INTERVAL_S,
+        0,
+        False,
+        f'seconds between keepalive pings; 0 sends none (default: {DEFAULT_PING_INTERVAL_S:g})',
+    ),
+    Limit(
+        '--ping-timeout',
+        'ping_timeout_s',
+        float,
+        DEFAULT_PING_TIMEOUT_S,
+        0,
+        False,
+        'seconds to wait for the pong before closing with 1011; 0 waits for ever '
+        f'(default: {DEFAULT_PING_TIMEOUT_S:g})',
+    ),
+    Limit(
+        '--open-timeout',
+        'open_timeout_s',
+        float,
+        DEFAULT_OPEN_TIMEOUT_S,
+        0,
+        True,
+        f'seconds a client gets to finish the opening handshake (default: {DEFAULT_OPEN_TIMEOUT_S:g})',
+    ),
+    Limit(
+        '--close-timeout',
+        'close_timeout_s',
+        float,
+        DEFAULT_CLOSE_TIMEOUT_S,
+        0,
+        True,
+        f'seconds a client gets to answer the closing handshake (default: {DEFAULT_CLOSE_TIMEOUT_S:g})',
+    ),
+    Limit(
+        '--max-sessions',
+        'max_sessions',
+        int,
+        DEFAULT_MAX_SESSIONS,
+        1,
+        False,
+        f'demo sessions kept at once, one per demo page load (default: {DEFAULT_MAX_SESSIONS})',
+    ),
+    Limit(
+        '--session-idle-timeout',
+        'session_idle_timeout_s',
+        float,
+        DEFAULT_SESSION_IDLE_TIMEOUT_S,
+        0,
+        True,
+        f'seconds an unused demo session with no subscriber is kept (default: {DEFAULT_SESSION_IDLE_TIMEOUT_S:g})',
+    ),
+    Limit(
+        '--poll-batch-limit',
+        'poll_batch_limit',
+        int,
+        DEFAULT_POLL_BATCH_LIMIT,
+        1,
+        False,
+        f'most updates one poll answer carries (default: {DEFAULT_POLL_BATCH_LIMIT})',
+    ),
+    Limit(
+        '--header-timeout',
+        'header_timeout_s',
+        float,
+        DEFAULT_HEADER_TIMEOUT_S,
+        0,
+        True,
+        'seconds a client gets to send the headers of a request to the lesson pages; slower ones are closed '
+        f'(default: {DEFAULT_HEADER_TIMEOUT_S:g})',
+    ),
+    Limit(
+        '--forget-after-days',
+        'forget_after_days',
+        float,
+        DEFAULT_FORGET_AFTER_DAYS,
+        0,
+        False,
+        "delete a learner's progress file after this many days untouched, checked at start and hourly; "
+        f'0 keeps everything (default: {DEFAULT_FORGET_AFTER_DAYS:g})',
+    ),
 )
 
 
@@ -178,6 +288,7 @@ def _env_flag(value: str | None) -> bool | None:
 
 def _bounded(limit: Limit) -> Callable[[str], float]:
     """argparse type for one limit: the number, or an error naming the range (argparse adds the flag)."""
+
     def parse(text: str) -> float:
         what = 'a whole number' if limit.kind is int else 'a number'
         bound = f'above {limit.minimum:g}' if limit.above_minimum else f'at least {limit.minimum:g}'
@@ -186,10 +297,15 @@ def _bounded(limit: Limit) -> Callable[[str], float]:
             value = limit.kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(refusal) from None
-        if value != value or value in {float('inf'), float('-inf')} or value < limit.minimum \
-                or (limit.above_minimum and value == limit.minimum):  # value != value: NaN
+        if (
+            value != value
+            or value in {float('inf'), float('-inf')}
+            or value < limit.minimum
+            or (limit.above_minimum and value == limit.minimum)
+        ):  # value != value: NaN
             raise argparse.ArgumentTypeError(refusal)
         return value
+
     parse.__name__ = limit.kind.__name__  # argparse names the type in some messages
     return parse
 
@@ -201,48 +317,85 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='websocket-lesson',
         description='An interactive lesson on WebSockets: the lesson at /, live demos at /demo, a quiz at /quiz. '
-                    f'Every flag can also be set with an environment variable {ENV_PREFIX}<FLAG>, '
-                    f'e.g. {ENV_PREFIX}PORT=9000 or {ENV_PREFIX}MESSAGE_RATE=0.',
+        f'Every flag can also be set with an environment variable {ENV_PREFIX}<FLAG>, '
+        f'e.g. {ENV_PREFIX}PORT=9000 or {ENV_PREFIX}MESSAGE_RATE=0.',
     )
-    parser.add_argument('--host', default=env('HOST', '127.0.0.1'),
-                        help='address the app listens on (default: 127.0.0.1, this machine only; '
-                             'use 0.0.0.0 to serve a class on your network)')
-    parser.add_argument('--port', type=int, default=int(env('PORT', '8080') or 8080),
-                        help='port of the lesson pages (default: 8080)')
-    parser.add_argument('--echo-port', type=int, default=int(env('ECHO_PORT', '8765') or 8765),
-                        help='port of the embedded WebSocket echo server the demos talk to '
-                             '(default: 8765; 0 picks a free one)')
-    parser.add_argument('--open', dest='open_browser', action=argparse.BooleanOptionalAction,
-                        default=_env_flag(env('OPEN')),
-                        help='open the lesson in a browser tab (default: on when there is a display)')
-    parser.add_argument('--storage-secret', default=env('STORAGE_SECRET'),
-                        help='secret that signs the learner cookie, at least 32 characters (default: a random '
-                             'one, generated once and kept in the data directory)')
-    parser.add_argument('--data-dir', type=Path, default=env('DATA_DIR'),
-                        help='where progress and the generated secret are kept '
-                             '(default: $XDG_DATA_HOME/websocket-lesson or ~/.local/share/websocket-lesson)')
-    parser.add_argument('--content-dir', type=Path, default=env('CONTENT_DIR'),
-                        help='read lesson.md and quiz.toml from this folder instead of the bundled ones')
-    parser.add_argument('--allowed-origin', dest='allowed_origins', action='append',
-                        default=[o for o in (env('ALLOWED_ORIGINS') or '').split(',') if o],
-                        help='another page origin (scheme://host:port) allowed to use the echo server; '
-                             'repeat for more (default: only the app itself)')
-    parser.add_argument('--certfile', type=Path, default=env('CERTFILE'),
-                        help='TLS certificate (PEM): serve the app over https:// and the echo server over wss://')
-    parser.add_argument('--keyfile', type=Path, default=env('KEYFILE'),
-                        help='TLS private key (PEM) matching --certfile')
+    parser.add_argument(
+        '--host',
+        default=env('HOST', '127.0.0.1'),
+        help='address the app listens on (default: 127.0.0.1, this machine only; '
+        'use 0.0.0.0 to serve a class on your network)',
+    )
+    parser.add_argument(
+        '--port', type=int, default=int(env('PORT', '8080') or 8080), help='port of the lesson pages (default: 8080)'
+    )
+    parser.add_argument(
+        '--echo-port',
+        type=int,
+        default=int(env('ECHO_PORT', '8765') or 8765),
+        help='port of the embedded WebSocket echo server the demos talk to (default: 8765; 0 picks a free one)',
+    )
+    parser.add_argument(
+        '--open',
+        dest='open_browser',
+        action=argparse.BooleanOptionalAction,
+        default=_env_flag(env('OPEN')),
+        help='open the lesson in a browser tab (default: on when there is a display)',
+    )
+    parser.add_argument(
+        '--storage-secret',
+        default=env('STORAGE_SECRET'),
+        help='secret that signs the learner cookie, at least 32 characters (default: a random '
+        'one, generated once and kept in the data directory)',
+    )
+    parser.add_argument(
+        '--data-dir',
+        type=Path,
+        default=env('DATA_DIR'),
+        help='where progress and the generated secret are kept '
+        '(default: $XDG_DATA_HOME/websocket-lesson or ~/.local/share/websocket-lesson)',
+    )
+    parser.add_argument(
+        '--content-dir',
+        type=Path,
+        default=env('CONTENT_DIR'),
+        help='read lesson.md and quiz.toml from this folder instead of the bundled ones',
+    )
+    parser.add_argument(
+        '--allowed-origin',
+        dest='allowed_origins',
+        action='append',
+        default=[o for o in (env('ALLOWED_ORIGINS') or '').split(',') if o],
+        help='another page origin (scheme://host:port) allowed to use the echo server; '
+        'repeat for more (default: only the app itself)',
+    )
+    parser.add_argument(
+        '--certfile',
+        type=Path,
+        default=env('CERTFILE'),
+        help='TLS certificate (PEM): serve the app over https:// and the echo server over wss://',
+    )
+    parser.add_argument(
+        '--keyfile', type=Path, default=env('KEYFILE'), help='TLS private key (PEM) matching --certfile'
+    )
     limits = parser.add_argument_group('limits', 'what one client may cost the app; the defaults suit a class')
     for limit in LIMITS:
         # a string default goes through `type` too, so a bad environment value is refused like a bad flag
-        limits.add_argument(limit.flag, dest=limit.field, type=_bounded(limit), metavar='N',
-                            default=environ.get(limit.env, repr(limit.default) if limit.kind is float
-                                                else str(limit.default)),
-                            help=limit.help)
+        limits.add_argument(
+            limit.flag,
+            dest=limit.field,
+            type=_bounded(limit),
+            metavar='N',
+            default=environ.get(limit.env, repr(limit.default) if limit.kind is float else str(limit.default)),
+            help=limit.help,
+        )
     # Listed for --help only: cli.main hands `bench ...` to demos.bench before this parser sees it.
     commands = parser.add_subparsers(title='subcommands', dest='command', metavar='{bench}')
-    commands.add_parser('bench', add_help=False,
-                        help='measure the echo server (polling vs push, a class under load); '
-                             'see: websocket-lesson bench --help')
+    commands.add_parser(
+        'bench',
+        add_help=False,
+        help='measure the echo server (polling vs push, a class under load); see: websocket-lesson bench --help',
+    )
     return parser
 
 
@@ -273,8 +426,12 @@ def load_or_create_secret(data_dir: Path) -> str:
                 return secret
         kept = path.with_name(f'storage_secret.rejected-{time.strftime("%Y%m%dT%H%M%S")}-{os.getpid()}')
         path.replace(kept)
-        log.warning('the storage secret %s %s; a new one is made (learners start afresh) and the old file is '
-                    'kept as %s', path, problem, kept)
+        log.warning(
+            'the storage secret %s %s; a new one is made (learners start afresh) and the old file is kept as %s',
+            path,
+            problem,
+            kept,
+        )
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(MIN_SECRET_BYTES)  # 43 characters
     # created 0600 from the start and written whole: nobody reads a half-written or world-readable secret
@@ -303,8 +460,10 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
         # Anyone who can guess the secret can forge any learner's cookie. On this machine only that is a
         # developer's shortcut (the tests use one); served to a network it is refused.
         if args.host not in LOOPBACK_HOSTS:
-            parser.error(f'--storage-secret {problem}: a class on the network could forge learner cookies; '
-                         'leave it out to use a generated one')
+            parser.error(
+                f'--storage-secret {problem}: a class on the network could forge learner cookies; '
+                'leave it out to use a generated one'
+            )
         log.warning('--storage-secret %s: fine on this machine only, refused with a non-loopback --host', problem)
     data_dir = (args.data_dir or default_data_dir(environ)).expanduser().resolve()
     open_browser = has_display(environ) if args.open_browser is None else args.open_browser

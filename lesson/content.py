@@ -141,12 +141,17 @@ def _fenced_block(info: str, body: list[str], source: str, line: int) -> Block:
             raise ContentError(source, line, 'a mermaid block takes no options')
         diagram_type = text.split()[0]
         if diagram_type not in KNOWN_DIAGRAM_TYPES:
-            raise ContentError(source, line, f"unknown diagram type '{diagram_type}' "
-                                             f"(known: {', '.join(sorted(KNOWN_DIAGRAM_TYPES))})")
+            raise ContentError(
+                source, line, f"unknown diagram type '{diagram_type}' (known: {', '.join(sorted(KNOWN_DIAGRAM_TYPES))})"
+            )
         return Diagram(text)
     if language not in KNOWN_CODE_LANGUAGES:
-        raise ContentError(source, line, f"unknown block type '{language}' (use mermaid for a diagram, or one of "
-                                         f"{', '.join(sorted(KNOWN_CODE_LANGUAGES))} for code)")
+        raise ContentError(
+            source,
+            line,
+            f"unknown block type '{language}' (use mermaid for a diagram, or one of "
+            f'{", ".join(sorted(KNOWN_CODE_LANGUAGES))} for code)',
+        )
     code_id = None
     for option in options:
         match = _FENCE_ID.match(option)
@@ -176,11 +181,13 @@ def parse_lesson(text: str, source: str = 'lesson.md') -> Lesson:
                 raise ContentError(source, line_number, 'a section heading must look like "## Title {#anchor}"')
             anchor = match['anchor']
             if not _ANCHOR.match(anchor):
-                raise ContentError(source, line_number,
-                                   f"anchor '{anchor}' must be lowercase letters, digits and single dashes")
+                raise ContentError(
+                    source, line_number, f"anchor '{anchor}' must be lowercase letters, digits and single dashes"
+                )
             if anchor in seen_anchors:
-                raise ContentError(source, line_number,
-                                   f"anchor '{anchor}' is already used on line {seen_anchors[anchor]}")
+                raise ContentError(
+                    source, line_number, f"anchor '{anchor}' is already used on line {seen_anchors[anchor]}"
+                )
             seen_anchors[anchor] = line_number
             if current is not None:
                 sections.append(current.build(source))
@@ -193,7 +200,7 @@ def parse_lesson(text: str, source: str = 'lesson.md') -> Lesson:
             closing = next((i for i in range(index + 1, len(lines)) if lines[i].strip() == '```'), None)
             if closing is None:
                 raise ContentError(source, line_number, 'this fenced block is never closed with ```')
-            block = _fenced_block(fence['info'].strip(), lines[index + 1:closing], source, line_number)
+            block = _fenced_block(fence['info'].strip(), lines[index + 1 : closing], source, line_number)
             if isinstance(block, Code) and block.id is not None:
                 if block.id in code_by_id:
                     raise ContentError(source, line_number, f"code id '{block.id}' is used twice")

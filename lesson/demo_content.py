@@ -77,9 +77,9 @@ def _texts(table: object, name: str, keys: Iterable[str], text: str, source: str
     return {key: value for key, value in table.items() if isinstance(value, str)}
 
 
-def parse_demo(text: str, source: str, *, panel_keys: Mapping[str, Iterable[str]],
-               anchors: Iterable[str]) -> tuple[str, str, tuple[Section, ...], dict[str, LaneText],
-                                                dict[str, dict[str, str]]]:
+def parse_demo(
+    text: str, source: str, *, panel_keys: Mapping[str, Iterable[str]], anchors: Iterable[str]
+) -> tuple[str, str, tuple[Section, ...], dict[str, LaneText], dict[str, dict[str, str]]]:
     """Parse ``demo.md``: title, lead, sections, lanes and the texts of the panels named in ``panel_keys``."""
     page = parse_lesson(text, source)
     table = _front_matter(text, source)
@@ -89,16 +89,20 @@ def parse_demo(text: str, source: str, *, panel_keys: Mapping[str, Iterable[str]
     have = {section.anchor for section in page.sections}
     for anchor in anchors:
         if anchor not in have:
-            raise ContentError(source, len(text.splitlines()), f'no section {{#{anchor}}}: the page places a panel '
-                               'under it')
+            raise ContentError(
+                source, len(text.splitlines()), f'no section {{#{anchor}}}: the page places a panel under it'
+            )
     lanes_table = table.get('lanes')
     if not isinstance(lanes_table, dict):
         raise ContentError(source, 1, 'front matter needs a [lanes.ID] table for each lane')
     known = {lane.id for lane in COMPARED_LANES}
     for lane_id in lanes_table:
         if lane_id not in known:
-            raise ContentError(source, _line_of(text, rf'^\[lanes\.{re.escape(lane_id)}\]'),
-                               f'unknown lane "{lane_id}" (the lanes are {", ".join(sorted(known))})')
+            raise ContentError(
+                source,
+                _line_of(text, rf'^\[lanes\.{re.escape(lane_id)}\]'),
+                f'unknown lane "{lane_id}" (the lanes are {", ".join(sorted(known))})',
+            )
     lanes = {}
     for lane in COMPARED_LANES:
         texts = _texts(lanes_table.get(lane.id), f'lanes.{lane.id}', LANE_KEYS, text, source)

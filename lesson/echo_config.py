@@ -46,8 +46,9 @@ def echo_ssl_context(config: Config) -> ssl.SSLContext | None:
     try:
         context.load_cert_chain(certfile=str(config.certfile), keyfile=str(config.keyfile))
     except OSError as error:  # ssl.SSLError is one too
-        raise CertificateError(f'cannot use the TLS certificate {config.certfile} with the key '
-                               f'{config.keyfile}: {error.strerror or error}') from error
+        raise CertificateError(
+            f'cannot use the TLS certificate {config.certfile} with the key {config.keyfile}: {error.strerror or error}'
+        ) from error
     return context
 
 

@@ -49,7 +49,7 @@ def host_of(host_header: str | None) -> str | None:
         return None
     host = host_header.strip()
     if host.startswith('['):
-        host = host[:host.find(']') + 1] if ']' in host else ''
+        host = host[: host.find(']') + 1] if ']' in host else ''
     else:
         host = host.rsplit(':', 1)[0] if host.count(':') == 1 else host
     return host if _SAFE_HOST.match(host) else None
@@ -66,20 +66,22 @@ def content_security_policy(host: str | None, echo_port: int, tls: bool) -> str:
     """
     ws, http = ('wss', 'https') if tls else ('ws', 'http')
     echo = f' {ws}://{host}:{echo_port} {http}://{host}:{echo_port}' if host else ''
-    return '; '.join((
-        "default-src 'self'",
-        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        # 'self' covers NiceGUI's own socket.io connection (ws:// to the page's origin) in CSP level 3 browsers
-        f"connect-src 'self'{echo}",
-        "worker-src 'self' blob:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ))
+    return '; '.join(
+        (
+            "default-src 'self'",
+            "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            # 'self' covers NiceGUI's own socket.io connection (ws:// to the page's origin) in CSP level 3 browsers
+            f"connect-src 'self'{echo}",
+            "worker-src 'self' blob:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
 
 
 def security_headers(host_header: str | None, echo_port: int, tls: bool) -> list[tuple[bytes, bytes]]:
@@ -144,6 +146,7 @@ def nothing_to_keep() -> dict[str, Any]:
     """What every page writes for a learner who changed nothing (the dark-mode switch's binding stores its
     initial value): storage holding only this is not worth a file."""
     from .pages.layout import DARK_MODE_KEY
+
     return {DARK_MODE_KEY: False}
 
 
@@ -239,8 +242,9 @@ class ProgressNotices:
 
 
 NOTICES = ProgressNotices()
-LOST_PROGRESS_MESSAGE = ('Your earlier progress could not be read, so you are starting afresh. '
-                         'The damaged file was kept for your teacher.')
+LOST_PROGRESS_MESSAGE = (
+    'Your earlier progress could not be read, so you are starting afresh. The damaged file was kept for your teacher.'
+)
 
 
 def check_progress_file(path: Path, notices: ProgressNotices, now: datetime | None = None) -> dict[str, Any]:
@@ -252,8 +256,12 @@ def check_progress_file(path: Path, notices: ProgressNotices, now: datetime | No
     except (OSError, ValueError) as error:  # JSON errors are ValueErrors, UnicodeDecodeError too
         kept = keep_aside(path, now or datetime.now(UTC))
         notices.add(kept)
-        log.warning('progress file %s could not be read (%s); kept as %s, the learner starts afresh and is told',
-                    path, str(error)[:200], kept.name)
+        log.warning(
+            'progress file %s could not be read (%s); kept as %s, the learner starts afresh and is told',
+            path,
+            str(error)[:200],
+            kept.name,
+        )
         return {}
 
 
@@ -333,8 +341,9 @@ def learner_file_class(notices: ProgressNotices, defaults: Mapping[str, Any]) ->
                 self.filepath.unlink(missing_ok=True)
                 return
             self.filepath.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.filepath, dumps(self, str(self.filepath), indent=self.indent),
-                             self.encoding or 'utf-8')
+            write_atomically(
+                self.filepath, dumps(self, str(self.filepath), indent=self.indent), self.encoding or 'utf-8'
+            )
 
         @background_tasks.await_on_shutdown
         async def _write_later(self) -> None:
@@ -350,9 +359,13 @@ def learner_file_class(notices: ProgressNotices, defaults: Mapping[str, Any]) ->
 MAX_LOG_LINE = 500
 #: Lines one browser page may log per minute; beyond, they are dropped (one line says so).
 LOG_LINES_PER_MINUTE = 20
-_LEVELS = {'debug': logging.DEBUG, 'info': logging.INFO, 'warning': logging.WARNING,
-           # a browser's "error" is its own claim about itself: it never raises an alarm at ERROR here
-           'error': logging.WARNING}
+_LEVELS = {
+    'debug': logging.DEBUG,
+    'info': logging.INFO,
+    'warning': logging.WARNING,
+    # a browser's "error" is its own claim about itself: it never raises an alarm at ERROR here
+    'error': logging.WARNING,
+}
 _CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
 browser_log = logging.getLogger('lesson.browser')
 
@@ -400,8 +413,9 @@ def browser_log_handler(budget: LogBudget) -> Callable[[str, object], None]:
             return  # unknown page or level: nothing a NiceGUI page of ours sends
         allowed = budget.allow(client_id)
         if allowed is None:
-            browser_log.warning('browser %s: too many log lines, the rest of this minute is dropped',
-                                clean_log_line(client_id)[:40])
+            browser_log.warning(
+                'browser %s: too many log lines, the rest of this minute is dropped', clean_log_line(client_id)[:40]
+            )
         elif allowed:
             browser_log.log(_LEVELS[level], 'browser %s: %s', client_id[:8], clean_log_line(msg.get('message')))
 
@@ -412,8 +426,10 @@ def browser_log_handler(budget: LogBudget) -> Callable[[str, object], None]:
 
 #: What a client too slow with its headers gets before the connection closes.
 _TIMEOUT_TEXT = b'request headers too slow\n'
-REQUEST_TIMEOUT_ANSWER = (b'HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n'
-                          b'content-length: %d\r\nconnection: close\r\n\r\n%s' % (len(_TIMEOUT_TEXT), _TIMEOUT_TEXT))
+REQUEST_TIMEOUT_ANSWER = (
+    b'HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n'
+    b'content-length: %d\r\nconnection: close\r\n\r\n%s' % (len(_TIMEOUT_TEXT), _TIMEOUT_TEXT)
+)
 
 
 @dataclass
@@ -428,8 +444,11 @@ class SlowClientLog:
         self.closed += 1
         now = self.clock()
         if self._logged_at is None or now - self._logged_at >= 60:
-            log.warning('closed %d connection(s) to the lesson pages that did not send their request headers in '
-                        'time (slowloris?); see --header-timeout', self.closed)
+            log.warning(
+                'closed %d connection(s) to the lesson pages that did not send their request headers in '
+                'time (slowloris?); see --header-timeout',
+                self.closed,
+            )
             self._logged_at = now
             self.closed = 0
 
@@ -490,6 +509,7 @@ def header_timeout_protocol(timeout_s: float) -> type:
 
 # -- wiring ----------------------------------------------------------------------------------------------------
 
+
 def server_options(config: Config) -> dict[str, Any]:
     """Extra ``ui.run`` arguments: the header-timeout protocol (a uvicorn option) and the cookie's flags."""
     options: dict[str, Any] = {'session_middleware_kwargs': session_cookie_options(config)}
@@ -529,8 +549,14 @@ def install(config: Config) -> None:
             session_id = client.request.session.get('id')
             if session_id and NOTICES.take(session_id):
                 with client:
-                    ui.notify(LOST_PROGRESS_MESSAGE, type='warning', timeout=0, close_button='OK',
-                              position='top', multi_line=True)
+                    ui.notify(
+                        LOST_PROGRESS_MESSAGE,
+                        type='warning',
+                        timeout=0,
+                        close_button='OK',
+                        position='top',
+                        multi_line=True,
+                    )
 
     app.on_connect(tell_learner)
 

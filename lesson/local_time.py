@@ -17,8 +17,15 @@ _MAX_ZONE_NAME = 64  # IANA names are at most about 30 characters; a longer one 
 def zone_from_browser(name: object) -> tzinfo | None:
     """The zone the browser named, or ``None`` for anything that is not a known IANA zone (the answer is the
     browser's, so it is treated as untrusted input: a path-like name must not reach the file system lookup)."""
-    if not isinstance(name, str) or not name or len(name) > _MAX_ZONE_NAME or name.startswith(('/', '.')) \
-            or '..' in name or '\\' in name or '\0' in name:
+    if (
+        not isinstance(name, str)
+        or not name
+        or len(name) > _MAX_ZONE_NAME
+        or name.startswith(('/', '.'))
+        or '..' in name
+        or '\\' in name
+        or '\0' in name
+    ):
         return None
     try:
         return ZoneInfo(name)

@@ -85,6 +85,7 @@ class QuizState:
 
 # -- the rules -----------------------------------------------------------------------------------------------
 
+
 def _in_progress(state: QuizState, number: int) -> InProgress:
     if any(attempt.number == number for attempt in state.attempts):
         raise ProgressRejected(f'attempt {number} was already submitted')
@@ -106,7 +107,7 @@ def submit(state: QuizState, quiz: Quiz, number: int, submitted_at: datetime) ->
     """Grade the attempt in progress and move it to the history; every question must be answered."""
     current = _in_progress(state, number)
     if missing := [question.id for question in quiz.questions if question.id not in current.answers]:
-        raise ProgressRejected(f"attempt {number} leaves {', '.join(missing)} unanswered")
+        raise ProgressRejected(f'attempt {number} leaves {", ".join(missing)} unanswered')
     try:
         result = grade(quiz, current.answers)
     except InvalidAnswer as error:
@@ -126,6 +127,7 @@ def start_retry(state: QuizState, quiz: Quiz) -> QuizState:
 
 
 # -- to and from the stored JSON -----------------------------------------------------------------------------
+
 
 def _answers(raw: object) -> dict[str, str]:
     if not isinstance(raw, Mapping):
@@ -172,10 +174,20 @@ def state_from_store(store: Mapping[str, Any]) -> QuizState:
 def state_to_store(state: QuizState) -> dict[str, Any]:
     best = state.best
     return {
-        'current': None if state.current is None else {
-            'number': state.current.number, 'seed': state.current.seed, 'answers': dict(state.current.answers)},
-        'attempts': [{'number': a.number, 'seed': a.seed, 'submitted_at': a.submitted_at.isoformat(),
-                      'score': a.score, 'total': a.total, 'answers': dict(a.answers)} for a in state.attempts],
+        'current': None
+        if state.current is None
+        else {'number': state.current.number, 'seed': state.current.seed, 'answers': dict(state.current.answers)},
+        'attempts': [
+            {
+                'number': a.number,
+                'seed': a.seed,
+                'submitted_at': a.submitted_at.isoformat(),
+                'score': a.score,
+                'total': a.total,
+                'answers': dict(a.answers),
+            }
+            for a in state.attempts
+        ],
         'best': None if best is None else {'number': best.number, 'score': best.score, 'total': best.total},
     }
 
@@ -236,8 +248,10 @@ def demo_run_from_store(store: Mapping[str, Any]) -> DemoRun | None:
     raw = store.get(DEMO_RUN_KEY)
     if not isinstance(raw, Mapping):
         return None
-    counts = {name: _whole_number(raw.get(name)) for name in
-              ('poll_requests', 'poll_updates', 'poll_empty', 'poll_interval_ms', 'push_updates')}
+    counts = {
+        name: _whole_number(raw.get(name))
+        for name in ('poll_requests', 'poll_updates', 'poll_empty', 'poll_interval_ms', 'push_updates')
+    }
     if any(value is None or value < 0 for value in counts.values()) or not counts['poll_requests']:
         return None
     delays = {name: _milliseconds(raw.get(name)) for name in ('poll_delay_p50_ms', 'push_delay_p50_ms')}
@@ -253,4 +267,5 @@ def _milliseconds(raw: object) -> float | None:
 def learner_store() -> MutableMapping[str, Any]:
     """This browser's file-backed storage; imported late so the rules above load without NiceGUI."""
     from nicegui import app
+
     return app.storage.user

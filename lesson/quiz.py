@@ -166,7 +166,8 @@ def grade(quiz: Quiz, answers: Mapping[str, str]) -> Grade:
         quiz.check_answer(question_id, option_id)
     results = tuple(
         QuestionResult(question, question.option(answers[question.id]) if question.id in answers else None)
-        for question in quiz.questions)
+        for question in quiz.questions
+    )
     score = sum(result.is_correct for result in results)
     return Grade(results, quiz.band_message(percent_of(score, len(results))))
 
@@ -196,13 +197,17 @@ def next_seed(quiz: Quiz, previous_seed: int) -> int:
     seed = previous_seed + 1
     # a bound keeps a quiz with many two-option questions (one seed in 2**n moves them all) from a long search
     for candidate in range(seed, seed + SEED_SEARCH_LIMIT):
-        if all(option_order(question, candidate) != before[question.id]
-               for question in quiz.questions if len(question.options) > 1):
+        if all(
+            option_order(question, candidate) != before[question.id]
+            for question in quiz.questions
+            if len(question.options) > 1
+        ):
             return candidate
     return seed
 
 
 # -- parsing -------------------------------------------------------------------------------------------------
+
 
 def _id_lines(text: str, value: str) -> list[int]:
     """The lines with ``id = "value"``: tomllib keeps no positions, and a text search is enough to point there."""
@@ -222,8 +227,9 @@ def _toml_error_line(error: tomllib.TOMLDecodeError) -> int:
 def _table_key_line(text: str, table: str, key: str) -> int:
     """The line of ``key = ...`` inside ``[table]`` (bare or quoted key), or of the table header; 0 if absent."""
     header = re.compile(r'^\s*\[\s*' + re.escape(table) + r'\s*\]\s*(?:#.*)?$')
-    assignment = re.compile(r'^\s*(?:' + re.escape(key) + r'|"' + re.escape(key) + r'"|\'' + re.escape(key)
-                            + r'\')\s*=')
+    assignment = re.compile(
+        r'^\s*(?:' + re.escape(key) + r'|"' + re.escape(key) + r'"|\'' + re.escape(key) + r'\')\s*='
+    )
     header_line = 0
     for number, line in enumerate(text.splitlines(), 1):
         if not header_line:
@@ -238,8 +244,7 @@ def _table_key_line(text: str, table: str, key: str) -> int:
 class _Checker:
     """Turns the TOML table into a :class:`Quiz`, raising :class:`ContentError` on the first problem."""
 
-    def __init__(self, text: str, source: str, lesson_anchors: frozenset[str],
-                 run_fields: Mapping[str, type]) -> None:
+    def __init__(self, text: str, source: str, lesson_anchors: frozenset[str], run_fields: Mapping[str, type]) -> None:
         self.text = text
         self.source = source
         self.lesson_anchors = lesson_anchors
@@ -257,7 +262,7 @@ class _Checker:
     def bands(self, table: Mapping[str, Any]) -> tuple[Band, ...]:
         raw = table.get('bands')
         if not isinstance(raw, list) or not raw:
-            raise self.fail(0, "needs [[bands]] (min_percent, message): the message shown with the score")
+            raise self.fail(0, 'needs [[bands]] (min_percent, message): the message shown with the score')
         bands: list[Band] = []
         for entry in raw:
             threshold = entry.get('min_percent') if isinstance(entry, dict) else None
@@ -281,8 +286,12 @@ class _Checker:
         correct = entry.get('correct', False)
         if not isinstance(correct, bool):
             raise self.fail(line, f'{where}correct must be true or false')
-        return Option(option_id, self.text_field(entry, 'text', where, line),
-                      self.text_field(entry, 'feedback', where, line), correct)
+        return Option(
+            option_id,
+            self.text_field(entry, 'text', where, line),
+            self.text_field(entry, 'feedback', where, line),
+            correct,
+        )
 
     def question(self, entry: object, index: int, seen: set[str]) -> Question:
         if not isinstance(entry, dict):
@@ -301,8 +310,11 @@ class _Checker:
         explanation = self.text_field(entry, 'explanation', where, line)
         anchor = self.text_field(entry, 'lesson_anchor', where, line)
         if anchor not in self.lesson_anchors:
-            raise self.fail(line, f"{where}lesson_anchor '{anchor}' is not a section of the lesson "
-                                  f"(known: {', '.join(sorted(self.lesson_anchors))})")
+            raise self.fail(
+                line,
+                f"{where}lesson_anchor '{anchor}' is not a section of the lesson "
+                f'(known: {", ".join(sorted(self.lesson_anchors))})',
+            )
         raw_options = entry.get('options')
         if not isinstance(raw_options, list) or len(raw_options) < MIN_OPTIONS:
             raise self.fail(line, f'{where}needs at least {MIN_OPTIONS} [[questions.options]]')
@@ -312,7 +324,7 @@ class _Checker:
             raise self.fail(line, f"{where}option id '{duplicates[0]}' is used twice")
         correct = [option.id for option in options if option.correct]
         if len(correct) != 1:
-            found = 'none is' if not correct else f"{len(correct)} are ({', '.join(correct)})"
+            found = 'none is' if not correct else f'{len(correct)} are ({", ".join(correct)})'
             raise self.fail(line, f'{where}exactly one option must have correct = true; {found}')
         return Question(question_id, prompt, anchor, explanation, options)
 
@@ -320,8 +332,9 @@ class _Checker:
         line = _table_key_line(self.text, RUN_QUOTES_TABLE, question_id)
         where = f"[{RUN_QUOTES_TABLE}] '{question_id}': "
         if question_id not in question_ids:
-            raise self.fail(line, f"{where}the quiz has no question with this id (questions: "
-                                  f"{', '.join(sorted(question_ids))})")
+            raise self.fail(
+                line, f'{where}the quiz has no question with this id (questions: {", ".join(sorted(question_ids))})'
+            )
         if not isinstance(template, str) or not template.strip():
             raise self.fail(line, f'{where}needs a non-empty text')
         known = ', '.join(sorted(self.run_fields))
@@ -367,8 +380,9 @@ class _Checker:
         return Quiz(title, intro, questions, bands, self.run_quotes(table, questions))
 
 
-def parse_quiz(text: str, lesson_anchors: frozenset[str], source: str = 'quiz.toml',
-               run_fields: Mapping[str, type] | None = None) -> Quiz:
+def parse_quiz(
+    text: str, lesson_anchors: frozenset[str], source: str = 'quiz.toml', run_fields: Mapping[str, type] | None = None
+) -> Quiz:
     """Parse and check the quiz; raise :class:`ContentError` naming the file, the question and the reason.
 
     ``run_fields`` are the placeholders a run quote may use, with the type of their value (``int`` or

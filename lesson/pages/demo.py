@@ -34,12 +34,12 @@ from .layout import page_frame
 PRIMARY_COLOR = '#3949ab'  # indigo 600: 6.9:1 against white
 # Pygments' default colours for comments, error names and regexes come out at 4.4:1 on the code background, just
 # under WCAG AA's 4.5:1. Same hues, a little darker, light mode only.
-_CODE_CONTRAST_CSS = '''
+_CODE_CONTRAST_CSS = """
 body:not(.body--dark) .codehilite .c1, body:not(.body--dark) .codehilite .cm { color: #2f6363; }
 body:not(.body--dark) .codehilite .ne { color: #a8322c; }
 body:not(.body--dark) .codehilite .sr { color: #87465f; }
-'''
-_DEMO_CSS = '''
+"""
+_DEMO_CSS = """
 /* Quasar's `text-primary` is `color: var(--q-primary) !important` in a cascade layer that outranks a page's own
    !important, so the colour is changed where it comes from: the custom property, on these buttons only. */
 .body--dark .q-btn.demo-outline, .body--dark .q-btn.demo-flat { --q-primary: #c5cae9; }
@@ -70,11 +70,19 @@ _DEMO_CSS = '''
   *, *::before, *::after { animation-duration: .01ms !important; animation-iteration-count: 1 !important;
                            transition-duration: .01ms !important; scroll-behavior: auto !important; }
 }
-'''
+"""
 
 #: The sections the page places a panel under, in page order.
-PANEL_ANCHORS = ('polling-vs-push', 'echo-console', 'frame-anatomy', 'handshake-computed', 'break-it',
-                 'run-the-lesson-code', 'server-goes-away', 'how-measured')
+PANEL_ANCHORS = (
+    'polling-vs-push',
+    'echo-console',
+    'frame-anatomy',
+    'handshake-computed',
+    'break-it',
+    'run-the-lesson-code',
+    'server-goes-away',
+    'how-measured',
+)
 
 
 @dataclass(frozen=True)
@@ -95,8 +103,9 @@ def _section(content: DemoContent, anchor: str) -> ui.element:
     element = ui.element('section').classes('lesson-section w-full flex flex-col gap-3').props(f'id={anchor}')
     with element:
         with ui.element('h2').classes('text-2xl font-semibold mt-8'):
-            ui.link(section.title, f'#{anchor}').classes('text-inherit no-underline') \
-                .props(f'aria-label="{section.title} (link to this section)"')
+            ui.link(section.title, f'#{anchor}').classes('text-inherit no-underline').props(
+                f'aria-label="{section.title} (link to this section)"'
+            )
         for block in section.blocks:
             ui.markdown(getattr(block, 'markdown', '')).classes('lesson-prose w-full')
     return element
@@ -107,8 +116,16 @@ def keep_run(run: DemoRun) -> None:
     learner_store()[DEMO_RUN_KEY] = demo_run_to_store(run)
 
 
-def register(content: DemoContent, snippet: str, sources: DemoPageSources, *, echo_port: int,
-             issue_session: Callable[[], str], may_restart: bool, uses_tls: bool) -> None:
+def register(
+    content: DemoContent,
+    snippet: str,
+    sources: DemoPageSources,
+    *,
+    echo_port: int,
+    issue_session: Callable[[], str],
+    may_restart: bool,
+    uses_tls: bool,
+) -> None:
     """Register ``/demo``.
 
     Args:
@@ -134,10 +151,13 @@ def register(content: DemoContent, snippet: str, sources: DemoPageSources, *, ec
         with page_frame(content.title, '/demo'):
             ui.html(content.title, tag='h1').classes('text-3xl font-bold mt-2')
             ui.markdown(content.lead).classes('lesson-prose w-full')
-            ui.label(f'Echo server: {scheme}:// on port {echo_port}.').classes('text-sm opacity-80') \
-                .props('data-echo-scheme=' + scheme)
-            with ui.element('nav').props('aria-label="Demos on this page"').classes('lesson-toc'), \
-                    ui.element('ol').classes('list-decimal pl-6'):
+            ui.label(f'Echo server: {scheme}:// on port {echo_port}.').classes('text-sm opacity-80').props(
+                'data-echo-scheme=' + scheme
+            )
+            with (
+                ui.element('nav').props('aria-label="Demos on this page"').classes('lesson-toc'),
+                ui.element('ol').classes('list-decimal pl-6'),
+            ):
                 for anchor in PANEL_ANCHORS:
                     with ui.element('li'):
                         ui.link(content.section(anchor).title, f'#{anchor}')

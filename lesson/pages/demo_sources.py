@@ -24,8 +24,11 @@ def code_block(text: str, name: str, language: str = 'javascript') -> ui.code:
 def show_source(source: ClientSource | ServerSource) -> None:
     """An expansion titled with the file (or function) name; its full text appears when it is opened."""
     language = 'python' if isinstance(source, ServerSource) else 'javascript'
-    expansion = ui.expansion(f'The code that runs: {source.name}', icon='code').classes('w-full') \
+    expansion = (
+        ui.expansion(f'The code that runs: {source.name}', icon='code')
+        .classes('w-full')
         .props(f'data-source="{source.name}"')
+    )
 
     def fill(_: object) -> None:
         if expansion.value and not expansion.default_slot.children:

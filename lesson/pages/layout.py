@@ -17,7 +17,7 @@ ui.button.default_props('no-caps')
 NAV_LINKS = (('Lesson', '/'), ('Live demos', '/demo'), ('Quiz', '/quiz'))
 DARK_MODE_KEY = 'dark_mode'
 
-_CSS = '''
+_CSS = """
 .lesson-column { width: 100%; max-width: 60rem; margin: 0 auto; padding: 1rem; box-sizing: border-box; }
 .lesson-prose { font-size: 1.05rem; line-height: 1.65; overflow-wrap: anywhere; }
 .lesson-prose table { border-collapse: collapse; width: 100%; }
@@ -35,7 +35,7 @@ _CSS = '''
 /* diagrams keep their drawn size (readable text) and scroll sideways inside their own box on a narrow screen */
 .lesson-diagram { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
 .lesson-diagram svg { display: block; margin: 0 auto; max-width: none; }
-'''
+"""
 
 
 @contextmanager
@@ -52,8 +52,9 @@ def page_frame(title: str, current_path: str) -> Iterator[None]:
                 link = ui.link(label, path).classes('text-white px-2 py-1 rounded no-underline')
                 if path == current_path:
                     link.classes('bg-indigo-700').props('aria-current="page"')
-            ui.switch('Dark').bind_value(dark, 'value').props('color=white keep-color dark') \
-                .classes('text-white').mark('dark-mode-switch')
+            ui.switch('Dark').bind_value(dark, 'value').props('color=white keep-color dark').classes('text-white').mark(
+                'dark-mode-switch'
+            )
     # NiceGUI's page is already the <main> landmark; a second one would confuse screen readers
     with ui.element('div').classes('lesson-column'):
         yield

@@ -24,17 +24,18 @@ def _attribute(text: str) -> str:
 def _render_section(section: Section) -> None:
     with ui.element('section').classes('lesson-section w-full').props(f'id={section.anchor}'):
         with ui.element('h2').classes('text-2xl font-semibold mt-8 mb-3'):
-            ui.link(section.title, f'#{section.anchor}').classes('text-inherit no-underline') \
-                .props(f'aria-label="{section.title} (link to this section)"')
+            ui.link(section.title, f'#{section.anchor}').classes('text-inherit no-underline').props(
+                f'aria-label="{section.title} (link to this section)"'
+            )
         for block in section.blocks:
             match block:
                 case Prose(markdown=text):
                     ui.markdown(text).classes('lesson-prose w-full')
                 case Diagram(source=source):
                     # it may scroll sideways on a phone: keyboard users must be able to focus and scroll it too
-                    ui.mermaid(source, config=DIAGRAM_CONFIG).classes('lesson-diagram w-full my-4') \
-                        .props(f'tabindex=0 role=region aria-label="Diagram: {_attribute(section.title)}"') \
-                        .mark('lesson-diagram')
+                    ui.mermaid(source, config=DIAGRAM_CONFIG).classes('lesson-diagram w-full my-4').props(
+                        f'tabindex=0 role=region aria-label="Diagram: {_attribute(section.title)}"'
+                    ).mark('lesson-diagram')
                 case Code(language=language, source=source, id=code_id):
                     code = ui.code(source, language=language).classes('w-full my-4')
                     code.copy_button.props('aria-label="Copy the code"')
@@ -59,8 +60,9 @@ def register(lesson: Lesson, extras: list[LessonExtras]) -> None:
         with page_frame(lesson.title, '/'):
             with ui.row().classes('gap-1 flex-wrap').props('aria-label="Topics"'):
                 for tag in lesson.tags:
-                    ui.chip(tag, icon='sell', color='indigo-1', text_color='indigo-10').props('dense') \
-                        .classes('text-sm')
+                    ui.chip(tag, icon='sell', color='indigo-1', text_color='indigo-10').props('dense').classes(
+                        'text-sm'
+                    )
             ui.html(escape(lesson.title), tag='h1').classes('text-3xl font-bold mt-2')
             if lesson.subtitle:
                 ui.label(lesson.subtitle).classes('text-lg opacity-80')

@@ -45,7 +45,7 @@ ATTEMPT_HEADING_ID = 'quiz-attempt-heading'
 # Quasar's default primary gives white text a 3:1 contrast; this one passes WCAG AA (4.5:1) in both themes
 BUTTON_COLOR = 'indigo-8'
 
-_CSS = '''
+_CSS = """
 .quiz-question { scroll-margin-top: 4.5rem; }
 .quiz-right { border-left: .35rem solid #15803d; }
 .quiz-wrong { border-left: .35rem solid #b91c1c; }
@@ -58,7 +58,7 @@ _CSS = '''
 .quiz-options > div { margin: 0; }
 .quiz-options .q-radio { display: flex; align-items: center; min-height: 2.75rem; width: 100%; }
 .quiz-options .q-radio__label { padding: .25rem 0; line-height: 1.4; }
-'''
+"""
 # Seconds to wait for the page's socket before asking the browser for its time zone (then: UTC).
 CONNECT_TIMEOUT_S = 30.0
 
@@ -108,6 +108,7 @@ def _add_arrow_keys(radio: ui.radio) -> None:
 
     Handled on the server because the choice is the server's anyway; only moving the focus needs the browser.
     """
+
     def move(step: int) -> None:
         option_ids = list(radio.options)
         index = option_ids.index(radio.value) if radio.value in option_ids else (-1 if step > 0 else 0)
@@ -169,16 +170,25 @@ class _QuizView:
                 ui.label(f'Question {index} of {total}').classes('text-sm opacity-80')
                 _heading(question.prompt, 3, element_id=prompt_id).classes('text-lg font-semibold')
                 options = {option.id: option.text for option in shuffled_options(question, current.seed)}
-                radio = _QuizRadio(options, value=current.answers.get(question.id),
-                                   on_change=lambda event, question_id=question.id, number=current.number:
-                                   self._answer(number, question_id, event)) \
-                    .props(f'aria-labelledby={prompt_id}').classes('quiz-options w-full') \
+                radio = (
+                    _QuizRadio(
+                        options,
+                        value=current.answers.get(question.id),
+                        on_change=lambda event, question_id=question.id, number=current.number: self._answer(
+                            number, question_id, event
+                        ),
+                    )
+                    .props(f'aria-labelledby={prompt_id}')
+                    .classes('quiz-options w-full')
                     .mark(f'quiz-options-{question.id}')
+                )
                 _add_arrow_keys(radio)
         with ui.row().classes('items-center gap-4 mt-2'):
-            self.submit_button = ui.button('Submit answers', icon='check',
-                                           on_click=lambda number=current.number: self._submit(number)) \
-                .props(f'color={BUTTON_COLOR}').mark('quiz-submit')
+            self.submit_button = (
+                ui.button('Submit answers', icon='check', on_click=lambda number=current.number: self._submit(number))
+                .props(f'color={BUTTON_COLOR}')
+                .mark('quiz-submit')
+            )
             self.submit_hint = ui.label(f'Answer all {total} questions to submit.').classes('opacity-80')
         self._show_count(current)
 
@@ -225,13 +235,16 @@ class _QuizView:
             return None  # stored by an older quiz file whose questions are gone: show the score only
 
     def _latest_result(self, attempt: Attempt) -> None:
-        _heading(f'Your result, attempt {attempt.number}', 2, element_id=RESULT_HEADING_ID) \
-            .classes('text-xl font-semibold mt-4')
-        ui.label(_score_text(attempt.score, attempt.total, attempt.percent)) \
-            .classes('text-3xl font-bold').mark('quiz-score')
+        _heading(f'Your result, attempt {attempt.number}', 2, element_id=RESULT_HEADING_ID).classes(
+            'text-xl font-semibold mt-4'
+        )
+        ui.label(_score_text(attempt.score, attempt.total, attempt.percent)).classes('text-3xl font-bold').mark(
+            'quiz-score'
+        )
         ui.label(self.quiz.band_message(attempt.percent)).classes('text-lg').mark('quiz-band')
-        ui.button('Try again', icon='refresh', on_click=self._retry) \
-            .props(f'color={BUTTON_COLOR}').classes('my-2').mark('quiz-retry')
+        ui.button('Try again', icon='refresh', on_click=self._retry).props(f'color={BUTTON_COLOR}').classes(
+            'my-2'
+        ).mark('quiz-retry')
         graded = self._graded(attempt)
         if graded is None:
             return
@@ -242,25 +255,31 @@ class _QuizView:
         correct = question.correct_option
         is_right = chosen_id == correct.id
         verdict = 'Right' if is_right else 'Wrong'
-        with ui.card().classes(f'w-full my-3 {"quiz-right" if is_right else "quiz-wrong"}') \
-                .mark(f'quiz-result-{question.id}'):
+        with (
+            ui.card()
+            .classes(f'w-full my-3 {"quiz-right" if is_right else "quiz-wrong"}')
+            .mark(f'quiz-result-{question.id}')
+        ):
             with ui.row().classes('items-center gap-2'):
                 # the word carries the verdict, the icon and colour only repeat it
-                ui.icon('check_circle' if is_right else 'cancel', color='positive' if is_right else 'negative') \
-                    .props('aria-hidden=true')
+                ui.icon('check_circle' if is_right else 'cancel', color='positive' if is_right else 'negative').props(
+                    'aria-hidden=true'
+                )
                 ui.label(verdict).classes('font-bold').mark(f'quiz-verdict-{question.id}')
                 ui.label(f'Question {index}').classes('opacity-80')
             _heading(question.prompt, 3).classes('text-lg font-semibold')
             chosen_text = question.option(chosen_id).text if chosen_id else 'no answer'
             ui.label(f'Your answer: {chosen_text}').mark(f'quiz-chosen-{question.id}')
             ui.label(f'Correct answer: {correct.text}').classes('font-medium').mark(f'quiz-correct-{question.id}')
-            ui.markdown(question.explanation).classes('quiz-explanation my-1') \
-                .mark(f'quiz-explanation-{question.id}')
+            ui.markdown(question.explanation).classes('quiz-explanation my-1').mark(f'quiz-explanation-{question.id}')
             self._run_quote(question)
             with ui.element('ul').classes('quiz-feedback list-disc pl-6'):
                 for option in question.options:
-                    tags = [tag for tag, applies in (('your answer', option.id == chosen_id),
-                                                     ('correct', option.correct)) if applies]
+                    tags = [
+                        tag
+                        for tag, applies in (('your answer', option.id == chosen_id), ('correct', option.correct))
+                        if applies
+                    ]
                     with ui.element('li').mark(f'quiz-feedback-{question.id}-{option.id}'):
                         # the option as it was offered, then why: two lines, no "text.: feedback" joins
                         with ui.row().classes('items-baseline gap-2'):
@@ -269,8 +288,9 @@ class _QuizView:
                                 ui.label(f'({", ".join(tags)})').classes('text-sm opacity-80')
                         ui.markdown(option.feedback)
             title = self.section_titles.get(question.lesson_anchor, question.lesson_anchor)
-            ui.link(f'Read again in the lesson: {title}', f'/#{question.lesson_anchor}') \
-                .classes('quiz-link').mark(f'quiz-lesson-link-{question.id}')
+            ui.link(f'Read again in the lesson: {title}', f'/#{question.lesson_anchor}').classes('quiz-link').mark(
+                f'quiz-lesson-link-{question.id}'
+            )
 
     def _run_quote(self, question: Question) -> None:
         if self.quiz.run_quote(question.id) is None:
@@ -282,27 +302,33 @@ class _QuizView:
             if quote:
                 ui.label(quote).classes('font-medium').mark(f'quiz-run-quote-{question.id}')
             else:  # say what would be here: the learner's own figures, once they have run the demo
-                ui.markdown('Run the polling-versus-push demo on the [Live demos](/demo) page, and this answer '
-                            'will quote your own figures.').classes('quiz-explanation') \
-                    .mark(f'quiz-run-quote-empty-{question.id}')
+                ui.markdown(
+                    'Run the polling-versus-push demo on the [Live demos](/demo) page, and this answer '
+                    'will quote your own figures.'
+                ).classes('quiz-explanation').mark(f'quiz-run-quote-empty-{question.id}')
 
     @ui.refreshable_method
     def _history(self) -> None:
         state = self.progress.state
         _heading('Your attempts', 2).classes('text-xl font-semibold mt-8')
         if not state.attempts:
-            ui.label('Each attempt you submit is listed here, with its time and score; '
-                     'open one to see your answers.').classes('opacity-80').mark('quiz-history-empty')
+            ui.label(
+                'Each attempt you submit is listed here, with its time and score; open one to see your answers.'
+            ).classes('opacity-80').mark('quiz-history-empty')
             return
         best = state.best
         with ui.element('ol').classes('w-full').mark('quiz-history'):
             for attempt in reversed(state.attempts):
                 is_best = best is not None and attempt.number == best.number
-                summary = (f'Attempt {attempt.number} · {local_time_text(attempt.submitted_at, self.zone)} · '
-                           f'{_score_text(attempt.score, attempt.total, attempt.percent)}'
-                           f'{" · best" if is_best else ""}')
-                with ui.element('li').classes('w-full'), \
-                        ui.expansion(summary).classes('w-full').mark(f'quiz-history-{attempt.number}'):
+                summary = (
+                    f'Attempt {attempt.number} · {local_time_text(attempt.submitted_at, self.zone)} · '
+                    f'{_score_text(attempt.score, attempt.total, attempt.percent)}'
+                    f'{" · best" if is_best else ""}'
+                )
+                with (
+                    ui.element('li').classes('w-full'),
+                    ui.expansion(summary).classes('w-full').mark(f'quiz-history-{attempt.number}'),
+                ):
                     self._history_details(attempt)
 
     def _history_details(self, attempt: Attempt) -> None:
@@ -314,8 +340,10 @@ class _QuizView:
             for result in graded.results:
                 chosen = result.chosen.text if result.chosen else 'no answer'
                 with ui.element('li'):
-                    ui.label(f'{"Right" if result.is_correct else "Wrong"}: {_sentence(result.question.prompt)} '
-                             f'Your answer: {_sentence(chosen)}')
+                    ui.label(
+                        f'{"Right" if result.is_correct else "Wrong"}: {_sentence(result.question.prompt)} '
+                        f'Your answer: {_sentence(chosen)}'
+                    )
 
 
 def register(quiz: Quiz, lesson: Lesson) -> None:
@@ -341,7 +369,8 @@ def best_score_banner() -> None:
         return  # a first-time reader meets the quiz at the end of the lesson, not before it
     with ui.card().classes('w-full my-3').props('role=region aria-label="Your quiz progress"').mark('quiz-banner'):
         if best is not None:
-            ui.label(f'Your best quiz score: {_score_text(best.score, best.total, best.percent)}') \
-                .classes('font-semibold').mark('quiz-best-score')
+            ui.label(f'Your best quiz score: {_score_text(best.score, best.total, best.percent)}').classes(
+                'font-semibold'
+            ).mark('quiz-best-score')
         link_text = 'Continue the quiz' if started else 'Try the quiz again'
         ui.link(link_text, '/quiz').classes('quiz-link').mark('quiz-banner-link')

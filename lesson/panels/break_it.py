@@ -25,15 +25,63 @@ from .setup import DemoSetup
 PICKED_CLOSE_CODES = tuple(code for code in sorted(CLOSE_CODES) if code != 1000)
 
 TEXT_KEYS: tuple[str, ...] = (
-    'closing_title', 'close_clean', 'close_code_label', *(f'close_code_{code}' for code in PICKED_CLOSE_CODES),
-    'close_picked', 'drop', 'last_close_code', 'last_close_clean', 'clean_yes', 'clean_no', 'reconnect_failed',
-    'no_close_yet', 'connecting_first', 'no_connection', 'closing', 'closed', 'dropped', 'failed', 'ping_title',
-    'ping', 'ping_sent', 'pong', 'no_pong', 'ping_round_trip', 'backpressure_title', 'burst', 'burst_explain',
-    'burst_note', 'chart_label', 'chart_empty', 'chart_x', 'chart_y', 'chart_paused', 'chart_resumed', 'peak',
-    'at_resume', 'kernels_took', 'drained', 'bytes_unit', 'ms_unit', 'burst_pausing', 'burst_waiting',
-    'burst_resumed', 'burst_error', 'compression_title', 'compare', 'compression_setting_off',
-    'compression_setting_on', 'compression_chars', 'compression_out', 'compression_in', 'compression_compressed',
-    'compression_measuring', 'compression_not_measured', 'compression_yes', 'compression_no', 'compression_empty',
+    'closing_title',
+    'close_clean',
+    'close_code_label',
+    *(f'close_code_{code}' for code in PICKED_CLOSE_CODES),
+    'close_picked',
+    'drop',
+    'last_close_code',
+    'last_close_clean',
+    'clean_yes',
+    'clean_no',
+    'reconnect_failed',
+    'no_close_yet',
+    'connecting_first',
+    'no_connection',
+    'closing',
+    'closed',
+    'dropped',
+    'failed',
+    'ping_title',
+    'ping',
+    'ping_sent',
+    'pong',
+    'no_pong',
+    'ping_round_trip',
+    'backpressure_title',
+    'burst',
+    'burst_explain',
+    'burst_note',
+    'chart_label',
+    'chart_empty',
+    'chart_x',
+    'chart_y',
+    'chart_paused',
+    'chart_resumed',
+    'peak',
+    'at_resume',
+    'kernels_took',
+    'drained',
+    'bytes_unit',
+    'ms_unit',
+    'burst_pausing',
+    'burst_waiting',
+    'burst_resumed',
+    'burst_error',
+    'compression_title',
+    'compare',
+    'compression_setting_off',
+    'compression_setting_on',
+    'compression_chars',
+    'compression_out',
+    'compression_in',
+    'compression_compressed',
+    'compression_measuring',
+    'compression_not_measured',
+    'compression_yes',
+    'compression_no',
+    'compression_empty',
 )
 
 #: How long the server stops reading for the burst.
@@ -48,10 +96,19 @@ BURST_SIZE = 60_000
 _SYMBOLS = ('ACME', 'GLOBEX', 'INITECH', 'UMBRELLA', 'HOOLI', 'STARK')
 #: The same five messages over both connections: JSON as a live feed sends it, repetitive as real JSON is.
 COMPRESSION_MESSAGES = tuple(
-    json.dumps({'type': 'prices', 'seq': seq, 'items': [
-        {'symbol': symbol, 'price': round(100 + seq * 0.25 + index * 7.5, 2), 'currency': 'EUR'}
-        for index, symbol in enumerate(_SYMBOLS)]}, separators=(',', ':'))
-    for seq in range(1, 6))
+    json.dumps(
+        {
+            'type': 'prices',
+            'seq': seq,
+            'items': [
+                {'symbol': symbol, 'price': round(100 + seq * 0.25 + index * 7.5, 2), 'currency': 'EUR'}
+                for index, symbol in enumerate(_SYMBOLS)
+            ],
+        },
+        separators=(',', ':'),
+    )
+    for seq in range(1, 6)
+)
 
 
 @dataclass(frozen=True)
@@ -74,9 +131,14 @@ class BurstPlan:
 class BreakItPanel(ui.element, component='break_it_panel.js'):
     TEXT_KEYS = TEXT_KEYS
 
-    def __init__(self, setup: DemoSetup, texts: Mapping[str, str], *,
-                 max_message_bytes: int = EchoSettings.max_message_bytes,
-                 message_burst: int = EchoSettings.message_burst) -> None:
+    def __init__(
+        self,
+        setup: DemoSetup,
+        texts: Mapping[str, str],
+        *,
+        max_message_bytes: int = EchoSettings.max_message_bytes,
+        message_burst: int = EchoSettings.message_burst,
+    ) -> None:
         super().__init__()
         self._props['setup'] = setup.as_props()
         self._props['texts'] = checked_texts('break_it', TEXT_KEYS, texts)

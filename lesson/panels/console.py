@@ -12,9 +12,26 @@ from nicegui import ui
 
 from .setup import DemoSetup
 
-TEXT_KEYS = ('connect', 'send', 'disconnect', 'message', 'default_message', 'ready_state', 'log', 'log_empty',
-             'newer_below', 'pause', 'resume', 'paused', 'handshake', 'handshake_empty', 'diagram', 'diagram_empty',
-             'browser', 'server')
+TEXT_KEYS = (
+    'connect',
+    'send',
+    'disconnect',
+    'message',
+    'default_message',
+    'ready_state',
+    'log',
+    'log_empty',
+    'newer_below',
+    'pause',
+    'resume',
+    'paused',
+    'handshake',
+    'handshake_empty',
+    'diagram',
+    'diagram_empty',
+    'browser',
+    'server',
+)
 
 
 class EchoConsolePanel(ui.element, component='console_panel.js'):

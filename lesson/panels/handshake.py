@@ -17,8 +17,17 @@ from .panel_texts import checked_texts
 from .setup import DemoSetup
 
 TEXT_KEYS: tuple[str, ...] = (
-    'step_key', 'step_guid', 'step_key_with_guid', 'step_sha1', 'step_expected', 'step_server_accept', 'no_accept',
-    'waiting', 'match', 'mismatch', 'unreadable',
+    'step_key',
+    'step_guid',
+    'step_key_with_guid',
+    'step_sha1',
+    'step_expected',
+    'step_server_accept',
+    'no_accept',
+    'waiting',
+    'match',
+    'mismatch',
+    'unreadable',
 )
 
 

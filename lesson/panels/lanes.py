@@ -18,8 +18,14 @@ from ..progress import DemoRun
 from .setup import DemoSetup
 
 POLL_INTERVALS_MS = ((100, '100 ms'), (250, '250 ms'), (500, '500 ms'), (1000, '1 s'), (2000, '2 s'), (5000, '5 s'))
-UPDATE_RATES_PER_S = ((0.5, '1 every 2 s'), (1.0, '1 per second'), (2.0, '2 per second'), (5.0, '5 per second'),
-                      (10.0, '10 per second'), (20.0, '20 per second'))
+UPDATE_RATES_PER_S = (
+    (0.5, '1 every 2 s'),
+    (1.0, '1 per second'),
+    (2.0, '2 per second'),
+    (5.0, '5 per second'),
+    (10.0, '10 per second'),
+    (20.0, '20 per second'),
+)
 DEFAULT_POLL_INTERVAL_MS = 500
 # Several updates per poll: the chart shows each update waiting for the next question (a sawtooth).
 # With one update per poll or fewer, the two clocks can beat in step and every update waits the same time.
@@ -27,16 +33,50 @@ DEFAULT_UPDATE_RATE_PER_S = 5.0
 CHART_POINTS = 200  # per lane: enough to see the pattern
 
 TEXT_KEYS = (
-    'start', 'stop', 'reset', 'poll_interval', 'update_rate', 'connecting', 'waiting', 'reading_poll',
-    'reading_no_empty', 'reading_longpoll', 'reading_sse', 'reading_push', 'updates', 'push_frames', 'connections',
-    'bytes', 'bytes_per_update', 'delay_mean', 'delay_p50', 'delay_p95', 'missing', 'chart', 'chart_empty', 'clock',
-    'clock_unknown', 'deflate_on', 'deflate_off', 'details', 'status_idle', 'status_open', 'status_connecting',
-    'status_closed', 'status_stopped', 'status_polling', 'status_longpolling', 'status_failed', 'status_reconnecting',
-    'status_sse_reconnecting', 'status_sse_closed',
+    'start',
+    'stop',
+    'reset',
+    'poll_interval',
+    'update_rate',
+    'connecting',
+    'waiting',
+    'reading_poll',
+    'reading_no_empty',
+    'reading_longpoll',
+    'reading_sse',
+    'reading_push',
+    'updates',
+    'push_frames',
+    'connections',
+    'bytes',
+    'bytes_per_update',
+    'delay_mean',
+    'delay_p50',
+    'delay_p95',
+    'missing',
+    'chart',
+    'chart_empty',
+    'clock',
+    'clock_unknown',
+    'deflate_on',
+    'deflate_off',
+    'details',
+    'status_idle',
+    'status_open',
+    'status_connecting',
+    'status_closed',
+    'status_stopped',
+    'status_polling',
+    'status_longpolling',
+    'status_failed',
+    'status_reconnecting',
+    'status_sse_reconnecting',
+    'status_sse_closed',
 )
 
-_RUN_FIELDS = {name: (int,) for name in ('poll_requests', 'poll_updates', 'poll_empty', 'poll_interval_ms',
-                                         'push_updates')}
+_RUN_FIELDS = {
+    name: (int,) for name in ('poll_requests', 'poll_updates', 'poll_empty', 'poll_interval_ms', 'push_updates')
+}
 
 
 def run_from_event(args: Any) -> DemoRun | None:
@@ -52,8 +92,9 @@ def run_from_event(args: Any) -> DemoRun | None:
     delays: dict[str, float | None] = {}
     for name in ('poll_delay_p50_ms', 'push_delay_p50_ms'):
         value = args.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
-                                  or not 0 <= value <= 3_600_000):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3_600_000
+        ):
             return None
         delays[name] = None if value is None else round(float(value), 1)
     if counts['poll_empty'] > counts['poll_requests']:
@@ -71,16 +112,23 @@ class LanesPanel(ui.element, component='lanes_panel.js'):
         on_run: Called with each run summary the browser sends (at Stop, and every few seconds of a long run).
     """
 
-    def __init__(self, setup: DemoSetup, lanes: Mapping[str, LaneText], texts: Mapping[str, str],
-                 on_run: Callable[[DemoRun], None]) -> None:
+    def __init__(
+        self,
+        setup: DemoSetup,
+        lanes: Mapping[str, LaneText],
+        texts: Mapping[str, str],
+        on_run: Callable[[DemoRun], None],
+    ) -> None:
         super().__init__()
         self._props['setup'] = setup.as_props()
         self._props['lanes'] = [{**lane.as_props(), **vars(lanes[lane.id])} for lane in COMPARED_LANES]
         self._props['texts'] = dict(texts)
         self._props['poll-intervals'] = [list(pair) for pair in POLL_INTERVALS_MS]
         self._props['rates'] = [list(pair) for pair in UPDATE_RATES_PER_S]
-        self._props['defaults'] = {'poll_interval_ms': DEFAULT_POLL_INTERVAL_MS,
-                                   'rate_per_s': DEFAULT_UPDATE_RATE_PER_S}
+        self._props['defaults'] = {
+            'poll_interval_ms': DEFAULT_POLL_INTERVAL_MS,
+            'rate_per_s': DEFAULT_UPDATE_RATE_PER_S,
+        }
         self._props['chart-points'] = CHART_POINTS
 
         def take_run(event: Any) -> None:

@@ -15,8 +15,21 @@ from .panel_texts import checked_texts
 from .setup import DemoSetup
 
 TEXT_KEYS: tuple[str, ...] = (
-    'snippet_heading', 'run', 'message', 'ran_heading', 'log_title', 'log_empty', 'pause', 'resume', 'pause_label',
-    'resume_label', 'paused_empty', 'held', 'newer_below', 'error', 'done',
+    'snippet_heading',
+    'run',
+    'message',
+    'ran_heading',
+    'log_title',
+    'log_empty',
+    'pause',
+    'resume',
+    'pause_label',
+    'resume_label',
+    'paused_empty',
+    'held',
+    'newer_below',
+    'error',
+    'done',
 )
 
 

@@ -9,5 +9,8 @@ BLOCKING_IMPACTS = frozenset({'serious', 'critical'})
 def serious_violations(page: Page) -> list[str]:
     """One readable line per serious or critical violation on the page as it is now."""
     results = Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes']]}"
-            for v in results.response['violations'] if v['impact'] in BLOCKING_IMPACTS]
+    return [
+        f'{v["id"]} ({v["impact"]}): {v["help"]} at {[node["target"] for node in v["nodes"]]}'
+        for v in results.response['violations']
+        if v['impact'] in BLOCKING_IMPACTS
+    ]

@@ -24,8 +24,15 @@ from ..support.app_process import (
 from ..support.browser import ChromiumMissing, OffsiteRequests, launch_chromium
 
 __all__ = [
-    'CHROMIUM', 'CHROMIUM_ARGS', 'STARTUP_TIMEOUT_S', 'OffsiteRequests', 'RunningApp', 'app_environment',
-    'free_port', 'insecure_context', 'lesson_command',
+    'CHROMIUM',
+    'CHROMIUM_ARGS',
+    'STARTUP_TIMEOUT_S',
+    'OffsiteRequests',
+    'RunningApp',
+    'app_environment',
+    'free_port',
+    'insecure_context',
+    'lesson_command',
 ]
 
 

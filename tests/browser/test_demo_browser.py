@@ -34,7 +34,9 @@ def figure(page: Page, name: str) -> float:
 def wait_for_figure_at_least(page: Page, name: str, minimum: float, timeout: float = SLOW) -> None:
     page.wait_for_function(
         '([name, minimum]) => Number(document.querySelector(`[data-figure="${name}"]`)?.dataset.value) >= minimum',
-        arg=[name, minimum], timeout=timeout)
+        arg=[name, minimum],
+        timeout=timeout,
+    )
 
 
 def open_demo(page: Page, app: RunningApp) -> None:
@@ -48,15 +50,18 @@ def choose(page: Page, control: str, option: str) -> None:
     page.locator(f'[data-control={control}]').select_option(label=option)
 
 
-def test_polling_and_push_side_by_side(lesson_app: RunningApp, page: Page,
-                                       offsite_requests: OffsiteRequests) -> None:
+def test_polling_and_push_side_by_side(lesson_app: RunningApp, page: Page, offsite_requests: OffsiteRequests) -> None:
     pushed_seqs: list[int] = []
     poll_times: list[float] = []
 
     def watch_socket(socket: WebSocket) -> None:
         if '/push?' in socket.url:
-            socket.on('framereceived', lambda payload: pushed_seqs.extend(
-                [message['seq']] if (message := json.loads(payload))['type'] == 'update' else []))
+            socket.on(
+                'framereceived',
+                lambda payload: pushed_seqs.extend(
+                    [message['seq']] if (message := json.loads(payload))['type'] == 'update' else []
+                ),
+            )
 
     page.on('websocket', watch_socket)
     page.on('request', lambda request: poll_times.append(time.monotonic()) if '/poll?' in request.url else None)
@@ -69,10 +74,13 @@ def test_polling_and_push_side_by_side(lesson_app: RunningApp, page: Page,
     page.get_by_role('button', name='Stop').click()
     # The last batch of samples and the server's last counts: wait until the figures agree with what was seen.
     page.wait_for_function("() => document.querySelector('[data-status=push]').textContent.includes('closed')")
-    page.wait_for_function("(n) => Number(document.querySelector('[data-figure=poll-connections]').dataset.value) >= n",
-                           arg=len(poll_times) - 1)
-    page.wait_for_function("(n) => Number(document.querySelector('[data-figure=push-updates]').dataset.value) >= n",
-                           arg=len(pushed_seqs))
+    page.wait_for_function(
+        "(n) => Number(document.querySelector('[data-figure=poll-connections]').dataset.value) >= n",
+        arg=len(poll_times) - 1,
+    )
+    page.wait_for_function(
+        "(n) => Number(document.querySelector('[data-figure=push-updates]').dataset.value) >= n", arg=len(pushed_seqs)
+    )
 
     # Polling kept its interval (one request at a time, start to start), within generous bounds.
     assert len(poll_times) >= RUN_S * 1000 / POLL_INTERVAL_MS * 0.6
@@ -115,8 +123,14 @@ def test_echo_console_shows_the_handshake_and_a_round_trip_as_text(lesson_app: R
     page.get_by_role('button', name='Connect', exact=True).click()
     expect(page.locator('[data-figure=ready-state]')).to_have_attribute('data-value', 'OPEN', timeout=SLOW)
     handshake = page.locator('[data-handshake=echo]')
-    for line in ('GET /echo?session=', 'Upgrade: websocket', 'Sec-WebSocket-Key: ', 'Sec-WebSocket-Version: 13',
-                 'HTTP/1.1 101 Switching Protocols', 'Sec-WebSocket-Accept: '):
+    for line in (
+        'GET /echo?session=',
+        'Upgrade: websocket',
+        'Sec-WebSocket-Key: ',
+        'Sec-WebSocket-Version: 13',
+        'HTTP/1.1 101 Switching Protocols',
+        'Sec-WebSocket-Accept: ',
+    ):
         expect(handshake).to_contain_text(line)
 
     page.get_by_label('Message to send').fill(XSS_PAYLOAD)
@@ -140,8 +154,9 @@ def test_the_lessons_code_runs_and_logs_open_message_close(lesson_app: RunningAp
     open_demo(page, lesson_app)
     page.get_by_role('button', name="Run the lesson's code").click()
     lines = page.locator('[data-console-line=log]')
-    expect(lines).to_have_text(['Connection opened', "Message received: Hello from the lesson's code",
-                                'Connection closed'], timeout=SLOW)
+    expect(lines).to_have_text(
+        ['Connection opened', "Message received: Hello from the lesson's code", 'Connection closed'], timeout=SLOW
+    )
     ran = page.locator('[data-code=lesson-ran]')
     expect(ran).to_contain_text(f'ws://127.0.0.1:{lesson_app.echo_port}/echo?session=')
     ran_text = ran.locator('code').inner_text()

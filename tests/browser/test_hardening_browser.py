@@ -111,22 +111,32 @@ def _session_cookie(session_id: str, secret: str) -> str:
     return TimestampSigner(secret).sign(data).decode()
 
 
-def test_a_learner_whose_progress_was_damaged_is_told_once(start_app: Callable[..., RunningApp],
-                                                           context: BrowserContext) -> None:
+def test_a_learner_whose_progress_was_damaged_is_told_once(
+    start_app: Callable[..., RunningApp], context: BrowserContext
+) -> None:
     app = start_app()
     app.stop()
     folder = app.data_dir / 'storage'
     folder.mkdir(parents=True, exist_ok=True)
-    whole = json.dumps({'quiz': {'current': None, 'attempts': [{'number': 1, 'seed': 0, 'score': 3, 'total': 4,
-                                                                'submitted_at': '2026-01-01T00:00:00+00:00'}]}})
+    whole = json.dumps(
+        {
+            'quiz': {
+                'current': None,
+                'attempts': [
+                    {'number': 1, 'seed': 0, 'score': 3, 'total': 4, 'submitted_at': '2026-01-01T00:00:00+00:00'}
+                ],
+            }
+        }
+    )
     (folder / 'storage-user-damaged-at-rest.json').write_text(whole[:40], encoding='utf-8')
     app.start()
     # and one damaged while the app runs, found when its learner comes back
     (folder / 'storage-user-damaged-live.json').write_text(whole[:40], encoding='utf-8')
     for session_id in ('damaged-at-rest', 'damaged-live'):
         context.clear_cookies()
-        context.add_cookies([{'name': 'session', 'value': _session_cookie(session_id, 'browser-test-secret'),
-                              'url': app.url}])
+        context.add_cookies(
+            [{'name': 'session', 'value': _session_cookie(session_id, 'browser-test-secret'), 'url': app.url}]
+        )
         page = context.new_page()
         page.goto(app.url + '/quiz')
         expect(page.get_by_text(LOST_PROGRESS_MESSAGE)).to_be_visible(timeout=SLOW)

@@ -60,8 +60,9 @@ def test_the_handshake_is_recomputed_and_matches(lesson_app: RunningApp, page: P
     assert len(page.locator('[data-handshake-step=sha1]').inner_text()) == 40
 
 
-def test_a_dropped_connection_is_1006_and_unclean_a_server_close_keeps_its_code(lesson_app: RunningApp,
-                                                                                 page: Page) -> None:
+def test_a_dropped_connection_is_1006_and_unclean_a_server_close_keeps_its_code(
+    lesson_app: RunningApp, page: Page
+) -> None:
     open_demo(page, lesson_app)
     connect_console(page)
     page.get_by_role('button', name='Drop the TCP connection').click()
@@ -74,8 +75,9 @@ def test_a_dropped_connection_is_1006_and_unclean_a_server_close_keeps_its_code(
     page.get_by_role('button', name='Server closes with this code').click()
     expect(page.locator('[data-figure=last-close-code]')).to_have_attribute('data-value', '1008', timeout=SLOW)
     expect(page.locator('[data-figure=last-close-clean]')).to_have_attribute('data-value', 'true')
-    expect(page.locator('[data-log=frames] [data-direction=server-to-client][data-close-code="1008"]')) \
-        .to_have_count(1, timeout=SLOW)
+    expect(page.locator('[data-log=frames] [data-direction=server-to-client][data-close-code="1008"]')).to_have_count(
+        1, timeout=SLOW
+    )
 
 
 def test_a_server_ping_is_answered_by_the_browser(lesson_app: RunningApp, page: Page) -> None:
@@ -92,15 +94,18 @@ def test_a_server_ping_is_answered_by_the_browser(lesson_app: RunningApp, page: 
 
 
 def test_four_lanes_long_polling_and_sse_get_every_update_and_the_quiz_quotes_the_run(
-        lesson_app: RunningApp, page: Page) -> None:
+    lesson_app: RunningApp, page: Page
+) -> None:
     sse_requests: list[str] = []
     page.on('request', lambda request: sse_requests.append(request.url) if '/sse?' in request.url else None)
     run_summaries: list[str] = []  # what the page sent its server for the quiz: one summary per run
 
     def watch_page_socket(socket: WebSocket) -> None:
         if '/_nicegui_ws/' in socket.url or 'socket.io' in socket.url:
-            socket.on('framesent', lambda payload: run_summaries.append(str(payload))
-                      if 'poll_requests' in str(payload) else None)
+            socket.on(
+                'framesent',
+                lambda payload: run_summaries.append(str(payload)) if 'poll_requests' in str(payload) else None,
+            )
 
     page.on('websocket', watch_page_socket)
     open_demo(page, lesson_app)
@@ -110,15 +115,22 @@ def test_four_lanes_long_polling_and_sse_get_every_update_and_the_quiz_quotes_th
     run_summaries.clear()
     page.get_by_role('button', name='Stop', exact=True).click()
     # The server's counts come over the inspection stream a moment after the browser's own figures.
-    page.wait_for_function('''() => {
+    page.wait_for_function(
+        """() => {
         const value = (name) => Number(document.querySelector(`[data-figure="${name}"]`)?.dataset.value);
         return value('longpoll-connections') >= value('longpoll-requests') - 1 && value('sse-connections') >= 1
             && value('push-connections') >= 1;
-    }''', timeout=SLOW)
+    }""",
+        timeout=SLOW,
+    )
 
-    figures = {lane: {name: figure(page, f'{lane}-{name}') for name in
-                      ('updates', 'requests', 'empty', 'connections', 'bytes-per-update', 'delay-p50', 'delay-p95')}
-               for lane in ('poll', 'longpoll', 'sse', 'push')}
+    figures = {
+        lane: {
+            name: figure(page, f'{lane}-{name}')
+            for name in ('updates', 'requests', 'empty', 'connections', 'bytes-per-update', 'delay-p50', 'delay-p95')
+        }
+        for lane in ('poll', 'longpoll', 'sse', 'push')
+    }
     print('four lanes:', json.dumps(figures))
     for lane in ('longpoll', 'sse', 'push'):
         assert figure(page, f'{lane}-missing') == 0, lane
@@ -156,8 +168,10 @@ def test_demo_in_both_themes_has_no_serious_accessibility_violation(lesson_app: 
     page.get_by_role('switch', name='Dark').click()
     expect(page.locator('body.body--dark')).to_have_count(1, timeout=SLOW)
     # Quasar's loading bar (the switch's round trip to the page server) is gone before contrast is measured.
-    page.wait_for_function("[...document.querySelectorAll('.q-loading-bar')]"
-                           ".every((bar) => getComputedStyle(bar).opacity === '0')", timeout=SLOW)
+    page.wait_for_function(
+        "[...document.querySelectorAll('.q-loading-bar')].every((bar) => getComputedStyle(bar).opacity === '0')",
+        timeout=SLOW,
+    )
     violations = serious_violations(page)
     assert violations == [], '\n'.join(violations)
     page.get_by_role('switch', name='Dark').click()  # the choice is kept per learner: leave it light
@@ -235,8 +249,10 @@ def test_back_pressure_is_drawn_with_the_servers_pause_and_resume(lesson_app: Ru
     expect(page.locator('[data-figure=backpressure-drained]')).not_to_have_attribute('data-value', '', timeout=30_000)
     peak = figure(page, 'backpressure-peak')
     at_resume = figure(page, 'backpressure-at-resume')
-    print('back-pressure:', {name: figure(page, f'backpressure-{name}')
-                             for name in ('peak', 'at-resume', 'kernels-took', 'drained')})
+    print(
+        'back-pressure:',
+        {name: figure(page, f'backpressure-{name}') for name in ('peak', 'at-resume', 'kernels-took', 'drained')},
+    )
     assert 1_000_000 < peak <= 80 * 60_000  # send() queued much of the burst at once
     # The kernels took some in while the server was paused (on loopback's autotuned buffers, not all of it).
     assert 0 <= at_resume < peak
@@ -252,19 +268,21 @@ def test_back_pressure_is_drawn_with_the_servers_pause_and_resume(lesson_app: Ru
     status = page.locator('[data-status=backpressure]')
     expect(status).to_contain_text('reads again')
     # The status line is under the back-pressure chart, not under the closing controls.
-    assert chart.evaluate('(c) => Boolean(c.compareDocumentPosition(document.querySelector('
-                          '"[data-status=backpressure]") ) & Node.DOCUMENT_POSITION_FOLLOWING)')
+    assert chart.evaluate(
+        '(c) => Boolean(c.compareDocumentPosition(document.querySelector('
+        '"[data-status=backpressure]") ) & Node.DOCUMENT_POSITION_FOLLOWING)'
+    )
     assert page.locator('[data-status=break-it]').evaluate(
         '(s) => Boolean(s.compareDocumentPosition(document.querySelector("[data-chart=backpressure]")) '
-        '& Node.DOCUMENT_POSITION_FOLLOWING)')
+        '& Node.DOCUMENT_POSITION_FOLLOWING)'
+    )
 
 
 def test_compression_is_measured_in_frame_bytes_per_direction(lesson_app: RunningApp, page: Page) -> None:
     open_demo(page, lesson_app)
     page.get_by_role('button', name='Compare the same 5 messages without and with permessage-deflate').click()
     for cell in ('off-out', 'off-in', 'on-out', 'on-in'):
-        expect(page.locator(f'[data-figure=compression-{cell}]')).not_to_have_attribute('data-value', '',
-                                                                                       timeout=SLOW)
+        expect(page.locator(f'[data-figure=compression-{cell}]')).not_to_have_attribute('data-value', '', timeout=SLOW)
     sizes = {cell: figure(page, f'compression-{cell}') for cell in ('off-out', 'off-in', 'on-out', 'on-in')}
     print('compression:', sizes)
     assert figure(page, 'compression-off-compressed') == 0 and figure(page, 'compression-on-compressed') == 1
@@ -273,7 +291,8 @@ def test_compression_is_measured_in_frame_bytes_per_direction(lesson_app: Runnin
 
 
 def test_when_the_server_goes_away_the_close_and_the_failed_reconnects_are_shown_apart(
-        lesson_app: RunningApp, page: Page) -> None:
+    lesson_app: RunningApp, page: Page
+) -> None:
     open_demo(page, lesson_app)
     connect_console(page)
     page.get_by_role('button', name='Take the echo server down for 3 s').click()

@@ -12,8 +12,9 @@ DARK = re.compile(r'\bbody--dark\b')
 SNIPPET = load_lesson(bundled_content_dir()).code('first-socket').source
 
 
-def test_lesson_loads_without_leaving_loopback(lesson_app: RunningApp, page: Page,
-                                               offsite_requests: OffsiteRequests) -> None:
+def test_lesson_loads_without_leaving_loopback(
+    lesson_app: RunningApp, page: Page, offsite_requests: OffsiteRequests
+) -> None:
     page.goto(lesson_app.url + '/', wait_until='networkidle')
     expect(page.get_by_role('heading', level=1)).to_be_visible()
     expect(page.get_by_role('heading', name='HTTP and WebSocket compared')).to_be_visible()
@@ -27,8 +28,9 @@ def test_sequence_diagram_renders_as_svg(lesson_app: RunningApp, page: Page) -> 
     expect(svg.first).to_contain_text('Accepts and confirms the connection')
 
 
-def test_copy_button_puts_the_snippet_on_the_clipboard(lesson_app: RunningApp, context: BrowserContext,
-                                                       page: Page) -> None:
+def test_copy_button_puts_the_snippet_on_the_clipboard(
+    lesson_app: RunningApp, context: BrowserContext, page: Page
+) -> None:
     context.grant_permissions(['clipboard-read', 'clipboard-write'], origin=lesson_app.url)
     page.goto(lesson_app.url + '/')
     block = page.locator('#opening-a-connection .nicegui-code')
@@ -64,19 +66,20 @@ def test_lesson_has_no_serious_accessibility_violation(lesson_app: RunningApp, p
 
 # The size the diagram's text is drawn at: its font size times the SVG's scale (a diagram shrunk to the column
 # keeps font-size: 16px in the computed style while drawing 6 px letters, so the scale must be counted).
-DIAGRAM_TEXT = '''box => {
+DIAGRAM_TEXT = """box => {
   const svg = box.querySelector('svg');
   const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
   const sizes = [...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
   return {smallest: Math.min(...sizes), count: sizes.length, clientWidth: box.clientWidth,
           scrollWidth: box.scrollWidth};
-}'''
+}"""
 PAGE_OVERFLOW = 'document.documentElement.scrollWidth - document.documentElement.clientWidth'
 MIN_READABLE_PX = 11
 
 
-def test_on_a_phone_the_diagram_keeps_readable_text_and_scrolls_in_its_own_box(lesson_app: RunningApp,
-                                                                              page: Page) -> None:
+def test_on_a_phone_the_diagram_keeps_readable_text_and_scrolls_in_its_own_box(
+    lesson_app: RunningApp, page: Page
+) -> None:
     page.set_viewport_size({'width': 375, 'height': 812})
     page.goto(lesson_app.url + '/#handshake-diagram', wait_until='networkidle')
     box = page.locator('#handshake-diagram .lesson-diagram')
@@ -98,8 +101,12 @@ def test_the_copy_button_does_not_cover_the_code(lesson_app: RunningApp, page: P
     button = block.locator('.nicegui-code-copy').bounding_box()
     code = block.locator('pre').bounding_box()
     assert button is not None and code is not None
-    overlaps = (button['x'] < code['x'] + code['width'] and code['x'] < button['x'] + button['width']
-                and button['y'] < code['y'] + code['height'] and code['y'] < button['y'] + button['height'])
+    overlaps = (
+        button['x'] < code['x'] + code['width']
+        and code['x'] < button['x'] + button['width']
+        and button['y'] < code['y'] + code['height']
+        and code['y'] < button['y'] + button['height']
+    )
     assert not overlaps, (button, code)
 
 

@@ -16,12 +16,12 @@ QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)
 TOTAL = len(QUIZ.questions)
 MAX_TABS = 40  # header links + dark switch + up to four options per question: far fewer than this
 
-FOCUSED = '''() => {
+FOCUSED = """() => {
   const element = document.activeElement;
   const group = element.closest('[role=radiogroup]');
   return {role: element.getAttribute('role'), label: element.getAttribute('aria-label'),
           text: element.textContent.trim(), group: group && group.getAttribute('aria-labelledby')};
-}'''
+}"""
 
 
 def focused(page: Page) -> dict[str, str | None]:
@@ -56,7 +56,7 @@ def choose_with_arrows(page: Page, question: Question, option_id: str) -> None:
     tab_until(page, lambda f: f['group'] == f'quiz-prompt-{question.id}')
     shown = group(page, question).get_by_role('radio').evaluate_all('radios => radios.map(r => r.ariaLabel)')
     # nothing chosen yet: the first arrow chooses the first option, then one more per step
-    for label in shown[:shown.index(question.option(option_id).text) + 1]:
+    for label in shown[: shown.index(question.option(option_id).text) + 1]:
         page.keyboard.press('ArrowDown')
         step = group(page, question).get_by_role('radio', name=label, exact=True)
         expect(step).to_have_attribute('aria-checked', 'true')
@@ -94,7 +94,8 @@ def test_keyboard_only_reload_submit_and_restart(start_app: Callable[..., Runnin
     expect(page.get_by_text(score, exact=True)).to_be_visible()
     expect(page.get_by_text(QUIZ.band_message(75), exact=True)).to_be_visible()
     expect(page.get_by_role('link', name='Read again in the lesson:').first).to_have_attribute(
-        'href', f'/#{first.lesson_anchor}')
+        'href', f'/#{first.lesson_anchor}'
+    )
 
     # leave first: a NiceGUI page whose server comes back reloads itself, which would abort the goto below
     page.goto('about:blank')
@@ -125,19 +126,18 @@ def test_quiz_has_no_serious_accessibility_violation(lesson_app: RunningApp, pag
     assert before == [] and after == []
 
 
-OPTION_BOXES = '''group => [...group.querySelectorAll('[role=radio]')].map(radio => {
+OPTION_BOXES = """group => [...group.querySelectorAll('[role=radio]')].map(radio => {
   const box = radio.getBoundingClientRect();
   const label = radio.querySelector('.q-radio__label').getBoundingClientRect();
   const lineHeight = parseFloat(getComputedStyle(radio.querySelector('.q-radio__label')).lineHeight);
   return {top: box.top, bottom: box.bottom, width: box.width, height: box.height,
           lines: Math.round(label.height / lineHeight)};
-})'''
+})"""
 MIN_TARGET_PX = 24  # WCAG 2.2 SC 2.5.8, target size (minimum)
 MIN_GAP_PX = 4
 
 
-def test_on_a_phone_options_are_big_enough_and_apart_even_when_they_wrap(lesson_app: RunningApp,
-                                                                         page: Page) -> None:
+def test_on_a_phone_options_are_big_enough_and_apart_even_when_they_wrap(lesson_app: RunningApp, page: Page) -> None:
     page.set_viewport_size({'width': 375, 'height': 812})
     page.goto(lesson_app.url + '/quiz', wait_until='networkidle')
     wrapped = 0

@@ -60,8 +60,9 @@ OWN_PAGE_ECHO = """async ([host, port, secure]) => {
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     """Chromium that resolves the two made-up names to 127.0.0.1."""
     rules = ', '.join(f'MAP {name} 127.0.0.1' for name in ALIASES)
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                  args=[*CHROMIUM_ARGS, f'--host-resolver-rules={rules}'])
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, f'--host-resolver-rules={rules}']
+    )
     yield browser
     browser.close()
 
@@ -104,7 +105,8 @@ def assert_refused(result: dict[str, Any]) -> None:
 
 
 def test_a_foreign_page_cannot_use_the_echo_server_and_the_apps_own_page_can(
-        lesson_app: RunningApp, page: Page, attack_site: int) -> None:
+    lesson_app: RunningApp, page: Page, attack_site: int
+) -> None:
     foreign_origin = f'http://127.0.0.1:{attack_site}'
     assert_refused(attack(page, foreign_origin, '127.0.0.1', lesson_app.echo_port))
     assert f'pages from {foreign_origin} may not use this server (403 Forbidden)' in lesson_app.log
@@ -115,12 +117,14 @@ def test_a_foreign_page_cannot_use_the_echo_server_and_the_apps_own_page_can(
 
 
 def test_the_apps_page_at_an_address_it_could_not_list_gets_in_and_a_neighbour_does_not(
-        lesson_app: RunningApp, page: Page, attack_site: int) -> None:
+    lesson_app: RunningApp, page: Page, attack_site: int
+) -> None:
     """A class reaches the app by a name of the teacher's machine: page and echo server at the same address."""
     page.goto(f'http://classroom.test:{lesson_app.port}/demo')
     # the page's own scripts found the echo server at the address the page came from
-    expect(page.locator('[data-url=push]')).to_contain_text(f'ws://classroom.test:{lesson_app.echo_port}/push',
-                                                             timeout=SLOW)
+    expect(page.locator('[data-url=push]')).to_contain_text(
+        f'ws://classroom.test:{lesson_app.echo_port}/push', timeout=SLOW
+    )
     result = page.evaluate(OWN_PAGE_ECHO, ['classroom.test', lesson_app.echo_port, False])
     assert result['echoed'] == 'from the lesson' and result['pollStatus'] == 200
 
@@ -150,12 +154,12 @@ def test_over_tls_everything_is_wss_and_https(tls_app: RunningApp, page: Page) -
     expect(page.locator('h1').first).to_be_visible(timeout=SLOW)
     page.goto(tls_app.url + '/demo')
     expect(page.locator('[data-echo-scheme=wss]')).to_be_visible()
-    expect(page.locator('[data-url=push]')).to_contain_text(f'wss://127.0.0.1:{tls_app.echo_port}/push',
-                                                             timeout=SLOW)
+    expect(page.locator('[data-url=push]')).to_contain_text(f'wss://127.0.0.1:{tls_app.echo_port}/push', timeout=SLOW)
     # Run the comparison for a moment, so the page's own poller and push socket talk to the echo server.
     page.get_by_role('button', name='Start').click()
-    page.wait_for_function('Number(document.querySelector(\'[data-figure="push-updates"]\')?.dataset.value) >= 1',
-                           timeout=SLOW)
+    page.wait_for_function(
+        'Number(document.querySelector(\'[data-figure="push-updates"]\')?.dataset.value) >= 1', timeout=SLOW
+    )
     page.get_by_role('button', name='Stop').click()
 
     result = page.evaluate(OWN_PAGE_ECHO, ['127.0.0.1', tls_app.echo_port, True])

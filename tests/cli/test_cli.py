@@ -17,16 +17,28 @@ SECRET = 'a-test-secret-that-is-long-enough-to-sign'
 
 
 def run_lesson(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([lesson_command(), *args], capture_output=True, text=True, timeout=timeout,
-                          env=app_environment())
+    return subprocess.run(
+        [lesson_command(), *args], capture_output=True, text=True, timeout=timeout, env=app_environment()
+    )
 
 
 def test_help_explains_every_flag() -> None:
     result = run_lesson('--help')
     assert result.returncode == 0
-    for flag in ('--host', '--port', '--echo-port', '--open', '--no-open', '--storage-secret', '--data-dir',
-                 '--content-dir', '--allowed-origin', '--certfile', '--keyfile',
-                 *(limit.flag for limit in LIMITS)):
+    for flag in (
+        '--host',
+        '--port',
+        '--echo-port',
+        '--open',
+        '--no-open',
+        '--storage-secret',
+        '--data-dir',
+        '--content-dir',
+        '--allowed-origin',
+        '--certfile',
+        '--keyfile',
+        *(limit.flag for limit in LIMITS),
+    ):
         assert flag in result.stdout
     assert len(LIMITS) >= 16  # the two older limits, the echo server's other twelve, the page server's two
 
@@ -42,8 +54,9 @@ def test_help_lists_bench_and_bench_help_is_the_benchmarks() -> None:
 
 
 def test_python_dash_m_is_the_same_command() -> None:
-    result = subprocess.run([sys.executable, '-m', 'lesson', '--help'], capture_output=True, text=True,
-                            env=app_environment(), timeout=60)
+    result = subprocess.run(
+        [sys.executable, '-m', 'lesson', '--help'], capture_output=True, text=True, env=app_environment(), timeout=60
+    )
     assert result.returncode == 0 and 'usage: websocket-lesson' in result.stdout
 
 
@@ -65,8 +78,9 @@ def test_broken_content_stops_start_up_with_file_and_line(tmp_path: Path) -> Non
     content = tmp_path / 'content'
     content.mkdir()
     (content / 'lesson.md').write_text('+++\ntitle = "T"\n+++\n## A {#a}\n```plantuml\nx\n```\n', encoding='utf-8')
-    result = run_lesson('--port', '0', '--echo-port', '0', '--data-dir', str(tmp_path), '--no-open',
-                        '--content-dir', str(content))
+    result = run_lesson(
+        '--port', '0', '--echo-port', '0', '--data-dir', str(tmp_path), '--no-open', '--content-dir', str(content)
+    )
     assert result.returncode == 2
     assert f"{content / 'lesson.md'}:5: unknown block type 'plantuml'" in result.stderr
     assert 'Traceback' not in result.stderr
@@ -82,14 +96,29 @@ def test_config_defaults_are_safe_and_the_secret_is_kept(tmp_path: Path) -> None
 
 
 def test_environment_variables_and_flags(tmp_path: Path) -> None:
-    environ = {'WEBSOCKET_LESSON_PORT': '9001', 'WEBSOCKET_LESSON_ECHO_PORT': '0', 'WEBSOCKET_LESSON_OPEN': 'yes',
-               'WEBSOCKET_LESSON_DATA_DIR': str(tmp_path), 'WEBSOCKET_LESSON_STORAGE_SECRET': SECRET,
-               'WEBSOCKET_LESSON_MAX_CONNECTIONS': '300'}
-    config = config_from_args(['--host', '0.0.0.0', '--allowed-origin', 'http://teacher:1',
-                               '--max-message-bytes', '1024'], environ)
-    assert config == Config(host='0.0.0.0', port=9001, echo_host='0.0.0.0', echo_port=0, open_browser=True,
-                            storage_secret=SECRET, data_dir=tmp_path, allowed_origins=('http://teacher:1',),
-                            max_message_bytes=1024, max_connections=300)
+    environ = {
+        'WEBSOCKET_LESSON_PORT': '9001',
+        'WEBSOCKET_LESSON_ECHO_PORT': '0',
+        'WEBSOCKET_LESSON_OPEN': 'yes',
+        'WEBSOCKET_LESSON_DATA_DIR': str(tmp_path),
+        'WEBSOCKET_LESSON_STORAGE_SECRET': SECRET,
+        'WEBSOCKET_LESSON_MAX_CONNECTIONS': '300',
+    }
+    config = config_from_args(
+        ['--host', '0.0.0.0', '--allowed-origin', 'http://teacher:1', '--max-message-bytes', '1024'], environ
+    )
+    assert config == Config(
+        host='0.0.0.0',
+        port=9001,
+        echo_host='0.0.0.0',
+        echo_port=0,
+        open_browser=True,
+        storage_secret=SECRET,
+        data_dir=tmp_path,
+        allowed_origins=('http://teacher:1',),
+        max_message_bytes=1024,
+        max_connections=300,
+    )
     assert config.is_exposed
     assert not os.path.exists(tmp_path / 'storage_secret')  # a given secret is not written anywhere
     assert config_from_args(['--max-connections', '5'], environ).max_connections == 5  # the flag wins
@@ -110,14 +139,29 @@ def test_the_limit_defaults_are_the_echo_servers() -> None:
         assert getattr(passed, limit.field) == getattr(defaults, limit.field), limit.flag
 
 
-@pytest.mark.parametrize('args', [['--max-connections', '0'], ['--max-message-bytes', '-1'],
-                                  ['--max-message-bytes', 'lots'], ['--message-rate', '-0.5'],
-                                  ['--message-rate', 'nan'], ['--message-burst', '0'], ['--listen-backlog', '0'],
-                                  ['--write-limit-bytes', '-1'], ['--push-backlog-bytes', '0'],
-                                  ['--ping-interval', '-1'], ['--ping-timeout', 'inf'], ['--open-timeout', '0'],
-                                  ['--close-timeout', '0'], ['--max-sessions', '0'],
-                                  ['--session-idle-timeout', '0'], ['--poll-batch-limit', '1.5'],
-                                  ['--header-timeout', '0'], ['--forget-after-days', '-1']])
+@pytest.mark.parametrize(
+    'args',
+    [
+        ['--max-connections', '0'],
+        ['--max-message-bytes', '-1'],
+        ['--max-message-bytes', 'lots'],
+        ['--message-rate', '-0.5'],
+        ['--message-rate', 'nan'],
+        ['--message-burst', '0'],
+        ['--listen-backlog', '0'],
+        ['--write-limit-bytes', '-1'],
+        ['--push-backlog-bytes', '0'],
+        ['--ping-interval', '-1'],
+        ['--ping-timeout', 'inf'],
+        ['--open-timeout', '0'],
+        ['--close-timeout', '0'],
+        ['--max-sessions', '0'],
+        ['--session-idle-timeout', '0'],
+        ['--poll-batch-limit', '1.5'],
+        ['--header-timeout', '0'],
+        ['--forget-after-days', '-1'],
+    ],
+)
 def test_a_bad_limit_is_a_usage_error(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         config_from_args([*args, '--data-dir', str(tmp_path), '--storage-secret', SECRET], {})
@@ -125,8 +169,9 @@ def test_a_bad_limit_is_a_usage_error(args: list[str], tmp_path: Path, capsys: p
     assert exited.value.code == 2 and f'argument {args[0]}: must be ' in error and repr(args[1]) in error
 
 
-def test_a_bad_limit_in_the_environment_names_flag_and_variable(tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_limit_in_the_environment_names_flag_and_variable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit):
         config_from_args(['--data-dir', str(tmp_path)], {'WEBSOCKET_LESSON_OPEN_TIMEOUT': '-3'})
     error = capsys.readouterr().err
@@ -138,10 +183,15 @@ def test_every_limit_has_a_flag_and_a_variable(tmp_path: Path) -> None:
     from lesson.echo_config import echo_settings
 
     chosen = {limit.field: limit.kind(limit.default * 2 + 1) for limit in LIMITS}  # differs from the default
-    by_flag = config_from_args([arg for limit in LIMITS for arg in (limit.flag, str(chosen[limit.field]))]
-                               + ['--data-dir', str(tmp_path), '--storage-secret', SECRET], {})
-    by_env = config_from_args(['--data-dir', str(tmp_path), '--storage-secret', SECRET],
-                              {limit.env: str(chosen[limit.field]) for limit in LIMITS})
+    by_flag = config_from_args(
+        [arg for limit in LIMITS for arg in (limit.flag, str(chosen[limit.field]))]
+        + ['--data-dir', str(tmp_path), '--storage-secret', SECRET],
+        {},
+    )
+    by_env = config_from_args(
+        ['--data-dir', str(tmp_path), '--storage-secret', SECRET],
+        {limit.env: str(chosen[limit.field]) for limit in LIMITS},
+    )
     settings = echo_settings(by_flag, 8080)
     for limit in LIMITS:
         assert getattr(by_flag, limit.field) == getattr(by_env, limit.field) == chosen[limit.field], limit.flag
@@ -153,8 +203,23 @@ def test_zero_means_no_limit_for_the_rate_and_off_for_keepalive(tmp_path: Path) 
     from demos.limits import MessageRateLimiter
     from lesson.echo_config import echo_settings
 
-    config = config_from_args(['--message-rate', '0', '--message-burst', '1', '--ping-interval', '0',
-                               '--ping-timeout', '0', '--data-dir', str(tmp_path), '--storage-secret', SECRET], {})
+    config = config_from_args(
+        [
+            '--message-rate',
+            '0',
+            '--message-burst',
+            '1',
+            '--ping-interval',
+            '0',
+            '--ping-timeout',
+            '0',
+            '--data-dir',
+            str(tmp_path),
+            '--storage-secret',
+            SECRET,
+        ],
+        {},
+    )
     settings = echo_settings(config, 8080)
     assert (settings.ping_interval_s, settings.ping_timeout_s) == (None, None)
     # the limiter the echo server builds from these settings lets a flood through, even at one instant
@@ -169,13 +234,22 @@ def test_zero_means_no_limit_for_the_rate_and_off_for_keepalive(tmp_path: Path) 
 def test_the_echo_server_gets_the_apps_limits_and_origin_rule(tmp_path: Path) -> None:
     from lesson.echo_config import echo_settings
 
-    config = Config(host='0.0.0.0', allowed_origins=('http://teacher:1',), max_message_bytes=1024,
-                    max_connections=300, data_dir=tmp_path)
+    config = Config(
+        host='0.0.0.0',
+        allowed_origins=('http://teacher:1',),
+        max_message_bytes=1024,
+        max_connections=300,
+        data_dir=tmp_path,
+    )
     settings = echo_settings(config, 8080)
     assert (settings.max_message_bytes, settings.max_connections) == (1024, 300)
     assert (settings.app_scheme, settings.app_port) == ('http', 8080)
-    assert settings.allowed_origins == ('http://0.0.0.0:8080', 'http://127.0.0.1:8080', 'http://localhost:8080',
-                                        'http://teacher:1')
+    assert settings.allowed_origins == (
+        'http://0.0.0.0:8080',
+        'http://127.0.0.1:8080',
+        'http://localhost:8080',
+        'http://teacher:1',
+    )
     tls = Config(certfile=tmp_path / 'c.pem', keyfile=tmp_path / 'k.pem', data_dir=tmp_path)
     assert echo_settings(tls, 8443).app_scheme == 'https'
     assert echo_settings(tls, 8443).allowed_origins == ('https://127.0.0.1:8443', 'https://localhost:8443')
@@ -183,8 +257,19 @@ def test_the_echo_server_gets_the_apps_limits_and_origin_rule(tmp_path: Path) ->
 
 def test_an_unusable_certificate_stops_start_up_in_one_line(tmp_path: Path) -> None:
     (tmp_path / 'key.pem').write_text('not a key\n', encoding='utf-8')
-    result = run_lesson('--port', '0', '--echo-port', '0', '--data-dir', str(tmp_path), '--no-open',
-                        '--certfile', str(tmp_path / 'missing.pem'), '--keyfile', str(tmp_path / 'key.pem'))
+    result = run_lesson(
+        '--port',
+        '0',
+        '--echo-port',
+        '0',
+        '--data-dir',
+        str(tmp_path),
+        '--no-open',
+        '--certfile',
+        str(tmp_path / 'missing.pem'),
+        '--keyfile',
+        str(tmp_path / 'key.pem'),
+    )
     assert result.returncode == 2
     assert result.stderr.count('\n') == 1 and 'missing.pem' in result.stderr
     assert 'Traceback' not in result.stderr

@@ -15,10 +15,23 @@ from ..support.app_process import app_environment, lesson_command
 
 
 def test_listening_on_all_addresses_prints_a_one_line_warning(tmp_path: Path) -> None:
-    command = [lesson_command(), '--host', '0.0.0.0', '--port', '0', '--echo-port', '0', '--no-open',
-               '--data-dir', str(tmp_path), '--storage-secret', 'exposed-test-secret-long-enough-for-a-class']
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               env=app_environment())
+    command = [
+        lesson_command(),
+        '--host',
+        '0.0.0.0',
+        '--port',
+        '0',
+        '--echo-port',
+        '0',
+        '--no-open',
+        '--data-dir',
+        str(tmp_path),
+        '--storage-secret',
+        'exposed-test-secret-long-enough-for-a-class',
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=app_environment()
+    )
     try:
         assert process.stderr is not None
         first_line = process.stderr.readline()  # printed before the server starts: no need to wait for it

@@ -88,8 +88,11 @@ def test_under_tls_the_cookie_is_secure_and_hsts_is_sent(tmp_path: Path) -> None
     certificate = trustme.CA().issue_cert('127.0.0.1', 'localhost')
     certificate.cert_chain_pems[0].write_to_path(tmp_path / 'cert.pem')
     certificate.private_key_pem.write_to_path(tmp_path / 'key.pem')
-    running = RunningApp(data_dir=tmp_path, scheme='https',
-                         extra_args=['--certfile', str(tmp_path / 'cert.pem'), '--keyfile', str(tmp_path / 'key.pem')])
+    running = RunningApp(
+        data_dir=tmp_path,
+        scheme='https',
+        extra_args=['--certfile', str(tmp_path / 'cert.pem'), '--keyfile', str(tmp_path / 'key.pem')],
+    )
     running.start()
     try:
         status, headers, cookies = get(running.url + '/')

@@ -13,8 +13,9 @@ REPO = Path(__file__).resolve().parents[2]
 def test_a_regular_install_serves_the_bundled_lesson(tmp_path: Path) -> None:
     venv = tmp_path / 'venv'
     subprocess.run([sys.executable, '-m', 'venv', str(venv)], check=True)
-    subprocess.run([str(venv / 'bin' / 'pip'), 'install', '-q', '--disable-pip-version-check', str(REPO)],
-                   check=True, timeout=600)
+    subprocess.run(
+        [str(venv / 'bin' / 'pip'), 'install', '-q', '--disable-pip-version-check', str(REPO)], check=True, timeout=600
+    )
     # started outside the checkout, so nothing can be read from the source tree by accident
     running = RunningApp(data_dir=tmp_path / 'data', program=str(venv / 'bin' / 'websocket-lesson'), cwd=tmp_path)
     running.data_dir.mkdir()
@@ -30,6 +31,11 @@ def test_a_regular_install_serves_the_bundled_lesson(tmp_path: Path) -> None:
             assert answer.status == 200
     finally:
         running.stop()
-    location = subprocess.run([str(venv / 'bin' / 'python'), '-c', 'import lesson; print(lesson.__file__)'],
-                              capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    location = subprocess.run(
+        [str(venv / 'bin' / 'python'), '-c', 'import lesson; print(lesson.__file__)'],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
     assert location.startswith(str(venv))

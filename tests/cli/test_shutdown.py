@@ -28,10 +28,14 @@ async def wait_for_close(ws: ClientConnection) -> int | None:
     return ws.close_code
 
 
-@pytest.mark.parametrize(('stop_signal', 'tls'), [(signal.SIGTERM, False), (signal.SIGINT, False),
-                                                  (signal.SIGTERM, True)], ids=['SIGTERM', 'Ctrl-C', 'SIGTERM-wss'])
+@pytest.mark.parametrize(
+    ('stop_signal', 'tls'),
+    [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGTERM, True)],
+    ids=['SIGTERM', 'Ctrl-C', 'SIGTERM-wss'],
+)
 async def test_stopping_closes_websockets_with_1001_and_exits_within_5_s(
-        tmp_path: Path, stop_signal: signal.Signals, tls: bool) -> None:
+    tmp_path: Path, stop_signal: signal.Signals, tls: bool
+) -> None:
     flags: list[str] = []
     client_ssl: ssl.SSLContext | None = None
     if tls:

@@ -21,8 +21,7 @@ IP_ADDR = """\
 
 
 def test_ip_addr_output_is_parsed() -> None:
-    assert parse_ip_addr(IP_ADDR) == ['127.0.0.1', '192.168.1.23',
-                                      '172.17.0.1', '10.0.0.7']
+    assert parse_ip_addr(IP_ADDR) == ['127.0.0.1', '192.168.1.23', '172.17.0.1', '10.0.0.7']
 
 
 def test_addresses_to_hand_out_are_not_loopback_and_each_once() -> None:
@@ -59,10 +58,21 @@ def test_the_block_for_a_class_hands_out_every_address_and_both_ports() -> None:
 
 
 def test_the_console_script_prints_the_block_with_the_ports_it_got(tmp_path: Path) -> None:
-    command = [lesson_command(), '--host', '0.0.0.0', '--port', '0', '--echo-port', '0', '--no-open',
-               '--data-dir', str(tmp_path)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env=app_environment())
+    command = [
+        lesson_command(),
+        '--host',
+        '0.0.0.0',
+        '--port',
+        '0',
+        '--echo-port',
+        '0',
+        '--no-open',
+        '--data-dir',
+        str(tmp_path),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=app_environment()
+    )
     lines = []
     try:
         assert process.stdout is not None

@@ -34,8 +34,14 @@ def request_bytes(target: str, headers: Iterable[tuple[str, str]] = (), host: st
     return ('\r\n'.join(lines) + '\r\n\r\n').encode()
 
 
-async def http_get(port: int, target: str, headers: Iterable[tuple[str, str]] = (), *, host: str = '127.0.0.1',
-                   ssl_context: ssl.SSLContext | None = None) -> HttpExchange:
+async def http_get(
+    port: int,
+    target: str,
+    headers: Iterable[tuple[str, str]] = (),
+    *,
+    host: str = '127.0.0.1',
+    ssl_context: ssl.SSLContext | None = None,
+) -> HttpExchange:
     """GET ``target`` from ``host:port`` on a fresh connection (TLS with ``ssl_context``) and read until it closes."""
     reader, writer = await asyncio.open_connection(host, port, ssl=ssl_context)
     request = request_bytes(target, headers, f'{host}:{port}')
@@ -68,8 +74,17 @@ def _raw_websocket(port: int, target: str, receive_buffer: int | None) -> socket
     sock.settimeout(5)
     sock.connect(('127.0.0.1', port))
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(request_bytes(target, [('Upgrade', 'websocket'), ('Connection', 'Upgrade'),
-                                        ('Sec-WebSocket-Key', key), ('Sec-WebSocket-Version', '13')]))
+    sock.sendall(
+        request_bytes(
+            target,
+            [
+                ('Upgrade', 'websocket'),
+                ('Connection', 'Upgrade'),
+                ('Sec-WebSocket-Key', key),
+                ('Sec-WebSocket-Version', '13'),
+            ],
+        )
+    )
     answer = b''
     while b'\r\n\r\n' not in answer:
         answer += sock.recv(1)
@@ -110,10 +125,14 @@ async def eventually(condition: Any, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def still_serves(port: int, *, origin: str | None = None, scheme: str = 'ws',
-                       ssl_context: ssl.SSLContext | None = None) -> None:
+async def still_serves(
+    port: int, *, origin: str | None = None, scheme: str = 'ws', ssl_context: ssl.SSLContext | None = None
+) -> None:
     """Proof that the server still serves another client: a bystander's echo comes back."""
-    async with connect(f'{scheme}://127.0.0.1:{port}/echo?session=bystander', origin=origin,  # type: ignore[arg-type]
-                       ssl=ssl_context) as ws:
+    async with connect(
+        f'{scheme}://127.0.0.1:{port}/echo?session=bystander',
+        origin=origin,  # type: ignore[arg-type]
+        ssl=ssl_context,
+    ) as ws:
         await ws.send('still there?')
         assert await asyncio.wait_for(ws.recv(), 5) == 'still there?'

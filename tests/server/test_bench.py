@@ -36,8 +36,9 @@ def test_the_comparison_prints_markdown_tables(capsys: pytest.CaptureFixture[str
 
 
 def test_a_tiny_load_run_loses_nothing(capsys: pytest.CaptureFixture[str]) -> None:
-    report = run_bench(['--load', '--clients', '50', '--duration', '2', '--echo-clients', '2',
-                        '--echo-duration', '0.5'], capsys)
+    report = run_bench(
+        ['--load', '--clients', '50', '--duration', '2', '--echo-clients', '2', '--echo-duration', '0.5'], capsys
+    )
     assert report['subscribers'] == 50 and report['updates_made'] > 0
     assert report['lost_updates'] == 0 and report['dropped_slow'] == 0
     assert report['updates_received'] == report['updates_expected']

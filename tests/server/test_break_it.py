@@ -76,8 +76,9 @@ async def test_the_reader_pauses_the_client_buffers_and_everything_arrives_after
     client_socket.setblocking(False)
     await asyncio.get_running_loop().sock_connect(client_socket, ('127.0.0.1', server.port))
     burst = [bytes([index]) * 60_000 for index in range(40)]  # 2.4 MB, under the 100-message burst limit
-    async with connect(f'ws://127.0.0.1:{server.port}/echo?session=b4', sock=client_socket, compression=None,
-                       write_limit=2**24) as ws:
+    async with connect(
+        f'ws://127.0.0.1:{server.port}/echo?session=b4', sock=client_socket, compression=None, write_limit=2**24
+    ) as ws:
         await eventually(lambda: len(session.echo.open_connections()) == 1)
         pause = asyncio.create_task(session.pause_echo_reading(1.0))
         await eventually(lambda: session.snapshot()['echo_connections'][0]['reading_held'] is True)
@@ -105,8 +106,10 @@ async def test_compression_is_chosen_per_connection(server: EchoServer) -> None:
     messages = [json.dumps({'type': 'note', 'text': 'the same words again and again ' * 8, 'n': n}) for n in range(10)]
     wire = {}
     for deflate in ('1', '0'):
-        async with connect(f'ws://127.0.0.1:{server.port}/echo?session=b5&deflate={deflate}',
-                           create_connection=CountingClientConnection) as ws:
+        async with connect(
+            f'ws://127.0.0.1:{server.port}/echo?session=b5&deflate={deflate}',
+            create_connection=CountingClientConnection,
+        ) as ws:
             assert isinstance(ws, CountingClientConnection)
             for message in messages:
                 await ws.send(message)

@@ -30,8 +30,10 @@ async def serve_pages(make_html: Callable[[], str]) -> asyncio.Server:
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b'\r\n\r\n')
         body = make_html().encode()
-        writer.write(b'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n'
-                     b'Content-Length: %d\r\n\r\n%s' % (len(body), body))
+        writer.write(
+            b'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n'
+            b'Content-Length: %d\r\n\r\n%s' % (len(body), body)
+        )
         await writer.drain()
         writer.close()
 
@@ -108,7 +110,8 @@ async def test_a_tiny_class_gets_every_update(start_server: StartServer, pages: 
 
 
 async def test_an_app_without_the_inspection_stream_is_measured_as_far_as_it_can_be(
-        start_server: StartServer, pages: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    start_server: StartServer, pages: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The app before the rebuild: no /inspect (unknown path, 404), any session id, no id in the page.
     monkeypatch.setattr(echo_server, 'WEBSOCKET_PATHS', {'/echo': 'echo', '/push': 'push'})
     page_port = await pages(lambda: demo_html(None))  # type: ignore[operator]

@@ -22,8 +22,9 @@ async def test_poll_bytes_are_the_bytes_on_the_clients_socket(server: EchoServer
 
 
 async def test_websocket_bytes_are_the_bytes_on_the_clients_socket(server: EchoServer) -> None:
-    async with connect(f'ws://127.0.0.1:{server.port}/echo?session=c2', compression=None,
-                       create_connection=CountingClientConnection) as ws:
+    async with connect(
+        f'ws://127.0.0.1:{server.port}/echo?session=c2', compression=None, create_connection=CountingClientConnection
+    ) as ws:
         for size in (1, 125, 126, 70_000 // 2):
             await ws.send('x' * size)
             await ws.recv()
@@ -35,8 +36,9 @@ async def test_websocket_bytes_are_the_bytes_on_the_clients_socket(server: EchoS
 
 async def test_push_bytes_per_update_are_payload_plus_two_bytes_of_framing(server: EchoServer) -> None:
     session = server.session('c3')
-    async with connect(f'ws://127.0.0.1:{server.port}/push?session=c3', compression=None,
-                       create_connection=CountingClientConnection) as ws:
+    async with connect(
+        f'ws://127.0.0.1:{server.port}/push?session=c3', compression=None, create_connection=CountingClientConnection
+    ) as ws:
         await eventually(lambda: len(session.subscribers) == 1)
         assert isinstance(ws, CountingClientConnection)
         before = ws.bytes_received
@@ -50,8 +52,9 @@ async def test_push_bytes_per_update_are_payload_plus_two_bytes_of_framing(serve
 
 
 async def test_the_echo_handshake_is_kept_as_the_server_saw_it(server: EchoServer) -> None:
-    async with connect(f'ws://127.0.0.1:{server.port}/echo?session=c4',
-                       additional_headers={'Cookie': 'secret=1'}) as ws:
+    async with connect(
+        f'ws://127.0.0.1:{server.port}/echo?session=c4', additional_headers={'Cookie': 'secret=1'}
+    ) as ws:
         await ws.send('hi')
         await ws.recv()
     handshake = server.session('c4').snapshot()['last_handshake']
@@ -74,7 +77,15 @@ async def test_snapshot_is_plain_data(server: EchoServer) -> None:
     session.stop()
     assert snapshot['running'] is True and snapshot['rate_per_s'] == 5
     assert set(snapshot['lanes']) == {'poll', 'push', 'echo', 'longpoll', 'sse'}
-    assert set(snapshot['lanes']['poll']) >= {'tcp_connections', 'bytes_in', 'bytes_out', 'messages_in',
-                                              'messages_out', 'updates_out', 'empty_polls', 'dropped_slow'}
+    assert set(snapshot['lanes']['poll']) >= {
+        'tcp_connections',
+        'bytes_in',
+        'bytes_out',
+        'messages_in',
+        'messages_out',
+        'updates_out',
+        'empty_polls',
+        'dropped_slow',
+    }
     session.reset()
     assert session.snapshot()['latest_seq'] == 0

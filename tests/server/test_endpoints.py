@@ -137,7 +137,8 @@ async def test_a_bad_session_id_is_a_400(server: EchoServer) -> None:
 
 
 async def test_a_malformed_handshake_is_a_400(server: EchoServer) -> None:
-    answer = await http_get(server.port, '/echo', [('Upgrade', 'websocket'), ('Connection', 'Upgrade'),
-                                                   ('Sec-WebSocket-Version', '13')])
+    answer = await http_get(
+        server.port, '/echo', [('Upgrade', 'websocket'), ('Connection', 'Upgrade'), ('Sec-WebSocket-Version', '13')]
+    )
     assert answer.status == 400 and b'Sec-WebSocket-Key' in answer.body
     await still_serves(server.port)

@@ -82,7 +82,9 @@ async def test_a_frame_cut_into_single_bytes_is_logged_once(server: EchoServer) 
     assert decode_frame(echoed) is not None  # the echo came back whole
     entries = server.session('f3').frame_entries()
     assert [(e['direction'], e['opcode_name'], e['payload_length']) for e in entries[:2]] == [
-        (CLIENT_TO_SERVER, 'binary', 150), (SERVER_TO_CLIENT, 'binary', 150)]
+        (CLIENT_TO_SERVER, 'binary', 150),
+        (SERVER_TO_CLIENT, 'binary', 150),
+    ]
     assert entries[0]['masking_key'] == frame[4:8].hex()
 
 
@@ -114,8 +116,11 @@ async def test_frames_are_logged_only_for_a_session_a_page_watches(server: EchoS
         await ws.send('watched')
         assert await ws.recv() == 'watched'
         await eventually(lambda: len(session.frame_entries()) == 2)
-    texts = [(e['connection'], bytes.fromhex(e['payload_preview'])) for e in session.frame_entries()
-             if e['opcode_name'] == 'text']
+    texts = [
+        (e['connection'], bytes.fromhex(e['payload_preview']))
+        for e in session.frame_entries()
+        if e['opcode_name'] == 'text'
+    ]
     assert texts == [(2, b'watched'), (2, b'watched')]
 
 

@@ -82,16 +82,22 @@ async def test_frames_and_the_handshake_come_as_the_server_read_them(start_serve
     assert handshake['check']['matches'] is True
     assert handshake['check']['expected_accept'] == handshake['check']['server_accept']
     sent, echoed = entries[:2]
-    assert (sent['direction'], sent['masked'], sent['length_form'], sent['payload_length']) == \
-        ('client→server', True, '16-bit', 126)
+    assert (sent['direction'], sent['masked'], sent['length_form'], sent['payload_length']) == (
+        'client→server',
+        True,
+        '16-bit',
+        126,
+    )
     assert (echoed['direction'], echoed['masked'], echoed['header_size']) == ('server→client', False, 4)
 
 
 async def test_the_back_pressure_pause_is_announced_when_it_starts_and_ends(start_server: StartServer) -> None:
     server = await start_server(session_key=KEY)
     session = session_ids.issue(KEY)
-    async with await inspect(server, session) as inspector, \
-            connect(f'ws://127.0.0.1:{server.port}/echo?session={session}', origin=APP_ORIGIN):
+    async with (
+        await inspect(server, session) as inspector,
+        connect(f'ws://127.0.0.1:{server.port}/echo?session={session}', origin=APP_ORIGIN),
+    ):
         await eventually(lambda: len(server.session(session).echo.open_connections()) == 1)
         await inspector.send(json.dumps({'id': 7, 'do': 'pause_echo', 'seconds': 0.3}))
         paused = await next_of(inspector, 'reading')
@@ -102,9 +108,18 @@ async def test_the_back_pressure_pause_is_announced_when_it_starts_and_ends(star
     assert (reply['id'], reply['ok'], reply['connections']) == (7, True, 1)
 
 
-@pytest.mark.parametrize('command', ['not json', '[]', '{"do": "explode"}', '{"do": "close_echo", "code": 4000}',
-                                     '{"do": "rate", "rate_per_s": "fast"}', '{"do": "start", "rate_per_s": 1e9}',
-                                     '{"id": true, "do": "stop"}'])
+@pytest.mark.parametrize(
+    'command',
+    [
+        'not json',
+        '[]',
+        '{"do": "explode"}',
+        '{"do": "close_echo", "code": 4000}',
+        '{"do": "rate", "rate_per_s": "fast"}',
+        '{"do": "start", "rate_per_s": 1e9}',
+        '{"id": true, "do": "stop"}',
+    ],
+)
 async def test_a_bad_command_closes_with_1008_and_others_go_on(start_server: StartServer, command: str) -> None:
     server = await start_server(session_key=KEY)
     session = session_ids.issue(KEY)

@@ -117,8 +117,9 @@ async def test_long_polls_deliver_every_update_in_order_and_count_exactly(server
     seen: list[int] = []
     exchanges = []
     while len(seen) < 6:
-        exchange = await http_get(server.port, f'/longpoll?session=l1&after={seen[-1] if seen else 0}',
-                                  [('Origin', APP_ORIGIN)])
+        exchange = await http_get(
+            server.port, f'/longpoll?session=l1&after={seen[-1] if seen else 0}', [('Origin', APP_ORIGIN)]
+        )
         assert exchange.status == 200 and exchange.headers['access-control-allow-origin'] == APP_ORIGIN
         seen += [update['seq'] for update in exchange.json()['updates']]
         exchanges.append(exchange)

@@ -25,8 +25,9 @@ async def still_serves(server: EchoServer, origin: str | None = None) -> None:
     await still_serves_on(server.port, origin=origin)
 
 
-async def test_an_oversized_message_closes_with_1009(start_server: StartServer,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+async def test_an_oversized_message_closes_with_1009(
+    start_server: StartServer, caplog: pytest.LogCaptureFixture
+) -> None:
     server = await start_server(max_message_bytes=1024)
     async with connect(url(server, '/echo')) as ws:
         await ws.send('x' * 1024)
@@ -175,4 +176,3 @@ def test_the_rate_limiter_allows_bursts_and_the_sustained_rate() -> None:
     assert limiter.allow() and not limiter.allow()
     now[0] += 100
     assert sum(limiter.allow() for _ in range(10)) == 3
-

@@ -43,12 +43,14 @@ async def tls_server(authority: trustme.CA) -> AsyncIterator[EchoServer]:
 
 async def test_wss_echoes_and_https_polls(tls_server: EchoServer, client_context: ssl.SSLContext) -> None:
     assert tls_server.uses_tls
-    async with connect(f'wss://127.0.0.1:{tls_server.port}/echo?session=t1', ssl=client_context,
-                       origin=APP_TLS_ORIGIN) as ws:  # type: ignore[arg-type]
+    async with connect(
+        f'wss://127.0.0.1:{tls_server.port}/echo?session=t1', ssl=client_context, origin=APP_TLS_ORIGIN
+    ) as ws:  # type: ignore[arg-type]
         await ws.send('secret')
         assert await ws.recv() == 'secret'
-    polled = await http_get(tls_server.port, '/poll?session=t1', [('Origin', APP_TLS_ORIGIN)],
-                            ssl_context=client_context)
+    polled = await http_get(
+        tls_server.port, '/poll?session=t1', [('Origin', APP_TLS_ORIGIN)], ssl_context=client_context
+    )
     assert polled.status == 200 and polled.headers['access-control-allow-origin'] == APP_TLS_ORIGIN
     # The plain-http page of the same app is another origin now.
     refused = await http_get(tls_server.port, '/poll', [('Origin', APP_ORIGIN)], ssl_context=client_context)
@@ -65,8 +67,11 @@ async def test_a_plain_ws_client_gets_no_answer(tls_server: EchoServer, client_c
 async def test_bytes_are_counted_inside_tls(tls_server: EchoServer, client_context: ssl.SSLContext) -> None:
     """The counters see what websockets wrote and read: TLS records' overhead is not included."""
     session = tls_server.session('t2')
-    async with connect(f'wss://127.0.0.1:{tls_server.port}/echo?session=t2', ssl=client_context,
-                       create_connection=CountingClientConnection) as ws:
+    async with connect(
+        f'wss://127.0.0.1:{tls_server.port}/echo?session=t2',
+        ssl=client_context,
+        create_connection=CountingClientConnection,
+    ) as ws:
         await ws.send('x' * 100)
         await ws.recv()
         client = ws

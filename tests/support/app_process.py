@@ -21,8 +21,13 @@ from pathlib import Path
 CHROMIUM = '/usr/bin/chromium'
 # Without these, Chromium tries to phone home on a machine with no internet and logs noise or stalls.
 CHROMIUM_ARGS = [
-    '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
 ]
 STARTUP_TIMEOUT_S = 30.0
 
@@ -86,13 +91,24 @@ class RunningApp:
 
     def start(self) -> None:
         self.log_path = self.data_dir / f'app-{int(time.time() * 1000)}.log'
-        command = [self.program or lesson_command(), '--port', str(self.port), '--echo-port', str(self.echo_port),
-                   '--no-open', '--data-dir', str(self.data_dir), '--storage-secret', 'browser-test-secret',
-                   *self.extra_args]
+        command = [
+            self.program or lesson_command(),
+            '--port',
+            str(self.port),
+            '--echo-port',
+            str(self.echo_port),
+            '--no-open',
+            '--data-dir',
+            str(self.data_dir),
+            '--storage-secret',
+            'browser-test-secret',
+            *self.extra_args,
+        ]
         started = time.perf_counter()
         with self.log_path.open('wb') as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=app_environment(),
-                                            cwd=self.cwd)
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=app_environment(), cwd=self.cwd
+            )
         self._wait_until_serving()
         self.started_in_s = time.perf_counter() - started
 

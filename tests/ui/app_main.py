@@ -10,8 +10,9 @@ from lesson.config import Config
 from lesson.ports import bind_listening_socket
 
 if __name__ == '__main__':
-    config = Config(echo_port=0, storage_secret='user-fixture-secret',
-                    data_dir=Path(tempfile.mkdtemp(prefix='lesson-ui-test-')))
+    config = Config(
+        echo_port=0, storage_secret='user-fixture-secret', data_dir=Path(tempfile.mkdtemp(prefix='lesson-ui-test-'))
+    )
     echo_socket = bind_listening_socket(config.echo_host, 0, '--echo-port')
     app.build(config, echo_socket, app_port=config.port)
     ui.run(storage_secret=config.storage_secret)

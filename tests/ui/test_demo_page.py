@@ -22,14 +22,29 @@ SESSION_ID = re.compile(r'[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}')
 
 async def test_demo_page_shows_every_section_and_its_panel(user: User) -> None:
     await user.open('/demo')
-    for heading in ('Live demos', 'Polling or push', 'Echo console', 'Inside the frames', 'The handshake, computed',
-                    'Break it and watch', "Run the lesson's code", 'When the server goes away'):
+    for heading in (
+        'Live demos',
+        'Polling or push',
+        'Echo console',
+        'Inside the frames',
+        'The handshake, computed',
+        'Break it and watch',
+        "Run the lesson's code",
+        'When the server goes away',
+    ):
         await user.should_see(heading)
     anchors = {element.props.get('id') for element in user.find(kind=ui.element).elements}
     assert set(PANEL_ANCHORS) <= anchors
     kinds = {type(element).__name__ for element in user.find(kind=ui.element).elements}
-    assert {'LanesPanel', 'EchoConsolePanel', 'FramesPanel', 'HandshakePanel', 'BreakItPanel', 'LessonCodePanel',
-            'RestartPanel'} <= kinds
+    assert {
+        'LanesPanel',
+        'EchoConsolePanel',
+        'FramesPanel',
+        'HandshakePanel',
+        'BreakItPanel',
+        'LessonCodePanel',
+        'RestartPanel',
+    } <= kinds
 
 
 async def test_each_page_load_gets_its_own_issued_session(user: User) -> None:
@@ -46,16 +61,21 @@ async def test_the_lanes_get_the_one_list_of_lanes_with_their_text(user: User) -
     await user.open('/demo')
     lanes = user.find(kind=LanesPanel).elements.pop().props['lanes']
     assert [lane['id'] for lane in lanes] == [lane.id for lane in COMPARED_LANES]
-    assert [lane['title'] for lane in lanes] == ['HTTP polling', 'HTTP long polling', 'Server-Sent Events',
-                                                 'WebSocket push']
+    assert [lane['title'] for lane in lanes] == [
+        'HTTP polling',
+        'HTTP long polling',
+        'Server-Sent Events',
+        'WebSocket push',
+    ]
 
 
 async def test_the_code_shown_is_the_code_served_and_rendered_only_when_opened(user: User) -> None:
     client = await user.open('/demo')
     for name in CLIENT_FILES:
         assert f'/demos-static/{name}?v=' in client.head_html
-    expansion = next(element for element in user.find(kind=ui.expansion).elements
-                     if element.props.get('data-source') == 'lanes.js')
+    expansion = next(
+        element for element in user.find(kind=ui.expansion).elements if element.props.get('data-source') == 'lanes.js'
+    )
     assert not expansion.default_slot.children  # nothing rendered until a learner opens it
     expansion.set_value(True)
     code = next(element for element in expansion.descendants() if isinstance(element, ui.code))
@@ -77,8 +97,15 @@ def test_only_the_listed_client_files_are_served() -> None:
 async def test_a_run_summary_is_kept_once_for_the_quiz(user: User) -> None:
     await user.open('/demo')
     panel = user.find(kind=LanesPanel).elements.pop()
-    run = {'poll_requests': 12, 'poll_updates': 30, 'poll_empty': 2, 'poll_interval_ms': 500,
-           'poll_delay_p50_ms': 241.3, 'push_updates': 31, 'push_delay_p50_ms': 1.4}
+    run = {
+        'poll_requests': 12,
+        'poll_updates': 30,
+        'poll_empty': 2,
+        'poll_interval_ms': 500,
+        'poll_delay_p50_ms': 241.3,
+        'push_updates': 31,
+        'push_delay_p50_ms': 1.4,
+    }
     listeners = [listener for listener in panel._event_listeners.values() if listener.type == 'run']
     assert len(listeners) == 1
     listeners[0].handler(GenericEventArguments(sender=panel, client=panel.client, args=run))
@@ -86,9 +113,24 @@ async def test_a_run_summary_is_kept_once_for_the_quiz(user: User) -> None:
 
 
 def test_a_run_summary_from_the_browser_is_checked_field_by_field() -> None:
-    good = {'poll_requests': 12, 'poll_updates': 30, 'poll_empty': 2, 'poll_interval_ms': 500,
-            'poll_delay_p50_ms': 241.33, 'push_updates': 31, 'push_delay_p50_ms': None}
+    good = {
+        'poll_requests': 12,
+        'poll_updates': 30,
+        'poll_empty': 2,
+        'poll_interval_ms': 500,
+        'poll_delay_p50_ms': 241.33,
+        'push_updates': 31,
+        'push_delay_p50_ms': None,
+    }
     assert run_from_event(good) == DemoRun(12, 30, 2, 500, 241.3, 31, None)
-    for bad in ({**good, 'poll_requests': -1}, {**good, 'poll_empty': 13}, {**good, 'push_updates': '31'},
-                {**good, 'poll_delay_p50_ms': True}, {**good, 'push_updates': 10**9}, [], None, 'run'):
+    for bad in (
+        {**good, 'poll_requests': -1},
+        {**good, 'poll_empty': 13},
+        {**good, 'push_updates': '31'},
+        {**good, 'poll_delay_p50_ms': True},
+        {**good, 'push_updates': 10**9},
+        [],
+        None,
+        'run',
+    ):
         assert run_from_event(bad) is None, bad

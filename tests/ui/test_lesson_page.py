@@ -17,9 +17,14 @@ async def test_lesson_shows_every_section_heading_and_tag(user: User) -> None:
 
 async def test_lesson_shows_the_comparison_table_rows(user: User) -> None:
     await user.open('/')
-    for row in ('Every request opens a connection and closes it', 'One connection stays open',
-                'Only the client starts an exchange', 'Client and server may each send',
-                'Suits data that is loaded now and then', 'Suits frequent, fast, continuous updates'):
+    for row in (
+        'Every request opens a connection and closes it',
+        'One connection stays open',
+        'Only the client starts an exchange',
+        'Client and server may each send',
+        'Suits data that is loaded now and then',
+        'Suits frequent, fast, continuous updates',
+    ):
         await user.should_see(row)
 
 

@@ -17,8 +17,13 @@ from lesson.panels.restart import DOWNTIME_S, RestartPanel
 
 TEXTS = tomllib.loads((bundled_content_dir() / 'demo_panels.toml').read_text(encoding='utf-8'))
 SNIPPET = load_lesson(bundled_content_dir()).code('first-socket').source
-PANELS = {'frames': FramesPanel, 'handshake': HandshakePanel, 'break_it': BreakItPanel,
-          'lesson_code': LessonCodePanel, 'restart': RestartPanel}
+PANELS = {
+    'frames': FramesPanel,
+    'handshake': HandshakePanel,
+    'break_it': BreakItPanel,
+    'lesson_code': LessonCodePanel,
+    'restart': RestartPanel,
+}
 
 
 async def test_each_panel_gets_the_pages_setup_and_its_own_texts(user: User) -> None:

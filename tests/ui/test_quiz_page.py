@@ -151,8 +151,11 @@ async def test_retry_shuffles_and_keeps_earlier_results_in_the_history(user: Use
         assert sorted(order) == sorted(first_order[question.id]) and order != first_order[question.id]
     await user.should_see(marker='quiz-history-1')
     await take(user, RIGHT)
-    history = [element.props['label'] for element in user.find(marker='quiz-history').elements.pop().descendants()
-               if isinstance(element, ui.expansion)]
+    history = [
+        element.props['label']
+        for element in user.find(marker='quiz-history').elements.pop().descendants()
+        if isinstance(element, ui.expansion)
+    ]
     assert len(history) == 2
     # no browser to ask for its time zone here: the times say UTC
     assert re.fullmatch(r'Attempt 2 · \d{4}-\d\d-\d\d \d\d:\d\d UTC · 4 / 4 \(100 %\) · best', history[0])
@@ -188,8 +191,15 @@ async def test_lesson_page_shows_the_best_score_and_a_way_back(user: User) -> No
     await user.should_see(marker='quiz-score')
 
 
-RUN = {'poll_requests': 48, 'poll_updates': 12, 'poll_empty': 36, 'poll_interval_ms': 500,
-       'poll_delay_p50_ms': 251.4, 'push_updates': 12, 'push_delay_p50_ms': 1.8}
+RUN = {
+    'poll_requests': 48,
+    'poll_updates': 12,
+    'poll_empty': 36,
+    'poll_interval_ms': 500,
+    'poll_delay_p50_ms': 251.4,
+    'push_updates': 12,
+    'push_delay_p50_ms': 1.8,
+}
 
 
 async def test_the_feedback_quotes_the_learners_demo_run(user: User) -> None:
@@ -197,7 +207,8 @@ async def test_the_feedback_quotes_the_learners_demo_run(user: User) -> None:
     app.storage.user[DEMO_RUN_KEY] = RUN  # what the demo page stores after a run
     await take(user, RIGHT)
     assert text_of(user, 'quiz-run-quote-main-advantage').startswith(
-        'In your run on the demo page, polling made 48 requests for 12 updates, and 36 of them came back empty.')
+        'In your run on the demo page, polling made 48 requests for 12 updates, and 36 of them came back empty.'
+    )
     assert 'a median 1.8 ms' in text_of(user, 'quiz-run-quote-server-has-news')
     assert 'polling every 500 ms' in text_of(user, 'quiz-run-quote-server-has-news')
     # only beside the questions the run speaks to
@@ -222,15 +233,23 @@ def test_run_quote_wording_and_unreadable_runs() -> None:
     assert run is not None
     assert run_quote(QUIZ, run, 'main-advantage') == (
         'In your run on the demo page, polling made 48 requests for 12 updates, and 36 of them came back empty. The '
-        'WebSocket got its 12 updates over one open connection, without asking once.')
+        'WebSocket got its 12 updates over one open connection, without asking once.'
+    )
     assert run_quote(QUIZ, run, 'server-has-news') == (
         'In your run on the demo page, the WebSocket delivered each update a median 1.8 ms after the server made it; '
-        'polling every 500 ms, an update waited for the next question: a median 251 ms.')
+        'polling every 500 ms, an update waited for the next question: a median 251 ms.'
+    )
     assert run_quote(QUIZ, run, 'receive-event') is None
     assert run_quote(QUIZ, None, 'main-advantage') is None
     assert run_quote(QUIZ, replace(run, push_delay_p50_ms=None), 'server-has-news') is None
-    for broken in (None, 'x', {**RUN, 'poll_requests': 0}, {**RUN, 'poll_updates': -1}, {**RUN, 'push_updates': '3'},
-                   {**RUN, 'poll_interval_ms': True}):
+    for broken in (
+        None,
+        'x',
+        {**RUN, 'poll_requests': 0},
+        {**RUN, 'poll_updates': -1},
+        {**RUN, 'push_updates': '3'},
+        {**RUN, 'poll_interval_ms': True},
+    ):
         assert demo_run_from_store({DEMO_RUN_KEY: broken}) is None, broken
     assert demo_run_from_store({DEMO_RUN_KEY: {**RUN, 'push_delay_p50_ms': 'fast'}}).push_delay_p50_ms is None
     assert demo_run_to_store(run) == RUN
@@ -256,14 +275,16 @@ async def test_an_unknown_browser_time_zone_falls_back_to_utc(user: User) -> Non
 def send_option_index(user: User, question_id: str, raw: object) -> None:
     """What the browser's socket.io message carries when the radio group changes: the option index as JSON."""
     group = radio(user, question_id)
-    listener = next(listener for listener in group._event_listeners.values()
-                    if listener.type == 'update:modelValue')  # NiceGUI keeps event names in camel case
+    listener = next(
+        listener for listener in group._event_listeners.values() if listener.type == 'update:modelValue'
+    )  # NiceGUI keeps event names in camel case
     user.client.handle_event({'id': group.id, 'listener_id': listener.id, 'args': [json.dumps(raw)]})
 
 
 @pytest.mark.parametrize('raw', [-1, 99, 'x', None, 1.5, {}, True, [0]])
-async def test_a_crafted_option_index_is_refused_with_one_warning(user: User, caplog: pytest.LogCaptureFixture,
-                                                                   raw: object) -> None:
+async def test_a_crafted_option_index_is_refused_with_one_warning(
+    user: User, caplog: pytest.LogCaptureFixture, raw: object
+) -> None:
     first, second = QUIZ.questions[:2]
     await user.open('/quiz')
     send_option_index(user, first.id, 0)  # the same path with a real index records an answer

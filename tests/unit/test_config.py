@@ -22,10 +22,13 @@ def test_a_missing_secret_is_made_once_and_kept(tmp_path: Path) -> None:
     assert not list(tmp_path.glob('*.tmp'))
 
 
-@pytest.mark.parametrize(('content', 'problem'), [('', 'is empty'), ('\n  \n', 'is empty'),
-                                                  ('x' * (MIN_SECRET_BYTES - 1), 'is only 31 bytes long')])
-def test_an_empty_or_short_secret_is_never_used(tmp_path: Path, content: str, problem: str,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    ('content', 'problem'),
+    [('', 'is empty'), ('\n  \n', 'is empty'), ('x' * (MIN_SECRET_BYTES - 1), 'is only 31 bytes long')],
+)
+def test_an_empty_or_short_secret_is_never_used(
+    tmp_path: Path, content: str, problem: str, caplog: pytest.LogCaptureFixture
+) -> None:
     (tmp_path / 'storage_secret').write_text(content, encoding='utf-8')
     with caplog.at_level(logging.WARNING, logger='lesson.config'):
         secret = load_or_create_secret(tmp_path)
@@ -51,19 +54,23 @@ def test_an_unreadable_secret_file_is_replaced(tmp_path: Path) -> None:
 
 
 def test_a_short_explicit_secret_stops_a_class_and_is_a_warning_on_loopback(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     for host in ('0.0.0.0', '192.168.1.5'):
         with pytest.raises(SystemExit) as exited:
             config_from_args(['--host', host, '--storage-secret', 'short', '--data-dir', str(tmp_path)], {})
         assert exited.value.code == 2
         assert '--storage-secret is only 5 bytes long (at least 32 are needed)' in capsys.readouterr().err
     with pytest.raises(SystemExit):  # an empty one from the environment, on a class
-        config_from_args(['--host', '0.0.0.0', '--data-dir', str(tmp_path)],
-                         {'WEBSOCKET_LESSON_STORAGE_SECRET': 'ab'})
+        config_from_args(['--host', '0.0.0.0', '--data-dir', str(tmp_path)], {'WEBSOCKET_LESSON_STORAGE_SECRET': 'ab'})
     with caplog.at_level(logging.WARNING, logger='lesson.config'):
         config = config_from_args(['--storage-secret', 'short', '--data-dir', str(tmp_path)], {})
     assert config.storage_secret == 'short'
     assert any('--storage-secret is only 5 bytes' in record.getMessage() for record in caplog.records)
     long_enough = 'L' * MIN_SECRET_BYTES
-    assert config_from_args(['--host', '0.0.0.0', '--storage-secret', long_enough, '--data-dir',
-                             str(tmp_path)], {}).storage_secret == long_enough
+    assert (
+        config_from_args(
+            ['--host', '0.0.0.0', '--storage-secret', long_enough, '--data-dir', str(tmp_path)], {}
+        ).storage_secret
+        == long_enough
+    )

@@ -16,11 +16,18 @@ def error_of(text: str) -> ContentError:
 
 def test_bundled_lesson_covers_the_seed_in_order() -> None:
     lesson = load_lesson(bundled_content_dir())
-    assert lesson.tags == ('server', 'dynamic updates', 'modern web', 'WebSocket', 'real-time communication',
-                           'client')
+    assert lesson.tags == ('server', 'dynamic updates', 'modern web', 'WebSocket', 'real-time communication', 'client')
     assert [s.anchor for s in lesson.sections] == [
-        'why-not-polling', 'websocket-explained', 'handshake-diagram', 'use-cases', 'http-vs-websocket',
-        'opening-a-connection', 'ws-vs-wss', 'complements-http', 'check-yourself']
+        'why-not-polling',
+        'websocket-explained',
+        'handshake-diagram',
+        'use-cases',
+        'http-vs-websocket',
+        'opening-a-connection',
+        'ws-vs-wss',
+        'complements-http',
+        'check-yourself',
+    ]
     diagrams = [b for s in lesson.sections for b in s.blocks if isinstance(b, Diagram)]
     assert len(diagrams) == 1 and diagrams[0].source.startswith('sequenceDiagram')
     snippet = lesson.code('first-socket')
@@ -30,8 +37,10 @@ def test_bundled_lesson_covers_the_seed_in_order() -> None:
 
 
 def test_sections_split_prose_diagram_and_code() -> None:
-    lesson = parse_lesson(FRONT + '## One {#one}\ntext\n```mermaid\nsequenceDiagram\n  A->>B: hi\n```\n'
-                          '## Two {#two}\n```js id=snippet\nlet a = 1;\n```\nafter\n')
+    lesson = parse_lesson(
+        FRONT + '## One {#one}\ntext\n```mermaid\nsequenceDiagram\n  A->>B: hi\n```\n'
+        '## Two {#two}\n```js id=snippet\nlet a = 1;\n```\nafter\n'
+    )
     one, two = lesson.sections
     assert one.title == 'One' and [type(b).__name__ for b in one.blocks] == ['Prose', 'Diagram']
     assert two.blocks[0] == Code('js', 'let a = 1;', 'snippet')
@@ -39,23 +48,26 @@ def test_sections_split_prose_diagram_and_code() -> None:
     assert lesson.anchors == {'one', 'two'}
 
 
-@pytest.mark.parametrize(('text', 'line', 'words'), [
-    ('title = "x"\n', 1, "must start with a '+++'"),
-    ('+++\ntitle = "T"\n', 1, 'never closed'),
-    ('+++\ntitle = \n+++\n## A {#a}\nx\n', 2, 'not valid TOML'),
-    ('+++\ntags = []\n+++\n## A {#a}\nx\n', 1, "non-empty 'title'"),
-    (FRONT + 'stray\n## A {#a}\nx\n', 5, 'before the first'),
-    (FRONT + '## A\nx\n', 5, '"## Title {#anchor}"'),
-    (FRONT + '## A {#Bad_Anchor}\nx\n', 5, 'lowercase letters'),
-    (FRONT + '## A {#a}\nx\n## B {#a}\ny\n', 7, 'already used on line 5'),
-    (FRONT + '## A {#a}\n```plantuml\n@startuml\n```\n', 6, "unknown block type 'plantuml'"),
-    (FRONT + '## A {#a}\n```mermaid\npiechart\n```\n', 6, "unknown diagram type 'piechart'"),
-    (FRONT + '## A {#a}\n```js\nlet a;\n', 6, 'never closed'),
-    (FRONT + '## A {#a}\n```js colour=red\nlet a;\n```\n', 6, "unknown code block option 'colour=red'"),
-    (FRONT + '## A {#a}\n## B {#b}\nx\n', 5, "section 'A' is empty"),
-    (FRONT + '# Title\n', 5, "use '##'"),
-    (FRONT, 4, 'no "## Section'),
-])
+@pytest.mark.parametrize(
+    ('text', 'line', 'words'),
+    [
+        ('title = "x"\n', 1, "must start with a '+++'"),
+        ('+++\ntitle = "T"\n', 1, 'never closed'),
+        ('+++\ntitle = \n+++\n## A {#a}\nx\n', 2, 'not valid TOML'),
+        ('+++\ntags = []\n+++\n## A {#a}\nx\n', 1, "non-empty 'title'"),
+        (FRONT + 'stray\n## A {#a}\nx\n', 5, 'before the first'),
+        (FRONT + '## A\nx\n', 5, '"## Title {#anchor}"'),
+        (FRONT + '## A {#Bad_Anchor}\nx\n', 5, 'lowercase letters'),
+        (FRONT + '## A {#a}\nx\n## B {#a}\ny\n', 7, 'already used on line 5'),
+        (FRONT + '## A {#a}\n```plantuml\n@startuml\n```\n', 6, "unknown block type 'plantuml'"),
+        (FRONT + '## A {#a}\n```mermaid\npiechart\n```\n', 6, "unknown diagram type 'piechart'"),
+        (FRONT + '## A {#a}\n```js\nlet a;\n', 6, 'never closed'),
+        (FRONT + '## A {#a}\n```js colour=red\nlet a;\n```\n', 6, "unknown code block option 'colour=red'"),
+        (FRONT + '## A {#a}\n## B {#b}\nx\n', 5, "section 'A' is empty"),
+        (FRONT + '# Title\n', 5, "use '##'"),
+        (FRONT, 4, 'no "## Section'),
+    ],
+)
 def test_errors_name_the_line_and_the_problem(text: str, line: int, words: str) -> None:
     error = error_of(text)
     assert error.line == line

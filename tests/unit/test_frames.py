@@ -31,9 +31,15 @@ def decode_all(data: bytes) -> FrameInfo:
     return frame
 
 
-@pytest.mark.parametrize(('opcode', 'name'), [
-    (Opcode.TEXT, 'text'), (Opcode.BINARY, 'binary'), (Opcode.PING, 'ping'), (Opcode.PONG, 'pong'),
-])
+@pytest.mark.parametrize(
+    ('opcode', 'name'),
+    [
+        (Opcode.TEXT, 'text'),
+        (Opcode.BINARY, 'binary'),
+        (Opcode.PING, 'ping'),
+        (Opcode.PONG, 'pong'),
+    ],
+)
 @pytest.mark.parametrize('mask', [True, False])
 def test_every_opcode_decodes_with_its_name(opcode: Opcode, name: str, mask: bool) -> None:
     frame = decode_all(wire(opcode, b'hello', mask=mask))
@@ -65,9 +71,16 @@ def test_close_frame_without_body_has_no_code() -> None:
     assert describe(frame) == 'close without a code, FIN, unmasked, 7-bit length 0, header 2 bytes'
 
 
-@pytest.mark.parametrize(('size', 'form', 'unmasked_header'), [
-    (0, '7-bit', 2), (125, '7-bit', 2), (126, '16-bit', 4), (65_535, '16-bit', 4), (65_536, '64-bit', 10),
-])
+@pytest.mark.parametrize(
+    ('size', 'form', 'unmasked_header'),
+    [
+        (0, '7-bit', 2),
+        (125, '7-bit', 2),
+        (126, '16-bit', 4),
+        (65_535, '16-bit', 4),
+        (65_536, '64-bit', 10),
+    ],
+)
 @pytest.mark.parametrize('mask', [True, False])
 def test_the_three_length_forms(size: int, form: str, unmasked_header: int, mask: bool) -> None:
     data = wire(Opcode.BINARY, bytes(range(256)) * (size // 256) + bytes(size % 256), mask=mask)
@@ -202,13 +215,16 @@ def test_a_close_body_is_read_whole_even_past_the_preview() -> None:
     assert (frame.close_code, frame.close_reason, len(frame.payload_preview)) == (1000, reason, 4)
 
 
-@pytest.mark.parametrize(('data', 'message'), [
-    (struct.pack('!BBQ', 0x82, 127, 2**63), 'most significant bit'),
-    (struct.pack('!BBH', 0x89, 126, 126), 'at most 125'),
-    (bytes([0x09, 0]), 'cannot be fragmented'),
-    (bytes([0x88, 1, 0x03]), '1-byte body'),
-    (bytes([0x88, 4, 0x03, 0xE8, 0xFF, 0xFE]), 'not valid UTF-8'),
-])
+@pytest.mark.parametrize(
+    ('data', 'message'),
+    [
+        (struct.pack('!BBQ', 0x82, 127, 2**63), 'most significant bit'),
+        (struct.pack('!BBH', 0x89, 126, 126), 'at most 125'),
+        (bytes([0x09, 0]), 'cannot be fragmented'),
+        (bytes([0x88, 1, 0x03]), '1-byte body'),
+        (bytes([0x88, 4, 0x03, 0xE8, 0xFF, 0xFE]), 'not valid UTF-8'),
+    ],
+)
 def test_malformed_frames_raise_frame_error(data: bytes, message: str) -> None:
     with pytest.raises(FrameError, match=message):
         decode_frame(data)
@@ -226,12 +242,15 @@ def test_splitter_keeps_the_good_frames_before_an_error_and_then_stays_failed() 
         splitter.feed(good)
 
 
-@pytest.mark.parametrize(('header', 'length', 'minimal'), [
-    (struct.pack('!BBH', 0x82, 126, MAX_CONTROL_PAYLOAD), MAX_CONTROL_PAYLOAD, False),  # 125 fits the 7-bit form
-    (struct.pack('!BBH', 0x82, 126, MAX_CONTROL_PAYLOAD + 1), MAX_CONTROL_PAYLOAD + 1, True),
-    (struct.pack('!BBQ', 0x82, 127, 0xFFFF), 0xFFFF, False),  # 65,535 fits the 16-bit form
-    (struct.pack('!BBQ', 0x82, 127, 0x10000), 0x10000, True),
-])
+@pytest.mark.parametrize(
+    ('header', 'length', 'minimal'),
+    [
+        (struct.pack('!BBH', 0x82, 126, MAX_CONTROL_PAYLOAD), MAX_CONTROL_PAYLOAD, False),  # 125 fits the 7-bit form
+        (struct.pack('!BBH', 0x82, 126, MAX_CONTROL_PAYLOAD + 1), MAX_CONTROL_PAYLOAD + 1, True),
+        (struct.pack('!BBQ', 0x82, 127, 0xFFFF), 0xFFFF, False),  # 65,535 fits the 16-bit form
+        (struct.pack('!BBQ', 0x82, 127, 0x10000), 0x10000, True),
+    ],
+)
 def test_the_minimal_length_check_at_each_boundary(header: bytes, length: int, minimal: bool) -> None:
     frame = decode_all(header + bytes(length))
     assert (frame.payload_length, frame.length_is_minimal) == (length, minimal)

@@ -39,12 +39,15 @@ def test_a_wrong_or_missing_answer_does_not_match() -> None:
     assert refused.server_accept is None and not refused.matches
 
 
-@pytest.mark.parametrize(('request_headers', 'message'), [
-    ({'Host': 'example.com'}, 'one Sec-WebSocket-Key header, found 0'),
-    ([('Sec-WebSocket-Key', RFC_KEY), ('Sec-WebSocket-Key', RFC_KEY)], 'found 2'),
-    ({'Sec-WebSocket-Key': 'not base64!'}, 'is not base64'),
-    ({'Sec-WebSocket-Key': base64.b64encode(bytes(15)).decode()}, 'decodes to 15 bytes, not 16'),
-])
+@pytest.mark.parametrize(
+    ('request_headers', 'message'),
+    [
+        ({'Host': 'example.com'}, 'one Sec-WebSocket-Key header, found 0'),
+        ([('Sec-WebSocket-Key', RFC_KEY), ('Sec-WebSocket-Key', RFC_KEY)], 'found 2'),
+        ({'Sec-WebSocket-Key': 'not base64!'}, 'is not base64'),
+        ({'Sec-WebSocket-Key': base64.b64encode(bytes(15)).decode()}, 'decodes to 15 bytes, not 16'),
+    ],
+)
 def test_a_bad_key_is_a_clear_error(request_headers: dict[str, str] | list[tuple[str, str]], message: str) -> None:
     with pytest.raises(HandshakeError, match=message):
         check_handshake(request_headers, {'Sec-WebSocket-Accept': RFC_ACCEPT})

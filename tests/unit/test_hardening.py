@@ -37,10 +37,21 @@ GOOD = {'dark_mode': True, 'quiz': {'current': None, 'attempts': [{'number': 1, 
 
 # -- headers ---------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(('header', 'host'), [('127.0.0.1:8080', '127.0.0.1'), ('classroom.test', 'classroom.test'),
-                                              ('[::1]:8080', '[::1]'), ('[fe80::1]', '[fe80::1]'),
-                                              (None, None), ('', None), ('evil; script-src *', None),
-                                              ("a'b:80", None), ('[::1;x]:1', None)])
+
+@pytest.mark.parametrize(
+    ('header', 'host'),
+    [
+        ('127.0.0.1:8080', '127.0.0.1'),
+        ('classroom.test', 'classroom.test'),
+        ('[::1]:8080', '[::1]'),
+        ('[fe80::1]', '[fe80::1]'),
+        (None, None),
+        ('', None),
+        ('evil; script-src *', None),
+        ("a'b:80", None),
+        ('[::1;x]:1', None),
+    ],
+)
 def test_only_a_plain_host_reaches_the_policy(header: str | None, host: str | None) -> None:
     assert host_of(header) == host
 
@@ -70,8 +81,13 @@ async def test_the_middleware_replaces_rather_than_duplicates_headers() -> None:
     sent: list[dict] = []
 
     async def app(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        await send({'type': 'http.response.start', 'status': 200, 'headers': [(b'x-frame-options', b'SAMEORIGIN'),
-                                                                               (b'content-type', b'text/html')]})
+        await send(
+            {
+                'type': 'http.response.start',
+                'status': 200,
+                'headers': [(b'x-frame-options', b'SAMEORIGIN'), (b'content-type', b'text/html')],
+            }
+        )
         await send({'type': 'http.response.body', 'body': b'hi'})
 
     async def send(message: dict) -> None:
@@ -85,6 +101,7 @@ async def test_the_middleware_replaces_rather_than_duplicates_headers() -> None:
 
 
 # -- progress files --------------------------------------------------------------------------------------------
+
 
 def test_only_a_learner_who_did_something_is_worth_a_file() -> None:
     defaults = {'dark_mode': False}
@@ -137,7 +154,8 @@ def test_a_good_file_is_read_and_left_alone(tmp_path: Path) -> None:
 
 
 def test_start_up_finds_every_unreadable_file_and_the_untold_ones_from_before(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     (tmp_path / 'storage-user-good.json').write_text(json.dumps(GOOD), encoding='utf-8')
     _truncated(tmp_path / 'storage-user-bad.json')
     (tmp_path / 'storage-user-old.json.unreadable-20250101T000000Z').write_text('{', encoding='utf-8')
@@ -175,20 +193,31 @@ def test_writes_are_whole_files_flushed_and_private(tmp_path: Path, monkeypatch:
 def test_abandoned_progress_is_forgotten_and_recent_or_loaded_progress_kept(tmp_path: Path) -> None:
     day = 86400.0
     now = time.time()
-    ages = {'storage-user-old.json': 100, 'storage-user-recent.json': 10, 'storage-user-loaded.json': 100,
-            'storage-user-gone.json.unreadable-20250101T000000Z': 100, 'storage-general.json': 100}
+    ages = {
+        'storage-user-old.json': 100,
+        'storage-user-recent.json': 10,
+        'storage-user-loaded.json': 100,
+        'storage-user-gone.json.unreadable-20250101T000000Z': 100,
+        'storage-general.json': 100,
+    }
     for name, age_days in ages.items():
         (tmp_path / name).write_text('{}', encoding='utf-8')
         os.utime(tmp_path / name, (now - age_days * day, now - age_days * day))
     assert expired(tmp_path.iterdir(), now, 0) == []  # 0 keeps everything
     gone = forget_abandoned(tmp_path, 90 * day, in_use=['loaded'])
-    assert sorted(path.name for path in gone) == ['storage-user-gone.json.unreadable-20250101T000000Z',
-                                                  'storage-user-old.json']
-    assert sorted(path.name for path in tmp_path.iterdir()) == ['storage-general.json', 'storage-user-loaded.json',
-                                                               'storage-user-recent.json']
+    assert sorted(path.name for path in gone) == [
+        'storage-user-gone.json.unreadable-20250101T000000Z',
+        'storage-user-old.json',
+    ]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        'storage-general.json',
+        'storage-user-loaded.json',
+        'storage-user-recent.json',
+    ]
 
 
 # -- the browser's log channel ---------------------------------------------------------------------------------
+
 
 def test_a_browser_log_line_cannot_forge_lines_or_flood() -> None:
     assert clean_log_line('ok') == 'ok'
@@ -208,6 +237,7 @@ def test_the_log_budget_is_per_page_and_per_minute() -> None:
 
 
 # -- the header timeout ----------------------------------------------------------------------------------------
+
 
 def test_the_slow_client_warning_is_rate_limited(caplog: pytest.LogCaptureFixture) -> None:
     now = [0.0]

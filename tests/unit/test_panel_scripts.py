@@ -21,8 +21,13 @@ from lesson.panels import break_it, frames, handshake, lesson_code, restart
 ROOT = Path(__file__).resolve().parents[2]
 PANELS = ROOT / 'lesson' / 'panels'
 TEXTS = tomllib.loads((ROOT / 'content' / 'demo_panels.toml').read_text(encoding='utf-8'))
-MODULES = {'frames': frames, 'handshake': handshake, 'break_it': break_it, 'lesson_code': lesson_code,
-           'restart': restart}
+MODULES = {
+    'frames': frames,
+    'handshake': handshake,
+    'break_it': break_it,
+    'lesson_code': lesson_code,
+    'restart': restart,
+}
 NODE = shutil.which('node')
 
 
@@ -63,8 +68,9 @@ def run_node(script: str, tmp_path: Path) -> object:
     return json.loads(done.stdout)
 
 
-def entry(frame: Frame, *, mask: bool, index: int = 0, connection: int = 1,
-          direction: str = 'client→server') -> dict[str, object]:
+def entry(
+    frame: Frame, *, mask: bool, index: int = 0, connection: int = 1, direction: str = 'client→server'
+) -> dict[str, object]:
     decoded = decode_frame(frame.serialize(mask=mask, extensions=[]))
     assert decoded is not None
     return {'index': index, 'at': 0, 'connection': connection, 'direction': direction, **frame_entry(decoded[0])}
@@ -73,13 +79,16 @@ def entry(frame: Frame, *, mask: bool, index: int = 0, connection: int = 1,
 def test_a_frame_is_shown_field_by_field(tmp_path: Path) -> None:
     sent = entry(Frame(Opcode.TEXT, b'A' * 126), mask=True, index=7)
     closed = entry(Frame(Opcode.CLOSE, Close(1008, 'bye').serialize()), mask=False, direction='server→client')
-    shown = run_node(f'''
+    shown = run_node(
+        f"""
         import {{ frameLines, frameHeading, frameAttributes }} from './frames_panel.mjs';
         const texts = {json.dumps(TEXTS['frames'])};
         const frames = {json.dumps([sent, closed])};
         const shown = frames.map((f) => [frameHeading(f, texts), frameLines(f, texts), frameAttributes(f)]);
         console.log(JSON.stringify(shown));
-    ''', tmp_path)
+    """,
+        tmp_path,
+    )
     assert isinstance(shown, list)
     (heading, lines, attributes), (_, close_lines, close_attributes) = shown
     assert heading == '#7 · connection 1 · browser → server · text'
@@ -88,9 +97,16 @@ def test_a_frame_is_shown_field_by_field(tmp_path: Path) -> None:
     assert lines[1].startswith('payload length 126 in the 16-bit form: the 7-bit field says 126')
     assert lines[2] == 'header 8 bytes, frame 134 bytes on the wire'
     assert lines[-1] == 'as text: ' + 'A' * len(bytes.fromhex(str(sent['payload_preview'])))
-    assert attributes == {'data-frame-index': 7, 'data-direction': 'client-to-server', 'data-opcode': 'text',
-                          'data-length-form': '16-bit', 'data-payload-length': 126, 'data-header-size': 8,
-                          'data-masked': 'true', 'data-close-code': ''}
+    assert attributes == {
+        'data-frame-index': 7,
+        'data-direction': 'client-to-server',
+        'data-opcode': 'text',
+        'data-length-form': '16-bit',
+        'data-payload-length': 126,
+        'data-header-size': 8,
+        'data-masked': 'true',
+        'data-close-code': '',
+    }
     assert 'close code 1008 “bye”' in close_lines
     assert not any('masking key' in line or 'unmasked' in line for line in close_lines)
     assert close_attributes['data-close-code'] == 1008 and close_attributes['data-masked'] == 'false'
@@ -98,31 +114,42 @@ def test_a_frame_is_shown_field_by_field(tmp_path: Path) -> None:
 
 def test_wire_bytes_count_the_data_frames_of_the_newest_connection_closed_with_the_reason(tmp_path: Path) -> None:
     def run(connection: int, first_index: int, size: int) -> list[dict[str, object]]:
-        frames_of_run = [entry(Frame(Opcode.TEXT, b'x' * size), mask=True, connection=connection),
-                         entry(Frame(Opcode.TEXT, b'x' * size), mask=False, connection=connection,
-                               direction='server→client'),
-                         entry(Frame(Opcode.CLOSE, Close(1000, 'compression off').serialize()), mask=True,
-                               connection=connection)]
+        frames_of_run = [
+            entry(Frame(Opcode.TEXT, b'x' * size), mask=True, connection=connection),
+            entry(Frame(Opcode.TEXT, b'x' * size), mask=False, connection=connection, direction='server→client'),
+            entry(Frame(Opcode.CLOSE, Close(1000, 'compression off').serialize()), mask=True, connection=connection),
+        ]
         for offset, frame in enumerate(frames_of_run):
             frame['index'] = first_index + offset
         return frames_of_run
 
     entries = run(1, 0, 10) + run(2, 3, 200)  # the same reason twice: the newer connection counts
-    measured = run_node(f'''
+    measured = run_node(
+        f"""
         globalThis.window = globalThis;
         const {{ readFileSync }} = await import('node:fs');
         new Function(readFileSync(new URL('./break_it.cjs', import.meta.url), 'utf-8'))();
         const entries = {json.dumps(entries)};
         console.log(JSON.stringify([wsDemo.wireBytes(entries, 'compression off'), wsDemo.wireBytes(entries, 'other')]));
-    ''', tmp_path)
+    """,
+        tmp_path,
+    )
     assert measured == [{'out': 200 + 4 + 4, 'in': 200 + 4, 'messages': 1, 'compressed': 0}, None]
 
 
 def test_the_close_that_ended_a_connection_is_kept_apart_from_failed_reconnects(tmp_path: Path) -> None:
-    events = [{'kind': 'connecting'}, {'kind': 'open'}, {'kind': 'close', 'code': 1001, 'clean': True},
-              {'kind': 'reconnecting'}, {'kind': 'connecting'}, {'kind': 'close', 'code': 1006, 'clean': False},
-              {'kind': 'connecting'}, {'kind': 'close', 'code': 1006, 'clean': False}]
-    states = run_node(f'''
+    events = [
+        {'kind': 'connecting'},
+        {'kind': 'open'},
+        {'kind': 'close', 'code': 1001, 'clean': True},
+        {'kind': 'reconnecting'},
+        {'kind': 'connecting'},
+        {'kind': 'close', 'code': 1006, 'clean': False},
+        {'kind': 'connecting'},
+        {'kind': 'close', 'code': 1006, 'clean': False},
+    ]
+    states = run_node(
+        f"""
         import {{ closeState, NO_CLOSE }} from './break_it_panel.mjs';
         let state = NO_CLOSE;
         const seen = [];
@@ -130,7 +157,9 @@ def test_the_close_that_ended_a_connection_is_kept_apart_from_failed_reconnects(
         state = closeState(closeState(state, {{ kind: 'open' }}), {{ kind: 'close', code: 1000, clean: true }});
         seen.push(state);
         console.log(JSON.stringify(seen));
-    ''', tmp_path)
+    """,
+        tmp_path,
+    )
     assert isinstance(states, list)
     assert states[2] == {'opened': False, 'lastCode': 1001, 'lastClean': True, 'failedAttempts': 0}
     assert states[7] == {'opened': False, 'lastCode': 1001, 'lastClean': True, 'failedAttempts': 2}
@@ -140,12 +169,15 @@ def test_the_close_that_ended_a_connection_is_kept_apart_from_failed_reconnects(
 def test_the_burst_figures_and_the_chart_place_the_marks_on_the_same_time_axis(tmp_path: Path) -> None:
     samples = [[0, 0], [2, 4_800_000], [300, 600_000], [3100, 600_000], [3300, 120_000], [3600, 0]]
     marks = [{'kind': 'paused', 'atMs': -100, 'label': 'p'}, {'kind': 'resumed', 'atMs': 3000, 'label': 'r'}]
-    figures, geometry, unresumed = run_node(f'''
+    figures, geometry, unresumed = run_node(
+        f"""
         import {{ burstFigures, chartGeometry, CHART }} from './break_it_panel.mjs';
         const samples = {json.dumps(samples)};
         console.log(JSON.stringify([burstFigures(samples, 3000, true), chartGeometry(samples, {json.dumps(marks)}),
                                     burstFigures(samples.slice(0, 3), null, false)]));
-    ''', tmp_path)  # type: ignore[misc]
+    """,
+        tmp_path,
+    )  # type: ignore[misc]
     assert figures == {'peak': 4_800_000, 'atResume': 600_000, 'drainedMs': 3600}
     assert unresumed == {'peak': 4_800_000, 'atResume': None, 'drainedMs': None}
     points = [tuple(map(float, point.split(','))) for point in geometry['points'].split()]

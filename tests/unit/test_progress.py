@@ -43,7 +43,10 @@ def test_answers_in_progress_are_stored_as_plain_json() -> None:
     progress.record_answer(1, 'secure-scheme', 'wss')
     progress.record_answer(1, 'secure-scheme', 'ws')  # changing one's mind replaces the answer
     assert json.loads(json.dumps(store))[STORE_KEY]['current'] == {
-        'number': 1, 'seed': 0, 'answers': {'secure-scheme': 'ws'}}
+        'number': 1,
+        'seed': 0,
+        'answers': {'secure-scheme': 'ws'},
+    }
     assert QuizProgress(store, QUIZ).state.current == InProgress(1, 0, {'secure-scheme': 'ws'})
 
 
@@ -97,14 +100,17 @@ def submitted_store() -> dict[str, Any]:
     return store
 
 
-@pytest.mark.parametrize(('event', 'reason'), [
-    (lambda p: p.record_answer(2, 'secure-scheme', 'tls'), "no option 'tls'"),
-    (lambda p: p.record_answer(2, 'no-such-question', 'ws'), "no question 'no-such-question'"),
-    (lambda p: p.record_answer(1, 'secure-scheme', 'wss'), 'attempt 1 was already submitted'),
-    (lambda p: p.record_answer(3, 'secure-scheme', 'wss'), 'attempt 3 is not the attempt in progress'),
-    (lambda p: p.submit(1, NOON), 'attempt 1 was already submitted'),
-    (lambda p: p.submit(2, NOON), 'unanswered'),
-])
+@pytest.mark.parametrize(
+    ('event', 'reason'),
+    [
+        (lambda p: p.record_answer(2, 'secure-scheme', 'tls'), "no option 'tls'"),
+        (lambda p: p.record_answer(2, 'no-such-question', 'ws'), "no question 'no-such-question'"),
+        (lambda p: p.record_answer(1, 'secure-scheme', 'wss'), 'attempt 1 was already submitted'),
+        (lambda p: p.record_answer(3, 'secure-scheme', 'wss'), 'attempt 3 is not the attempt in progress'),
+        (lambda p: p.submit(1, NOON), 'attempt 1 was already submitted'),
+        (lambda p: p.submit(2, NOON), 'unanswered'),
+    ],
+)
 def test_crafted_or_repeated_events_are_rejected_without_changing_the_store(event: Any, reason: str) -> None:
     store = submitted_store()
     before = copy.deepcopy(store)
@@ -137,8 +143,15 @@ def test_unreadable_storage_counts_as_not_started(raw: object) -> None:
 
 
 def test_answers_the_quiz_no_longer_has_are_dropped_from_the_attempt_in_progress() -> None:
-    store = {STORE_KEY: {'current': {'number': 1, 'seed': 0,
-                                     'answers': {'secure-scheme': 'wss', 'old-question': 'a', 'receive-event': 'x'}}}}
+    store = {
+        STORE_KEY: {
+            'current': {
+                'number': 1,
+                'seed': 0,
+                'answers': {'secure-scheme': 'wss', 'old-question': 'a', 'receive-event': 'x'},
+            }
+        }
+    }
     current = QuizProgress(store, QUIZ).state.current
     assert current is not None and current.answers == {'secure-scheme': 'wss'}
 

@@ -21,7 +21,7 @@ from lesson.quiz import (
 )
 
 ANCHORS = frozenset({'intro', 'details'})
-HEAD = '''title = "Check"
+HEAD = """title = "Check"
 intro = "Four questions."
 
 [[bands]]
@@ -35,7 +35,7 @@ message = "Half way."
 [[bands]]
 min_percent = 0
 message = "Read again."
-'''
+"""
 
 
 def question(question_id: str = 'q1', anchor: str = 'intro', options: str | None = None) -> str:
@@ -75,6 +75,7 @@ SMALL = parse(HEAD + question('q1') + question('q2', 'details', option('x') + op
 
 # -- the shipped quiz ----------------------------------------------------------------------------------------
 
+
 def test_bundled_quiz_has_the_seeds_four_questions_and_answers() -> None:
     content = bundled_content_dir()
     quiz = load_quiz(content, load_lesson(content).anchors)
@@ -95,6 +96,7 @@ def test_bundled_quiz_has_the_seeds_four_questions_and_answers() -> None:
 
 # -- validation ----------------------------------------------------------------------------------------------
 
+
 def test_a_valid_file_parses_into_questions_options_and_bands() -> None:
     assert SMALL.title == 'Check'
     assert [q.id for q in SMALL.questions] == ['q1', 'q2']
@@ -105,22 +107,33 @@ def test_a_valid_file_parses_into_questions_options_and_bands() -> None:
     assert SMALL.band_message(49) == 'Read again.'
 
 
-@pytest.mark.parametrize(('text', 'words'), [
-    (HEAD + question('q1') + question('q1'), "question 'q1': the id is used twice"),
-    (HEAD + question('q1', options=option('a', correct=True) + option('a')), "question 'q1': option id 'a' is used"),
-    (HEAD + question('q1', options=option('a', correct=True)), "question 'q1': needs at least 2"),
-    (HEAD + question('q1', options=option('a') + option('b')), "question 'q1': exactly one option"),
-    (HEAD + question('q1', options=option('a', correct=True) + option('b', correct=True)),
-     "question 'q1': exactly one option must have correct = true; 2 are (a, b)"),
-    (HEAD + question('q1', anchor='nowhere'), "question 'q1': lesson_anchor 'nowhere' is not a section"),
-    (HEAD + question('q1').replace('prompt = "Prompt of q1?"', ''), "question 'q1': needs a non-empty text 'prompt'"),
-    (HEAD + question('q1').replace('explanation = "Because."', ''), "question 'q1': needs a non-empty text 'expl"),
-    (HEAD + question('q1').replace('feedback = "Feedback b"', ''), "question 'q1', option 'b': needs a non-empty"),
-    (HEAD + question('Q 1'), 'question 1 needs an id of lowercase letters'),
-    (HEAD, 'the quiz has no [[questions]]'),
-    (HEAD.replace('min_percent = 0', 'min_percent = 10') + question(), 'min_percent = 0'),
-    (HEAD.replace('title = "Check"', '') + question(), "needs a non-empty text 'title'"),
-])
+@pytest.mark.parametrize(
+    ('text', 'words'),
+    [
+        (HEAD + question('q1') + question('q1'), "question 'q1': the id is used twice"),
+        (
+            HEAD + question('q1', options=option('a', correct=True) + option('a')),
+            "question 'q1': option id 'a' is used",
+        ),
+        (HEAD + question('q1', options=option('a', correct=True)), "question 'q1': needs at least 2"),
+        (HEAD + question('q1', options=option('a') + option('b')), "question 'q1': exactly one option"),
+        (
+            HEAD + question('q1', options=option('a', correct=True) + option('b', correct=True)),
+            "question 'q1': exactly one option must have correct = true; 2 are (a, b)",
+        ),
+        (HEAD + question('q1', anchor='nowhere'), "question 'q1': lesson_anchor 'nowhere' is not a section"),
+        (
+            HEAD + question('q1').replace('prompt = "Prompt of q1?"', ''),
+            "question 'q1': needs a non-empty text 'prompt'",
+        ),
+        (HEAD + question('q1').replace('explanation = "Because."', ''), "question 'q1': needs a non-empty text 'expl"),
+        (HEAD + question('q1').replace('feedback = "Feedback b"', ''), "question 'q1', option 'b': needs a non-empty"),
+        (HEAD + question('Q 1'), 'question 1 needs an id of lowercase letters'),
+        (HEAD, 'the quiz has no [[questions]]'),
+        (HEAD.replace('min_percent = 0', 'min_percent = 10') + question(), 'min_percent = 0'),
+        (HEAD.replace('title = "Check"', '') + question(), "needs a non-empty text 'title'"),
+    ],
+)
 def test_each_rule_names_the_file_the_question_and_the_reason(text: str, words: str) -> None:
     error = error_of(text)
     assert error.source == 'quiz.toml'
@@ -157,6 +170,7 @@ def test_load_quiz_names_the_file_on_disk(tmp_path: Path) -> None:
 
 # -- grading -------------------------------------------------------------------------------------------------
 
+
 def test_grading_all_right_all_wrong_and_mixed() -> None:
     right = grade(SMALL, {'q1': 'a', 'q2': 'y'})
     assert (right.score, right.total, right.percent, right.message) == (2, 2, 100, 'All right.')
@@ -180,6 +194,7 @@ def test_grading_refuses_ids_the_quiz_does_not_have(answers: dict[str, str]) -> 
 
 
 # -- shuffling -----------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize('seed', range(12))
 def test_shuffling_keeps_the_same_options_and_one_correct(seed: int) -> None:
@@ -209,8 +224,7 @@ def test_the_next_seed_moves_every_question() -> None:
 def _two_option_quiz(count: int) -> Quiz:
     """``count`` questions of two options each: a retry moves all of them only one seed in 2**count."""
     options = (Option('a', 'A', 'Right.', correct=True), Option('b', 'B', 'Wrong.'))
-    questions = tuple(Question(f'q{index}', f'Prompt {index}?', 'intro', 'Because.', options)
-                      for index in range(count))
+    questions = tuple(Question(f'q{index}', f'Prompt {index}?', 'intro', 'Because.', options) for index in range(count))
     return Quiz('Check', 'Intro.', questions, (Band(0, 'Done.'),))
 
 
@@ -232,15 +246,24 @@ def test_the_next_seed_searches_exactly_1000_seeds_then_gives_up() -> None:
     assert next_seed(quiz, first_out_of_bound) == first_out_of_bound + 1
 
 
-@pytest.mark.parametrize(('score', 'total', 'percent'), [
-    (2, 3, 66), (1, 3, 33), (199, 200, 99), (3, 4, 75), (4, 4, 100), (0, 4, 0), (0, 0, 0),
-])
+@pytest.mark.parametrize(
+    ('score', 'total', 'percent'),
+    [
+        (2, 3, 66),
+        (1, 3, 33),
+        (199, 200, 99),
+        (3, 4, 75),
+        (4, 4, 100),
+        (0, 4, 0),
+        (0, 0, 0),
+    ],
+)
 def test_percent_is_rounded_down_so_a_miss_never_shows_100(score: int, total: int, percent: int) -> None:
     assert percent_of(score, total) == percent
 
 
-
 # -- crafted answers -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize('raw', [-1, 4, 99, 'x', '0', None, 1.5, 0.0, {}, [], [0], True, False, 'x' * 10_000])
 def test_only_a_whole_number_within_the_options_is_an_option_index(raw: object) -> None:
@@ -256,8 +279,15 @@ def test_every_real_option_index_is_accepted() -> None:
 # -- quotes of the learner's demo run ------------------------------------------------------------------------
 
 FIELDS = demo_run_placeholders()
-RUN = DemoRun(poll_requests=48, poll_updates=12, poll_empty=36, poll_interval_ms=500, poll_delay_p50_ms=251.4,
-              push_updates=12, push_delay_p50_ms=None)
+RUN = DemoRun(
+    poll_requests=48,
+    poll_updates=12,
+    poll_empty=36,
+    poll_interval_ms=500,
+    poll_delay_p50_ms=251.4,
+    push_updates=12,
+    push_delay_p50_ms=None,
+)
 
 
 def with_quotes(table: str) -> str:
@@ -274,8 +304,10 @@ def test_the_placeholders_are_the_demo_runs_fields() -> None:
 
 
 def test_a_run_quote_fills_in_the_learners_figures() -> None:
-    quiz = parse_quotes('q1 = "{poll_requests} asks, {poll_empty} empty, every {poll_interval_ms:,} ms, '
-                        '{poll_delay_p50_ms:.0f} ms late; {{braces}} stay."\n')
+    quiz = parse_quotes(
+        'q1 = "{poll_requests} asks, {poll_empty} empty, every {poll_interval_ms:,} ms, '
+        '{poll_delay_p50_ms:.0f} ms late; {{braces}} stay."\n'
+    )
     quote = quiz.run_quote('q1')
     assert quote is not None and quiz.run_quote('q2') is None
     assert quote.fill(demo_run_to_store(RUN)) == '48 asks, 36 empty, every 500 ms, 251 ms late; {braces} stay.'
@@ -286,18 +318,21 @@ def test_a_run_quote_needing_an_unmeasured_figure_is_not_shown() -> None:
     assert quote is not None and quote.fill(demo_run_to_store(RUN)) is None
 
 
-@pytest.mark.parametrize(('table', 'words'), [
-    ('nope = "{poll_requests}"\n', "[run_quotes] 'nope': the quiz has no question with this id"),
-    ('q1 = "{poll_requestz}"\n', "unknown placeholder '{poll_requestz}' (known: poll_delay_p50_ms,"),
-    ('q1 = "{0}"\n', "unknown placeholder '{0}'"),
-    ('q1 = "{}"\n', "unknown placeholder '{}'"),
-    ('q1 = "{poll_requests.real}"\n', "unknown placeholder '{poll_requests.real}'"),
-    ('q1 = "{poll_requests!r}"\n', "placeholder '{poll_requests}' takes a format"),
-    ('q1 = "{poll_requests:.1q}"\n', "placeholder '{poll_requests:.1q}':"),
-    ('q1 = "a { b"\n', 'write {{ or }} for a brace'),
-    ('q1 = ""\n', 'needs a non-empty text'),
-    ('q1 = 5\n', 'needs a non-empty text'),
-])
+@pytest.mark.parametrize(
+    ('table', 'words'),
+    [
+        ('nope = "{poll_requests}"\n', "[run_quotes] 'nope': the quiz has no question with this id"),
+        ('q1 = "{poll_requestz}"\n', "unknown placeholder '{poll_requestz}' (known: poll_delay_p50_ms,"),
+        ('q1 = "{0}"\n', "unknown placeholder '{0}'"),
+        ('q1 = "{}"\n', "unknown placeholder '{}'"),
+        ('q1 = "{poll_requests.real}"\n', "unknown placeholder '{poll_requests.real}'"),
+        ('q1 = "{poll_requests!r}"\n', "placeholder '{poll_requests}' takes a format"),
+        ('q1 = "{poll_requests:.1q}"\n', "placeholder '{poll_requests:.1q}':"),
+        ('q1 = "a { b"\n', 'write {{ or }} for a brace'),
+        ('q1 = ""\n', 'needs a non-empty text'),
+        ('q1 = 5\n', 'needs a non-empty text'),
+    ],
+)
 def test_a_wrong_run_quote_stops_start_up_with_its_line(table: str, words: str) -> None:
     with pytest.raises(ContentError) as info:
         parse_quotes(table)
@@ -307,8 +342,12 @@ def test_a_wrong_run_quote_stops_start_up_with_its_line(table: str, words: str) 
 
 
 def test_a_quoted_key_and_a_later_table_still_point_at_the_right_line() -> None:
-    text = HEAD + '\n[run_quotes]\nq1 = "fine {poll_updates}"\n"q2" = """\nbad {nope}"""\n' + question('q1') + \
-        question('q2', 'details')
+    text = (
+        HEAD
+        + '\n[run_quotes]\nq1 = "fine {poll_updates}"\n"q2" = """\nbad {nope}"""\n'
+        + question('q1')
+        + question('q2', 'details')
+    )
     with pytest.raises(ContentError) as info:
         parse_quiz(text, ANCHORS, 'quiz.toml', FIELDS)
     assert text.splitlines()[info.value.line - 1].startswith('"q2" =')
@@ -318,7 +357,7 @@ def test_load_quiz_checks_run_quotes_against_the_demo_run(tmp_path: Path) -> Non
     (tmp_path / 'quiz.toml').write_text(with_quotes('q1 = "{poll_requests} and {bytes_sent}"\n'), encoding='utf-8')
     with pytest.raises(ContentError) as info:
         load_quiz(tmp_path, ANCHORS)
-    assert str(info.value).startswith(f"{tmp_path / 'quiz.toml'}:")
+    assert str(info.value).startswith(f'{tmp_path / "quiz.toml"}:')
     assert "unknown placeholder '{bytes_sent}'" in info.value.message
 
 
