@@ -6,6 +6,7 @@ This is the only module that reads ``os.environ``; everything else receives a :c
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import os
 import secrets
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,14 @@ class Config:
     # The page server's.
     header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
     forget_after_days: float = DEFAULT_FORGET_AFTER_DAYS
+    # Several instances behind a proxy (deploy/): shared state and the one public address.
+    #: Redis for learner progress (NiceGUI's storage) and class state; None keeps both in the data directory.
+    redis_url: str | None = None
+    #: Where browsers reach this instance's echo server, e.g. ``/echo-server`` (same origin as the page) or
+    #: ``wss://lesson.example/echo-server``; None: the echo port at the page's host, as without a proxy.
+    public_echo_url: str | None = None
+    #: Proxy addresses (or networks) whose X-Forwarded-Host/-Proto and Forwarded headers are believed.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def uses_tls(self) -> bool:
@@ -378,6 +388,29 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     parser.add_argument(
         '--keyfile', type=Path, default=env('KEYFILE'), help='TLS private key (PEM) matching --certfile'
     )
+    deployment = parser.add_argument_group(
+        'several instances behind a proxy', 'see deploy/README; none of these is needed for one app on one machine'
+    )
+    deployment.add_argument(
+        '--redis-url',
+        default=env('REDIS_URL'),
+        help='keep learner progress and class state in this Redis (redis://host:port/db, rediss:// or unix://), '
+        'shared by every instance (default: files in the data directory)',
+    )
+    deployment.add_argument(
+        '--public-echo-url',
+        default=env('PUBLIC_ECHO_URL'),
+        help="where browsers reach this instance's echo server through the proxy: a path on the page's own origin "
+        '(/echo-server) or an absolute ws:// or wss:// URL (default: the echo port at the host the page came from)',
+    )
+    deployment.add_argument(
+        '--trusted-proxy',
+        dest='trusted_proxies',
+        action='append',
+        default=[p for p in (env('TRUSTED_PROXIES') or '').split(',') if p],
+        help='address or network (127.0.0.1, 10.0.0.0/8) of a proxy whose X-Forwarded-Host/-Proto or Forwarded '
+        'headers name the address the browser used; repeat for more (default: none is believed)',
+    )
     limits = parser.add_argument_group('limits', 'what one client may cost the app; the defaults suit a class')
     for limit in LIMITS:
         # a string default goes through `type` too, so a bad environment value is refused like a bad flag
@@ -445,6 +478,32 @@ def load_or_create_secret(data_dir: Path) -> str:
     return secret
 
 
+REDIS_SCHEMES = ('redis://', 'rediss://', 'unix://')
+PUBLIC_ECHO_SCHEMES = ('ws://', 'wss://')
+
+
+def deployment_problems(redis_url: str | None, public_echo_url: str | None, proxies: Sequence[str]) -> list[str]:
+    """What is wrong with the deployment flags, one sentence each (empty: nothing)."""
+    problems = []
+    if redis_url and not redis_url.startswith(REDIS_SCHEMES):
+        problems.append(f'--redis-url must start with {", ".join(REDIS_SCHEMES)}, not {redis_url!r}')
+    if public_echo_url:
+        absolute = public_echo_url.startswith(PUBLIC_ECHO_SCHEMES) and bool(urlsplit(public_echo_url).hostname)
+        relative = public_echo_url.startswith('/') and not public_echo_url.startswith('//')
+        if not (relative or absolute):
+            problems.append(
+                f'--public-echo-url must be a path (/echo-server) or a ws:// or wss:// URL, not {public_echo_url!r}'
+            )
+        if any(char in public_echo_url for char in '?#"\'\\ <>'):
+            problems.append(f'--public-echo-url must have no query, fragment, quote or space: {public_echo_url!r}')
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy.strip(), strict=False)
+        except ValueError:
+            problems.append(f'--trusted-proxy must be an IP address or network, not {proxy!r}')
+    return problems
+
+
 def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Config:
     environ = os.environ if environ is None else environ
     parser = build_parser(environ)
@@ -465,6 +524,8 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
                 'leave it out to use a generated one'
             )
         log.warning('--storage-secret %s: fine on this machine only, refused with a non-loopback --host', problem)
+    for problem in deployment_problems(args.redis_url, args.public_echo_url, args.trusted_proxies):
+        parser.error(problem)
     data_dir = (args.data_dir or default_data_dir(environ)).expanduser().resolve()
     open_browser = has_display(environ) if args.open_browser is None else args.open_browser
     return Config(
@@ -481,4 +542,7 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
         certfile=args.certfile,
         keyfile=args.keyfile,
         **{limit.field: getattr(args, limit.field) for limit in LIMITS},
+        redis_url=args.redis_url or None,
+        public_echo_url=args.public_echo_url.rstrip('/') if args.public_echo_url else None,
+        trusted_proxies=tuple(args.trusted_proxies),
     )
