@@ -1,0 +1,304 @@
+"""Where class state lives: one small interface (:class:`ClassStore`), files in the data directory by default.
+
+The rules are :mod:`lesson.classroom`'s (pure); a store only keeps :class:`~lesson.classroom.Class` values, makes
+each change atomic, and tells subscribers what changed. A Redis store (several app processes, issue 14) implements
+the same Protocol in its own module; the pages only ever see ``ClassStore``.
+
+Events are notifications, not the state: a subscriber reads the class again (``read``) when one arrives, so an
+event it missed (a slow board, a Redis reconnect) costs a redraw, never a wrong figure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from . import classroom
+from .classroom import CLASS_ID, Attempt, Class, ClassClosed, ClassInfo, DemoTotals, Learner
+from .progress import DemoRun
+from .quiz import Quiz
+
+log = logging.getLogger(__name__)
+
+#: Events a subscriber may have waiting; beyond, the oldest are dropped (it rereads the class anyway).
+SUBSCRIBER_QUEUE = 256
+
+
+# -- events --------------------------------------------------------------------------------------------------
+
+
+def now_ms() -> float:
+    return time.time() * 1000
+
+
+@dataclass(frozen=True)
+class ClassEvent:
+    """Something changed in a class. ``at_ms``: the server's clock (epoch ms) when the change was asked for,
+    e.g. when a learner's submission reached the app; the board measures its push delay from it."""
+
+    class_id: str
+    at_ms: float
+
+
+@dataclass(frozen=True)
+class ClassStarted(ClassEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class LearnerJoined(ClassEvent):
+    learner: Learner
+
+
+@dataclass(frozen=True)
+class LearnerLeft(ClassEvent):
+    learner_id: str
+
+
+@dataclass(frozen=True)
+class AttemptRecorded(ClassEvent):
+    attempt: Attempt
+
+
+@dataclass(frozen=True)
+class DemoRunRecorded(ClassEvent):
+    learner_id: str
+    totals: DemoTotals  # the class's, after this run
+
+
+# -- the interface -------------------------------------------------------------------------------------------
+
+
+class ClassStore(Protocol):
+    """Class state behind one interface. Every implementation guarantees:
+
+    * **One current class** (or none before the first start). Only the current class accepts changes: ``join``,
+      ``leave``, ``record_attempt`` and ``record_demo_run`` for any other id raise
+      :class:`~lesson.classroom.ClassClosed` and change nothing (a learner still on a reset class).
+    * **Atomic, checked changes**: each mutating call applies the pure rule of :mod:`lesson.classroom` to the
+      class as it is stored now and keeps the whole result, or raises :class:`~lesson.classroom.ClassroomRejected`
+      (or a subclass) and keeps nothing. Two calls at once (also from two processes) never lose one another's
+      change.
+    * **Durable before it returns**: once a call returned, the change survives a restart of the app (and of
+      every app process).
+    * **Events after the change**: a call that changed something publishes one event (the dataclasses above) to
+      every subscriber, in every process, after the change is durable. Delivery is best effort and in order per
+      publisher; subscribers read the state again with ``read``.
+    * **Bounded**: a class holds at most its ``max_learners`` (``ClassFull`` beyond).
+    """
+
+    async def current(self) -> Class | None:
+        """The class that is running now, or ``None`` before the first ``start_class``."""
+        ...
+
+    async def start_class(self) -> Class:
+        """Start a new, empty class and make it current (the teacher's reset). Earlier classes stay readable."""
+        ...
+
+    async def classes(self) -> list[ClassInfo]:
+        """Every class kept, newest first."""
+        ...
+
+    async def read(self, class_id: str) -> Class | None:
+        """The class with this id, or ``None`` (unknown or malformed id: never an exception)."""
+        ...
+
+    async def join(self, class_id: str, learner_id: str, nickname: str | None) -> Learner:
+        """Add the learner to the current class, or bring them back with the new nickname."""
+        ...
+
+    async def leave(self, class_id: str, learner_id: str) -> None: ...
+
+    async def record_attempt(self, class_id: str, attempt: Attempt) -> None:
+        """Count a graded attempt of a learner who joined; the same attempt number twice is refused."""
+        ...
+
+    async def record_demo_run(self, class_id: str, learner_id: str, run: DemoRun) -> None:
+        """Add a demo run summary (the page sends a growing one per run; only growth is added)."""
+        ...
+
+    def subscribe(self) -> AsyncIterator[ClassEvent]:
+        """Events of every class from now on, until the iterator is closed (``aclose``) or the store is."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+# -- files in the data directory -----------------------------------------------------------------------------
+
+
+def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``text`` whole: a crash leaves the old file or the new one, never half of either."""
+    temporary = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(descriptor, 'w', encoding='utf-8') as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    # the rename itself is durable only once the directory is synced
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def new_class_id(at: datetime) -> str:
+    return f'{at:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}'
+
+
+class FileClassStore:
+    """:class:`ClassStore` on JSON files: ``DATA_DIR/classes/<id>.json`` and ``classes/current`` (the id).
+
+    One app process owns the directory; the current class is kept in memory and written whole after each change
+    (at 200 learners with a few attempts each, some 100 KB; a write takes milliseconds, off the event loop).
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        quiz: Quiz,
+        *,
+        max_learners: int = classroom.DEFAULT_MAX_LEARNERS,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.directory = data_dir / 'classes'
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.quiz = quiz
+        self.max_learners = max_learners
+        self.clock = clock
+        self._lock = asyncio.Lock()
+        self._subscribers: set[asyncio.Queue[ClassEvent | None]] = set()
+        self._current: Class | None = self._load_current()
+
+    # -- reading -----------------------------------------------------------------------------------------------
+
+    def _path(self, class_id: str) -> Path:
+        return self.directory / f'{class_id}.json'
+
+    def _load(self, class_id: str) -> Class | None:
+        if not CLASS_ID.match(class_id):
+            return None
+        try:
+            return classroom.class_from_json(json.loads(self._path(class_id).read_text(encoding='utf-8')))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning('class file %s cannot be read (%s); it is left as it is and not shown', class_id, error)
+            return None
+
+    def _load_current(self) -> Class | None:
+        try:
+            class_id = (self.directory / 'current').read_text(encoding='utf-8').strip()
+        except FileNotFoundError:
+            return None
+        return self._load(class_id)
+
+    async def current(self) -> Class | None:
+        return self._current
+
+    async def read(self, class_id: str) -> Class | None:
+        if self._current is not None and class_id == self._current.id:
+            return self._current
+        return await asyncio.to_thread(self._load, class_id)
+
+    async def classes(self) -> list[ClassInfo]:
+        def listing() -> list[ClassInfo]:
+            found = []
+            for path in self.directory.glob('*.json'):
+                klass = self._current if self._current and path.stem == self._current.id else self._load(path.stem)
+                if klass is not None:
+                    current = self._current is not None and klass.id == self._current.id
+                    found.append(
+                        ClassInfo(klass.id, klass.started_at, len(klass.learners), len(klass.attempts), current)
+                    )
+            return sorted(found, key=lambda info: info.started_at, reverse=True)
+
+        return await asyncio.to_thread(listing)
+
+    # -- changing ----------------------------------------------------------------------------------------------
+
+    async def _keep(self, klass: Class, *, make_current: bool = False) -> None:
+        text = json.dumps(classroom.class_to_json(klass), ensure_ascii=False)
+        await asyncio.to_thread(write_atomically, self._path(klass.id), text)
+        if make_current:
+            await asyncio.to_thread(write_atomically, self.directory / 'current', klass.id)
+        self._current = klass
+
+    async def start_class(self) -> Class:
+        at_ms = now_ms()
+        async with self._lock:
+            started = self.clock()
+            klass = Class(new_class_id(started), started, self.max_learners)
+            await self._keep(klass, make_current=True)
+        self._publish(ClassStarted(klass.id, at_ms))
+        return klass
+
+    def _open(self, class_id: str) -> Class:
+        if self._current is None or self._current.id != class_id:
+            raise ClassClosed('That class has ended: your teacher started a new one. Join again to take part.')
+        return self._current
+
+    async def join(self, class_id: str, learner_id: str, nickname: str | None) -> Learner:
+        at_ms = now_ms()
+        async with self._lock:
+            klass, learner = classroom.join(self._open(class_id), learner_id, nickname, self.clock())
+            await self._keep(klass)
+        self._publish(LearnerJoined(class_id, at_ms, learner))
+        return learner
+
+    async def leave(self, class_id: str, learner_id: str) -> None:
+        at_ms = now_ms()
+        async with self._lock:
+            await self._keep(classroom.leave(self._open(class_id), learner_id))
+        self._publish(LearnerLeft(class_id, at_ms, learner_id))
+
+    async def record_attempt(self, class_id: str, attempt: Attempt) -> None:
+        at_ms = attempt.submitted_at.timestamp() * 1000
+        async with self._lock:
+            await self._keep(classroom.record_attempt(self._open(class_id), attempt, self.quiz))
+        self._publish(AttemptRecorded(class_id, at_ms, attempt))
+
+    async def record_demo_run(self, class_id: str, learner_id: str, run: DemoRun) -> None:
+        at_ms = now_ms()
+        async with self._lock:
+            klass = classroom.record_demo_run(self._open(class_id), learner_id, run)
+            await self._keep(klass)
+        self._publish(DemoRunRecorded(class_id, at_ms, learner_id, klass.demo_totals))
+
+    # -- events ------------------------------------------------------------------------------------------------
+
+    def _publish(self, event: ClassEvent) -> None:
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()  # the oldest goes: the subscriber rereads the class anyway
+            queue.put_nowait(event)
+
+    async def subscribe(self) -> AsyncIterator[ClassEvent]:
+        queue: asyncio.Queue[ClassEvent | None] = asyncio.Queue(SUBSCRIBER_QUEUE)
+        self._subscribers.add(queue)
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+        finally:
+            self._subscribers.discard(queue)
+
+    async def close(self) -> None:
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)

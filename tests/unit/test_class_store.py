@@ -1,0 +1,138 @@
+"""The file class store: atomic, durable, one current class, events after each change."""
+
+import asyncio
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from lesson.class_store import (
+    AttemptRecorded,
+    ClassEvent,
+    ClassStarted,
+    ClassStore,
+    DemoRunRecorded,
+    FileClassStore,
+    LearnerJoined,
+    write_atomically,
+)
+from lesson.classroom import Attempt, ClassClosed, ClassFull, NicknameRejected
+from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
+from lesson.progress import DemoRun
+from lesson.quiz import grade
+
+CONTENT = bundled_content_dir()
+QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)
+RIGHT = {q.id: q.correct_option.id for q in QUIZ.questions}
+
+
+def graded(learner_id: str, number: int = 1) -> Attempt:
+    result = grade(QUIZ, RIGHT)
+    return Attempt(learner_id, number, datetime.now(UTC), result.score, result.total, RIGHT)
+
+
+def store_in(path: Path, **options: int) -> ClassStore:
+    return FileClassStore(path, QUIZ, **options)
+
+
+async def test_no_class_runs_until_one_is_started(tmp_path: Path) -> None:
+    store = store_in(tmp_path)
+    assert await store.current() is None and await store.classes() == []
+    with pytest.raises(ClassClosed):
+        await store.join('20260131-120000-abcdef', 'learner-0001', None)
+
+
+async def test_a_class_survives_a_new_store_on_the_same_directory(tmp_path: Path) -> None:
+    store = store_in(tmp_path)
+    klass = await store.start_class()
+    await store.join(klass.id, 'learner-0001', 'Ada')
+    await store.record_attempt(klass.id, graded('learner-0001'))
+    await store.record_demo_run(klass.id, 'learner-0001', DemoRun(10, 5, 5, 1000, 400.0, 20, 1.0))
+    again = store_in(tmp_path)  # what a restart does
+    current = await again.current()
+    assert current is not None and current == await store.current()
+    assert [learner.name for learner in current.learners] == ['Ada']
+    assert current.attempts[0].score == len(QUIZ.questions)
+    assert current.demo_totals.poll_requests == 10
+
+
+async def test_a_reset_closes_the_old_class_and_keeps_it_listed(tmp_path: Path) -> None:
+    store = store_in(tmp_path)
+    old = await store.start_class()
+    await store.join(old.id, 'learner-0001', 'Ada')
+    await asyncio.sleep(1.01)  # class ids and listing order carry the second
+    new = await store.start_class()
+    with pytest.raises(ClassClosed):
+        await store.record_attempt(old.id, graded('learner-0001'))
+    with pytest.raises(ClassClosed):
+        await store.join(old.id, 'learner-0002', None)
+    kept = await store.read(old.id)
+    assert kept is not None and kept.attempts == () and len(kept.learners) == 1
+    listing = await store.classes()
+    assert [(info.id, info.current, info.learners) for info in listing] == [(new.id, True, 0), (old.id, False, 1)]
+
+
+async def test_refused_changes_leave_the_files_untouched(tmp_path: Path) -> None:
+    store = store_in(tmp_path, max_learners=1)
+    klass = await store.start_class()
+    await store.join(klass.id, 'learner-0001', 'Ada')
+    path = tmp_path / 'classes' / f'{klass.id}.json'
+    before = path.read_bytes()
+    with pytest.raises(ClassFull):
+        await store.join(klass.id, 'learner-0002', None)
+    with pytest.raises(NicknameRejected):
+        await store.join(klass.id, 'learner-0001', 'x' * 25)
+    assert path.read_bytes() == before
+
+
+async def test_unknown_or_forged_ids_read_as_none(tmp_path: Path) -> None:
+    store = store_in(tmp_path)
+    assert await store.read('../../storage_secret') is None
+    assert await store.read('20260131-120000-abcdef') is None
+
+
+async def test_a_damaged_class_file_is_skipped_not_fatal(tmp_path: Path) -> None:
+    store = store_in(tmp_path)
+    klass = await store.start_class()
+    (tmp_path / 'classes' / f'{klass.id}.json').write_text('{not json', encoding='utf-8')
+    assert await store_in(tmp_path).current() is None
+
+
+async def test_subscribers_hear_each_change_in_order(tmp_path: Path) -> None:
+    store = store_in(tmp_path)
+    heard: list[ClassEvent] = []
+
+    async def listen() -> None:
+        async for event in store.subscribe():
+            heard.append(event)
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0)
+    klass = await store.start_class()
+    await store.join(klass.id, 'learner-0001', None)
+    attempt = graded('learner-0001')
+    await store.record_attempt(klass.id, attempt)
+    await store.record_demo_run(klass.id, 'learner-0001', DemoRun(10, 5, 5, 1000, None, 20, None))
+    await store.close()
+    await asyncio.wait_for(listener, 2)
+    assert [type(event) for event in heard] == [ClassStarted, LearnerJoined, AttemptRecorded, DemoRunRecorded]
+    assert isinstance(heard[2], AttemptRecorded) and heard[2].at_ms == attempt.submitted_at.timestamp() * 1000
+
+
+async def test_concurrent_joins_lose_nothing(tmp_path: Path) -> None:
+    store = store_in(tmp_path)
+    klass = await store.start_class()
+    await asyncio.gather(*(store.join(klass.id, f'learner-{n:04d}', None) for n in range(30)))
+    current = store_in(tmp_path)
+    stored = await current.current()
+    assert stored is not None and sorted(learner.number for learner in stored.learners) == list(range(1, 31))
+
+
+def test_atomic_write_replaces_whole_and_leaves_no_temporary(tmp_path: Path) -> None:
+    path = tmp_path / 'x.json'
+    write_atomically(path, json.dumps({'a': 1}))
+    write_atomically(path, json.dumps({'a': 2}), mode=0o600)
+    assert json.loads(path.read_text()) == {'a': 2}
+    assert os.listdir(tmp_path) == ['x.json']

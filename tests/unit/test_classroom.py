@@ -1,0 +1,194 @@
+"""The class's pure core: joining, nicknames, attempts, tallies, scores, demo totals, CSV, JSON."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lesson import classroom
+from lesson.classroom import (
+    Attempt,
+    Class,
+    ClassFull,
+    ClassroomRejected,
+    DemoTotals,
+    NicknameRejected,
+    NotJoined,
+)
+from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
+from lesson.progress import DemoRun
+from lesson.quiz import grade
+
+CONTENT = bundled_content_dir()
+QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)
+RIGHT = {q.id: q.correct_option.id for q in QUIZ.questions}
+WRONG = {q.id: next(o.id for o in q.options if not o.correct) for q in QUIZ.questions}
+NOON = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+
+
+def new_class(max_learners: int = 200) -> Class:
+    return Class('20260131-120000-abcdef', NOON, max_learners)
+
+
+def attempt(learner_id: str, number: int, answers: dict[str, str], minute: int = 0) -> Attempt:
+    graded = grade(QUIZ, answers)
+    return Attempt(learner_id, number, NOON + timedelta(minutes=minute), graded.score, graded.total, answers)
+
+
+def joined(*names: str | None) -> Class:
+    klass = new_class()
+    for index, name in enumerate(names):
+        klass, _ = classroom.join(klass, f'learner-{index:04d}', name, NOON)
+    return klass
+
+
+@pytest.mark.parametrize(
+    ('raw', 'kept'),
+    [(None, None), ('', None), ('   ', None), ('  Ada  ', 'Ada'), ('Zoë 🚀', 'Zoë 🚀'), ('x' * 24, 'x' * 24)],
+)
+def test_nicknames_are_trimmed_and_optional(raw: str | None, kept: str | None) -> None:
+    assert classroom.checked_nickname(raw) == kept
+
+
+@pytest.mark.parametrize('raw', ['x' * 25, 'a\nb', 'tab\there', 'bell\x07', 'rtl\u202eevil', 'zero\u200bwidth'])
+def test_long_or_control_character_nicknames_are_refused(raw: str) -> None:
+    with pytest.raises(NicknameRejected):
+        classroom.checked_nickname(raw)
+
+
+def test_anonymous_learners_are_numbered_in_order_of_joining() -> None:
+    klass = joined('Ada', None, None)
+    assert [learner.name for learner in klass.learners] == ['Ada', 'Learner 2', 'Learner 3']
+
+
+def test_joining_again_keeps_the_number_and_takes_the_new_nickname() -> None:
+    klass = joined('Ada', None)
+    klass = classroom.leave(klass, 'learner-0000')
+    assert [learner.present for learner in klass.learners] == [False, True]
+    klass, learner = classroom.join(klass, 'learner-0000', 'Grace', NOON)
+    assert (learner.number, learner.name, learner.present, len(klass.learners)) == (1, 'Grace', True, 2)
+
+
+def test_a_refused_join_changes_nothing() -> None:
+    klass = joined('Ada')
+    with pytest.raises(NicknameRejected):
+        classroom.join(klass, 'learner-0009', 'a\x00b', NOON)
+    with pytest.raises(ClassroomRejected):
+        classroom.join(klass, 'x', 'ok', NOON)  # not an id the app makes
+    assert klass == joined('Ada')
+
+
+def test_a_full_class_refuses_newcomers_but_not_returning_learners() -> None:
+    klass = new_class(max_learners=2)
+    for index in range(2):
+        klass, _ = classroom.join(klass, f'learner-{index:04d}', None, NOON)
+    with pytest.raises(ClassFull):
+        classroom.join(klass, 'learner-0002', None, NOON)
+    classroom.join(klass, 'learner-0001', 'back', NOON)
+
+
+def test_attempts_count_only_for_joined_learners_and_only_once() -> None:
+    klass = joined('Ada')
+    with pytest.raises(NotJoined):
+        classroom.record_attempt(klass, attempt('learner-9999', 1, RIGHT), QUIZ)
+    klass = classroom.record_attempt(klass, attempt('learner-0000', 1, RIGHT), QUIZ)
+    with pytest.raises(ClassroomRejected):
+        classroom.record_attempt(klass, attempt('learner-0000', 1, WRONG), QUIZ)
+    with pytest.raises(ClassroomRejected):
+        forged = Attempt('learner-0000', 2, NOON, 4, 4, {'secure-scheme': 'gopher'})
+        classroom.record_attempt(klass, forged, QUIZ)
+    assert len(klass.attempts) == 1
+
+
+def test_first_attempts_are_apart_from_retries_and_scores_follow() -> None:
+    klass = joined('Ada', 'Bob')
+    # Ada's first attempt in class is her 3rd ever (two at home before)
+    klass = classroom.record_attempt(klass, attempt('learner-0000', 3, WRONG), QUIZ)
+    klass = classroom.record_attempt(klass, attempt('learner-0001', 1, RIGHT), QUIZ)
+    klass = classroom.record_attempt(klass, attempt('learner-0000', 4, RIGHT), QUIZ)
+    assert [(a.learner_id, a.number) for a in classroom.first_attempts(klass)] == [
+        ('learner-0000', 3),
+        ('learner-0001', 1),
+    ]
+    assert [a.number for a in classroom.retries(klass)] == [4]
+    summary = classroom.scores(klass)
+    assert summary.submitted == 2 and summary.attempts == 3
+    assert summary.first_average_percent == 50.0  # 0 % and 100 %
+    assert summary.retry_average_percent == 100.0
+    assert summary.best_percent == 100 and summary.best_names == ('Bob', 'Ada')
+
+
+def test_tallies_mark_the_right_option_and_count_each_answer() -> None:
+    klass = joined('Ada', 'Bob', None)
+    for index, answers in enumerate((RIGHT, RIGHT, WRONG)):
+        klass = classroom.record_attempt(klass, attempt(f'learner-{index:04d}', 1, answers), QUIZ)
+    for tally in classroom.tallies(QUIZ, klass.attempts):
+        assert tally.answered == 3 and tally.right == 2
+        (right,) = [option for option in tally.options if option.correct]
+        assert right.option_id == RIGHT[tally.question_id] and right.count == 2
+        assert sum(option.count for option in tally.options if option.option_id == WRONG[tally.question_id]) == 1
+
+
+def test_scores_of_an_empty_class() -> None:
+    summary = classroom.scores(joined('Ada'))
+    assert (summary.submitted, summary.first_average_percent, summary.best_percent) == (0, None, None)
+
+
+def run(requests: int, updates: int, empty: int, push: int) -> DemoRun:
+    return DemoRun(requests, updates, empty, 1000, 500.0, push, 2.0)
+
+
+def test_growing_run_summaries_add_only_their_growth_and_a_new_run_adds_whole() -> None:
+    klass = joined('Ada', 'Bob')
+    klass = classroom.record_demo_run(klass, 'learner-0000', run(10, 5, 5, 20))
+    klass = classroom.record_demo_run(klass, 'learner-0000', run(30, 15, 15, 60))  # same run, later
+    klass = classroom.record_demo_run(klass, 'learner-0000', run(4, 2, 2, 8))  # Start again: a new run
+    klass = classroom.record_demo_run(klass, 'learner-0001', run(100, 40, 60, 80))
+    assert klass.learners[0].demo == DemoTotals(2, 34, 17, 17, 68)
+    assert klass.demo_totals == DemoTotals(3, 134, 57, 77, 148)
+    assert 'sent 134 polls, 77 came back empty' in classroom.demo_sentence(klass.demo_totals)
+
+
+def parse_csv(text: str) -> list[list[str]]:
+    assert '\r\n' in text  # RFC 4180 line ends
+    return list(csv.reader(io.StringIO(text, newline='')))
+
+
+def test_attempts_csv_has_a_header_and_a_row_per_attempt_quoted_for_spreadsheets() -> None:
+    klass = joined('Smith, "Ada"', '=HYPERLINK("x")', None)
+    for index, answers in enumerate((RIGHT, WRONG, RIGHT)):
+        klass = classroom.record_attempt(klass, attempt(f'learner-{index:04d}', 1, answers, index), QUIZ)
+    rows = parse_csv(classroom.attempts_csv(klass, QUIZ))
+    assert rows[0][:4] == ['learner', 'submitted_at', 'attempt', 'first_in_class']
+    assert rows[0][-3:] == ['score', 'total', 'percent']
+    assert [row[0] for row in rows[1:]] == ['Smith, "Ada"', '\'=HYPERLINK("x")', 'Learner 3']
+    assert [row[-3] for row in rows[1:]] == ['4', '0', '4']
+    question = QUIZ.questions[0]
+    assert rows[1][4] == question.correct_option.text
+
+
+def test_questions_csv_counts_first_and_all_attempts() -> None:
+    klass = joined('Ada')
+    klass = classroom.record_attempt(klass, attempt('learner-0000', 1, WRONG), QUIZ)
+    klass = classroom.record_attempt(klass, attempt('learner-0000', 2, RIGHT), QUIZ)
+    rows = parse_csv(classroom.questions_csv(klass, QUIZ))
+    assert rows[0] == ['question', 'prompt', 'option', 'correct', 'first_attempts', 'all_attempts']
+    right_rows = [row for row in rows[1:] if row[3] == 'yes']
+    assert len(right_rows) == len(QUIZ.questions)
+    assert all(row[4:] == ['0', '1'] for row in right_rows)
+
+
+def test_json_round_trip_keeps_everything() -> None:
+    klass = joined('Ada', None)
+    klass = classroom.record_attempt(klass, attempt('learner-0000', 1, RIGHT), QUIZ)
+    klass = classroom.record_demo_run(klass, 'learner-0001', run(10, 5, 5, 20))
+    klass = classroom.leave(klass, 'learner-0001')
+    assert classroom.class_from_json(classroom.class_to_json(klass)) == klass
+
+
+def test_json_with_a_forged_id_is_refused() -> None:
+    raw = classroom.class_to_json(joined())
+    raw['id'] = '../../etc/passwd'
+    with pytest.raises(ValueError):
+        classroom.class_from_json(raw)
