@@ -9,6 +9,7 @@ import argparse
 import ipaddress
 import logging
 import os
+import re
 import secrets
 import sys
 import time
@@ -47,6 +48,11 @@ DEFAULT_POLL_BATCH_LIMIT = 100
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 #: Days a learner's progress file may go untouched before it is deleted; 0 keeps everything.
 DEFAULT_FORGET_AFTER_DAYS = 90.0
+# Teaching a class (lesson.classroom.DEFAULT_MAX_LEARNERS, repeated so that `--help` imports no page code).
+DEFAULT_MAX_LEARNERS = 200
+#: Shortest teacher token accepted from a flag: it is all that guards the class's results.
+MIN_TEACHER_TOKEN_CHARS = 16
+_TEACHER_TOKEN = re.compile(r'^[A-Za-z0-9_-]+$')
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,11 @@ class Config:
     public_echo_url: str | None = None
     #: Proxy addresses (or networks) whose X-Forwarded-Host/-Proto and Forwarded headers are believed.
     trusted_proxies: tuple[str, ...] = ()
+    # Teaching a class (lesson/pages/teacher.py).
+    #: The teacher pages' secret; None: the one kept in the data directory (``teacher_token``, made at first start).
+    teacher_token: str | None = None
+    #: Learners one class holds; beyond, joining is refused.
+    max_learners: int = DEFAULT_MAX_LEARNERS
 
     @property
     def uses_tls(self) -> bool:
@@ -411,6 +422,20 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help='address or network (127.0.0.1, 10.0.0.0/8) of a proxy whose X-Forwarded-Host/-Proto or Forwarded '
         'headers name the address the browser used; repeat for more (default: none is believed)',
     )
+    teaching = parser.add_argument_group('teaching a class', 'the teacher pages (/teacher) and class limits')
+    teaching.add_argument(
+        '--teacher-token',
+        default=env('TEACHER_TOKEN'),
+        help=f'secret in the teacher address (/teacher?token=...), at least {MIN_TEACHER_TOKEN_CHARS} letters, digits, '
+        '- or _ (default: a random one, generated once and kept in the data directory)',
+    )
+    teaching.add_argument(
+        '--max-learners',
+        type=int,
+        default=env('MAX_LEARNERS', str(DEFAULT_MAX_LEARNERS)),  # a string default goes through `type` too
+        metavar='N',
+        help=f'learners one class may hold; beyond, joining is refused (default: {DEFAULT_MAX_LEARNERS})',
+    )
     limits = parser.add_argument_group('limits', 'what one client may cost the app; the defaults suit a class')
     for limit in LIMITS:
         # a string default goes through `type` too, so a bad environment value is refused like a bad flag
@@ -526,6 +551,14 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
         log.warning('--storage-secret %s: fine on this machine only, refused with a non-loopback --host', problem)
     for problem in deployment_problems(args.redis_url, args.public_echo_url, args.trusted_proxies):
         parser.error(problem)
+    if args.teacher_token is not None and (
+        len(args.teacher_token) < MIN_TEACHER_TOKEN_CHARS or not _TEACHER_TOKEN.match(args.teacher_token)
+    ):
+        parser.error(
+            f'--teacher-token must be at least {MIN_TEACHER_TOKEN_CHARS} letters, digits, - or _ (it goes in a URL)'
+        )
+    if not 1 <= args.max_learners <= 100_000:
+        parser.error('--max-learners must be between 1 and 100000')
     data_dir = (args.data_dir or default_data_dir(environ)).expanduser().resolve()
     open_browser = has_display(environ) if args.open_browser is None else args.open_browser
     return Config(
@@ -545,4 +578,6 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
         redis_url=args.redis_url or None,
         public_echo_url=args.public_echo_url.rstrip('/') if args.public_echo_url else None,
         trusted_proxies=tuple(args.trusted_proxies),
+        teacher_token=args.teacher_token or None,
+        max_learners=args.max_learners,
     )
