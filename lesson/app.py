@@ -14,7 +14,7 @@ from demos import session_ids
 from demos.echo_process import EchoProcess, EchoProcessSpec
 
 from . import hardening
-from .client_files import read_client_sources, serve_client_files
+from .client_files import keep_components, read_client_sources, serve_client_files
 from .config import Config
 from .content_files import bundled_content_dir, load_lesson, load_quiz, read_content_file
 from .demo_content import DemoContent, parse_demo, parse_panel_texts
@@ -65,6 +65,17 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
 
     app.on_shutdown(stop_echo)
     serve_client_files(client_sources)
+    keep_components(
+        (
+            lanes_panel.LanesPanel,
+            console_panel.EchoConsolePanel,
+            FramesPanel,
+            HandshakePanel,
+            BreakItPanel,
+            LessonCodePanel,
+            RestartPanel,
+        )
+    )
 
     lesson_page.register(lesson, extras=[quiz_page.best_score_banner])
     quiz_page.register(quiz, lesson)
@@ -112,7 +123,6 @@ def use_data_dir(data_dir: Path) -> None:
 
 
 def serve(config: Config, app_port: int) -> None:
-    ssl = {'ssl_certfile': str(config.certfile), 'ssl_keyfile': str(config.keyfile)} if config.uses_tls else {}
     ui.run(
         host=config.host,
         port=app_port,
@@ -125,7 +135,8 @@ def serve(config: Config, app_port: int) -> None:
         show_welcome_message=True,
         # open lesson tabs must not hold up Ctrl-C / SIGTERM: stop within a few seconds, whatever is connected
         timeout_graceful_shutdown=2,
-        **ssl,
+        ssl_certfile=str(config.certfile) if config.uses_tls else None,
+        ssl_keyfile=str(config.keyfile) if config.uses_tls else None,
         # header timeout on the page port (slowloris), Secure session cookie under TLS
         **hardening.server_options(config),
     )

@@ -8,16 +8,19 @@ nothing else of the package (``__init__.py``, caches) is reachable over HTTP.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import inspect
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import Response
-from nicegui import app
+from nicegui import app, ui
 
 from demos import static as demos_static
 
@@ -92,3 +95,22 @@ def serve_client_files(sources: dict[str, ClientSource], web_app: FastAPI = app)
             media_type='text/javascript; charset=utf-8',
             headers={'Cache-Control': caching, 'ETag': f'"{source.version}"'},
         )
+
+
+def keep_components(element_classes: Iterable[type[ui.element]]) -> Path:
+    """Serve these custom components' ``.js`` from a copy made now, not from the installed package.
+
+    NiceGUI reads a component's file on every request, from where the package is installed; a reinstall under a
+    running app (say, from a regular install to an editable one) removes that file and the panels would 404. The
+    copy lives in a private folder until the app exits. Returns the folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix='websocket-lesson-panels-'))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    for element_class in element_classes:
+        component = element_class.component
+        if component is None:
+            continue
+        copy = folder / component.path.name
+        shutil.copyfile(component.path, copy)
+        component.path = copy
+    return folder

@@ -1,5 +1,7 @@
-"""`pip install .` (not editable) into a fresh virtual environment gives a working app, content included."""
+"""`pip install .` (not editable) into a fresh virtual environment gives a working app, content included; reinstalling
+it editable into the same environment while the app runs leaves the running app whole."""
 
+import re
 import subprocess
 import sys
 import urllib.request
@@ -29,6 +31,23 @@ def test_a_regular_install_serves_the_bundled_lesson(tmp_path: Path) -> None:
             assert answer.status == 200
         with urllib.request.urlopen(running.url + '/demo', timeout=10) as answer:
             assert answer.status == 200
+
+        # What a developer does next in the same environment: the installed files are replaced under the running app.
+        subprocess.run(
+            [str(venv / 'bin' / 'pip'), 'install', '-q', '--disable-pip-version-check', '--no-deps', '-e', str(REPO)],
+            check=True,
+            timeout=600,
+        )
+        with urllib.request.urlopen(running.url + '/demo', timeout=10) as answer:
+            assert answer.status == 200
+            demo = answer.read().decode()
+        # Every script the page loads still answers: the panels' components and the demo clients.
+        scripts = set(re.findall(r'/_nicegui/[^"\']+/components/[^"\']+\.js', demo))
+        scripts |= set(re.findall(r'/demos-static/[a-z_]+\.js\?v=[0-9a-f]+', demo))
+        assert len([s for s in scripts if 'panel' in s]) >= 7, scripts
+        for script in scripts:
+            with urllib.request.urlopen(running.url + script, timeout=10) as answer:
+                assert answer.status == 200, script
     finally:
         running.stop()
     location = subprocess.run(
@@ -38,4 +57,4 @@ def test_a_regular_install_serves_the_bundled_lesson(tmp_path: Path) -> None:
         check=True,
         cwd=tmp_path,
     ).stdout
-    assert location.startswith(str(venv))
+    assert location.startswith(str(REPO))  # the editable install is the one in place now
