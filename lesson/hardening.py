@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .config import Config
 
@@ -41,6 +42,8 @@ HSTS_MAX_AGE_S = 24 * 3600
 #: A Host header we put into the policy must be a plain host name or address: anything else (``;``, spaces,
 #: quotes) could add directives of the sender's choosing to their own answer, so it is left out instead.
 _SAFE_HOST = re.compile(r'^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$')
+#: The same for a configured public echo address's ``host[:port]``.
+_SAFE_ORIGIN = re.compile(r'^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$')
 
 
 def host_of(host_header: str | None) -> str | None:
@@ -55,7 +58,27 @@ def host_of(host_header: str | None) -> str | None:
     return host if _SAFE_HOST.match(host) else None
 
 
-def content_security_policy(host: str | None, echo_port: int, tls: bool) -> str:
+def echo_sources(host: str | None, echo_port: int, tls: bool, public_echo_url: str | None = None) -> str:
+    """The ``connect-src`` entries for the echo server (with a leading space), or ``''`` when 'self' covers it.
+
+    Behind a proxy (``--public-echo-url``) the demos use that address instead of the echo port: a path on the
+    page's own origin is covered by ``'self'``; an absolute ``ws(s)://`` URL is allowed as its scheme and host, in
+    both its WebSocket and its HTTP form (polls and SSE go to the same place).
+    """
+    if public_echo_url:
+        if public_echo_url.startswith('/'):
+            return ''
+        parts = urlsplit(public_echo_url)
+        origin = parts.netloc.rsplit('@', 1)[-1]
+        if not _SAFE_ORIGIN.match(origin):
+            return ''
+        secure = parts.scheme == 'wss'
+        return f' {parts.scheme}://{origin} {"https" if secure else "http"}://{origin}'
+    ws, http = ('wss', 'https') if tls else ('ws', 'http')
+    return f' {ws}://{host}:{echo_port} {http}://{host}:{echo_port}' if host else ''
+
+
+def content_security_policy(host: str | None, echo_port: int, tls: bool, public_echo_url: str | None = None) -> str:
     """The policy of every page: the strictest that NiceGUI (Vue, Quasar) and the demos work under.
 
     NiceGUI renders each page with inline ``<script>`` blocks and Vue compiles templates at run time, so
@@ -64,8 +87,7 @@ def content_security_policy(host: str | None, echo_port: int, tls: bool) -> str:
     ``fetch`` for polls, ``EventSource`` for SSE), so ``connect-src`` names exactly that origin, and only
     the secure schemes under TLS. Framing is refused (``frame-ancestors 'none'``: clickjacking).
     """
-    ws, http = ('wss', 'https') if tls else ('ws', 'http')
-    echo = f' {ws}://{host}:{echo_port} {http}://{host}:{echo_port}' if host else ''
+    echo = echo_sources(host, echo_port, tls, public_echo_url)
     return '; '.join(
         (
             "default-src 'self'",
@@ -84,12 +106,15 @@ def content_security_policy(host: str | None, echo_port: int, tls: bool) -> str:
     )
 
 
-def security_headers(host_header: str | None, echo_port: int, tls: bool) -> list[tuple[bytes, bytes]]:
+def security_headers(
+    host_header: str | None, echo_port: int, tls: bool, public_echo_url: str | None = None
+) -> list[tuple[bytes, bytes]]:
+    policy = content_security_policy(host_of(host_header), echo_port, tls, public_echo_url)
     headers = [
         (b'x-content-type-options', b'nosniff'),
         (b'referrer-policy', b'no-referrer'),
         (b'x-frame-options', b'DENY'),
-        (b'content-security-policy', content_security_policy(host_of(host_header), echo_port, tls).encode()),
+        (b'content-security-policy', policy.encode()),
     ]
     if tls:
         headers.append((b'strict-transport-security', f'max-age={HSTS_MAX_AGE_S}'.encode()))
@@ -106,17 +131,18 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 class SecurityHeadersMiddleware:
     """Adds :func:`security_headers` to every HTTP answer (a plain ASGI middleware: streams stay streams)."""
 
-    def __init__(self, app: ASGIApp, echo_port: int, tls: bool) -> None:
+    def __init__(self, app: ASGIApp, echo_port: int, tls: bool, public_echo_url: str | None = None) -> None:
         self.app = app
         self.echo_port = echo_port
         self.tls = tls
+        self.public_echo_url = public_echo_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope['type'] != 'http':
             await self.app(scope, receive, send)
             return
         host = next((value.decode('latin-1') for name, value in scope.get('headers', ()) if name == b'host'), None)
-        extra = security_headers(host, self.echo_port, self.tls)
+        extra = security_headers(host, self.echo_port, self.tls, self.public_echo_url)
         ours = {name for name, _ in extra}
 
         async def send_with_headers(message: Message) -> None:
@@ -525,7 +551,12 @@ def install(config: Config) -> None:
     from nicegui import app, background_tasks, core
     from nicegui.storage import Storage
 
-    app.add_middleware(SecurityHeadersMiddleware, echo_port=config.echo_port, tls=config.uses_tls)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        echo_port=config.echo_port,
+        tls=config.uses_tls,
+        public_echo_url=config.public_echo_url,
+    )
 
     learner_file = learner_file_class(NOTICES, nothing_to_keep())
     original_factory = Storage._create_persistent_dict
