@@ -11,13 +11,20 @@ The second half is what lets a class reach a teacher's app on ``--host 0.0.0.0``
 ``http://192.168.1.5:8080`` — an address the app cannot list, since it does not know which of its
 addresses the class uses. A page on another port or another host is still refused.
 
+**Behind a proxy** (several instances, one public address) the browser's ``Host`` and scheme reach the echo server
+only as the proxy forwards them (``Forwarded: proto=..;host=..``, RFC 7239, or ``X-Forwarded-Proto`` and
+``X-Forwarded-Host``). Anyone can send those headers, so they count only when the request comes from a trusted
+proxy's address (``--trusted-proxy``): :func:`forwarded_origin`. The page must then have exactly that origin
+(the pages and the echo server share it: one port for everything).
+
 Like the Same-Origin Policy itself, the rule trusts the name the browser used: a DNS-rebinding attacker, who
 can already read the app's own pages under their name, could reach the echo server the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import ipaddress
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -62,6 +69,57 @@ def host_without_port(host_header: str | None) -> str | None:
     return parts.hostname or None
 
 
+def peer_is_trusted(peer: str | None, trusted_proxies: Iterable[str]) -> bool:
+    """Whether the TCP peer's address is one of the trusted proxies (addresses or networks)."""
+    if not peer:
+        return False
+    try:
+        address = ipaddress.ip_address(peer.strip('[]'))
+    except ValueError:
+        return False
+    for proxy in trusted_proxies:
+        try:
+            if address in ipaddress.ip_network(proxy.strip(), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+#: What a proxy may say the browser used; WebSocket schemes are those of the page that opened them.
+_PAGE_SCHEMES = {'http': 'http', 'https': 'https', 'ws': 'http', 'wss': 'https'}
+
+
+def _first_forwarded(value: str) -> dict[str, str]:
+    """The first element of an RFC 7239 ``Forwarded`` header (the one the browser's proxy added) as a dict."""
+    element = value.split(',', 1)[0]
+    pairs = {}
+    for part in element.split(';'):
+        name, sep, raw = part.strip().partition('=')
+        if sep:
+            pairs[name.strip().lower()] = raw.strip().strip('"')
+    return pairs
+
+
+def forwarded_origin(headers: Mapping[str, str], peer: str | None, trusted_proxies: Iterable[str]) -> Origin | None:
+    """The origin the browser used, as a trusted proxy forwarded it, or :obj:`None`.
+
+    ``headers`` are the request's (names in lower case). None when the peer is not a trusted proxy, or the proxy
+    said nothing usable: then the plain ``Host`` rule applies, as without a proxy.
+    """
+    if not peer_is_trusted(peer, trusted_proxies):
+        return None
+    if forwarded := headers.get('forwarded'):
+        pairs = _first_forwarded(forwarded)
+        proto, host = pairs.get('proto'), pairs.get('host')
+    else:
+        proto = headers.get('x-forwarded-proto', '').split(',')[0].strip() or None
+        host = headers.get('x-forwarded-host', '').split(',')[0].strip() or None
+    if not proto or not host or proto.lower() not in _PAGE_SCHEMES:
+        return None
+    return parse_origin(f'{_PAGE_SCHEMES[proto.lower()]}://{host}')
+
+
 def origin_allowed(
     origin: str | None,
     allowed_origins: Iterable[str],
@@ -70,6 +128,7 @@ def origin_allowed(
     app_scheme: str | None = None,
     app_port: int | None = None,
     request_host: str | None = None,
+    forwarded: Origin | None = None,
 ) -> bool:
     """Whether a request with this ``Origin`` header may use the server.
 
@@ -82,6 +141,9 @@ def origin_allowed(
             same-address rule; :obj:`None` disables it.
         app_port: The port the app serves its pages on.
         request_host: The ``Host`` header of the request to the echo server (its port is ignored).
+        forwarded: The public origin a trusted proxy says the browser used (:func:`forwarded_origin`); a page of
+            exactly that origin is allowed, and the same-address rule is not applied (the proxy's ``Host`` and
+            port are not the app's).
     """
     if origin is None:
         return allow_missing_origin
@@ -90,6 +152,8 @@ def origin_allowed(
         return False
     if any(parse_origin(allowed) == page for allowed in allowed_origins):
         return True
+    if forwarded is not None:
+        return page == forwarded
     if app_scheme is None or app_port is None:
         return False
     reached_at = host_without_port(request_host)

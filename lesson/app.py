@@ -13,7 +13,7 @@ from nicegui.storage import Storage
 from demos import session_ids
 from demos.echo_process import EchoProcess, EchoProcessSpec
 
-from . import hardening
+from . import hardening, redis_storage
 from .client_files import keep_components, read_client_sources, serve_client_files
 from .config import Config
 from .content_files import bundled_content_dir, load_lesson, load_quiz, read_content_file
@@ -58,6 +58,8 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
     # Started now, before the pages: its socket is already listening, so a page's first sockets wait in the
     # kernel's queue for the moment it accepts, never for a missing server.
     echo.start()
+    if config.redis_url:  # several instances: learner progress in Redis (before hardening wraps the storage)
+        redis_storage.use_redis(config.redis_url, config.data_dir)
     hardening.install(config)  # security headers, safe learner progress files, the browser log filter
 
     async def stop_echo() -> None:
@@ -87,6 +89,7 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
         issue_session=lambda: session_ids.issue(session_key),
         may_restart=not config.is_exposed,
         uses_tls=config.uses_tls,
+        echo_base=config.public_echo_url,
     )
     return echo
 

@@ -3,12 +3,21 @@
 
 window.wsDemo = window.wsDemo || {};
 
-// Same host the page came from, so a class served on a LAN address or over TLS reaches the echo server too.
-wsDemo.echoUrl = (kind, port, path, params = {}) => {
+// `echo` is the echo server's port, reached at the same host the page came from (so a class served on a LAN
+// address or over TLS reaches it too), or, behind a proxy (--public-echo-url), its public address: a path on the
+// page's own origin ('/echo-server', one port for everything) or an absolute ws:// or wss:// URL.
+wsDemo.echoUrl = (kind, echo, path, params = {}) => {
+  const query = new URLSearchParams(params).toString();
+  const tail = `${path}${query ? '?' + query : ''}`;
+  if (typeof echo === 'string' && !/^\d+$/.test(echo)) {
+    const base = new URL(echo, location.href);  // a path resolves against the page's own origin
+    const secure = base.protocol === 'https:' || base.protocol === 'wss:';
+    const scheme = kind === 'ws' ? (secure ? 'wss:' : 'ws:') : (secure ? 'https:' : 'http:');
+    return `${scheme}//${base.host}${base.pathname.replace(/\/$/, '')}${tail}`;
+  }
   const secure = location.protocol === 'https:';
   const scheme = kind === 'ws' ? (secure ? 'wss:' : 'ws:') : location.protocol;
-  const query = new URLSearchParams(params).toString();
-  return `${scheme}//${location.hostname}:${port}${path}${query ? '?' + query : ''}`;
+  return `${scheme}//${location.hostname}:${echo}${tail}`;
 };
 
 // Milliseconds since the Unix epoch, with sub-millisecond resolution and no jumps when the wall clock is set.

@@ -125,6 +125,7 @@ def register(
     issue_session: Callable[[], str],
     may_restart: bool,
     uses_tls: bool,
+    echo_base: str | None = None,
 ) -> None:
     """Register ``/demo``.
 
@@ -136,6 +137,7 @@ def register(
         issue_session: Makes a new signed demo session id for each page load.
         may_restart: Whether a learner may take the echo server down (not when a class shares it).
         uses_tls: Whether the app serves https (the demos then use wss:// and https://).
+        echo_base: Where browsers reach the echo server behind a proxy (``--public-echo-url``), else None.
     """
     scripts = script_tags(sources.client)
     texts = content.panels
@@ -143,7 +145,7 @@ def register(
 
     @ui.page('/demo')
     def demo_page() -> None:
-        setup = DemoSetup(echo_port=echo_port, session=issue_session(), may_restart=may_restart)
+        setup = DemoSetup(echo_port=echo_port, session=issue_session(), may_restart=may_restart, echo_base=echo_base)
         # Quasar's default primary (#5898d4) gives white button text a 3:1 contrast; WCAG AA asks for 4.5:1.
         ui.colors(primary=PRIMARY_COLOR)
         ui.add_css(_CODE_CONTRAST_CSS + _DEMO_CSS)
@@ -151,9 +153,8 @@ def register(
         with page_frame(content.title, '/demo'):
             ui.html(content.title, tag='h1').classes('text-3xl font-bold mt-2')
             ui.markdown(content.lead).classes('lesson-prose w-full')
-            ui.label(f'Echo server: {scheme}:// on port {echo_port}.').classes('text-sm opacity-80').props(
-                'data-echo-scheme=' + scheme
-            )
+            where = f'at {echo_base} (through the proxy)' if echo_base else f'{scheme}:// on port {echo_port}'
+            ui.label(f'Echo server: {where}.').classes('text-sm opacity-80').props('data-echo-scheme=' + scheme)
             with (
                 ui.element('nav').props('aria-label="Demos on this page"').classes('lesson-toc'),
                 ui.element('ol').classes('list-decimal pl-6'),
