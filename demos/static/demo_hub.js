@@ -27,7 +27,7 @@ wsDemo.Hub = class Hub {
     this.nextId = 1;
     this.pending = new Map();  // command id -> resolve
     this.unsent = [];          // commands given before the stream was open: sent the moment it is
-    this.backoff = new wsDemo.Backoff();
+    this.reconnector = new wsDemo.Reconnector(() => this.connect());
     this.socket = null;
     this.console = new wsDemo.EchoConsole({ echoUrl: this.urls.echo, report: (entry) => this.emit('console', entry) });
     this.connect();
@@ -56,7 +56,7 @@ wsDemo.Hub = class Hub {
     const socket = new WebSocket(this.urls.inspect);
     this.socket = socket;
     socket.onopen = () => {
-      this.backoff.reset();
+      this.reconnector.opened();
       this.emit('inspector', { state: 'open' });
       for (const text of this.unsent.splice(0)) socket.send(text);
     };
@@ -70,9 +70,8 @@ wsDemo.Hub = class Hub {
     };
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
-      const delayMs = this.backoff.next();
-      this.emit('inspector', { state: 'closed', code: event.code, reason: event.reason, retry_ms: delayMs });
-      this.retryTimer = setTimeout(() => this.connect(), delayMs);
+      const { delay_ms: retryMs } = this.reconnector.retry();
+      this.emit('inspector', { state: 'closed', code: event.code, reason: event.reason, retry_ms: retryMs });
     };
   }
 
@@ -94,7 +93,7 @@ wsDemo.Hub = class Hub {
   close() {
     const socket = this.socket;
     this.socket = null;
-    clearTimeout(this.retryTimer);
+    this.reconnector.cancel();
     socket?.close(1000, 'page closed');
     this.console.disconnect();
   }

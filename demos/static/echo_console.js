@@ -14,10 +14,9 @@ wsDemo.EchoConsole = class EchoConsole {
   constructor({ echoUrl, report }) {
     this.echoUrl = echoUrl;
     this.report = report;
-    this.backoff = new wsDemo.Backoff();
+    this.reconnector = new wsDemo.Reconnector(() => this.open());
     this.socket = null;
     this.wanted = false;
-    this.retryTimer = null;
     this.waitingToSend = [];  // texts to send once the socket is open
     this.quietEchoes = 0;  // echoes of a burst, logged once all came back instead of one by one
   }
@@ -30,7 +29,7 @@ wsDemo.EchoConsole = class EchoConsole {
   connect() {
     if (this.socket && this.socket.readyState <= WebSocket.OPEN) return;
     this.wanted = true;
-    clearTimeout(this.retryTimer);
+    this.reconnector.cancel();
     this.open();
   }
 
@@ -39,7 +38,7 @@ wsDemo.EchoConsole = class EchoConsole {
     this.socket = socket;
     this.note('connecting', { url: this.echoUrl });
     socket.onopen = () => {
-      this.backoff.reset();
+      this.reconnector.opened();
       this.note('open', { extensions: socket.extensions, protocol: socket.protocol });
       for (const text of this.waitingToSend.splice(0)) this.send(text);
     };
@@ -57,9 +56,7 @@ wsDemo.EchoConsole = class EchoConsole {
       if (this.socket !== socket) return;
       this.note('close', { code: event.code, reason: event.reason, clean: event.wasClean });
       if (!this.wanted) return;
-      const delayMs = this.backoff.next();
-      this.note('reconnecting', { delay_ms: delayMs, attempt: this.backoff.attempt });
-      this.retryTimer = setTimeout(() => this.open(), delayMs);
+      this.note('reconnecting', this.reconnector.retry());
     };
   }
 
@@ -92,7 +89,7 @@ wsDemo.EchoConsole = class EchoConsole {
   disconnect() {
     this.wanted = false;
     this.waitingToSend = [];
-    clearTimeout(this.retryTimer);
+    this.reconnector.cancel();
     if (this.socket && this.socket.readyState <= WebSocket.OPEN) {
       this.socket.close(1000, 'Bye from the echo console');
       this.note('closing', { code: 1000, reason: 'Bye from the echo console' });

@@ -42,3 +42,29 @@ wsDemo.Backoff = class Backoff {
     this.attempt = 0;
   }
 };
+
+// Reconnecting after a connection the page still wants was lost: the next attempt after the next pause of the
+// backoff. One object per socket; `opened()` starts the pauses again from the shortest.
+wsDemo.Reconnector = class Reconnector {
+  constructor(open) {
+    this.open = open;
+    this.backoff = new wsDemo.Backoff();
+    this.timer = null;
+  }
+
+  // Schedules the next attempt; returns what to tell the learner: { delay_ms, attempt }.
+  retry() {
+    const delayMs = this.backoff.next();
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.open(), delayMs);
+    return { delay_ms: delayMs, attempt: this.backoff.attempt };
+  }
+
+  opened() {
+    this.backoff.reset();
+  }
+
+  cancel() {
+    clearTimeout(this.timer);
+  }
+};

@@ -10,10 +10,9 @@ wsDemo.PushClient = class PushClient {
     this.clock = clock;
     this.onUpdate = onUpdate;
     this.onStatus = onStatus;
-    this.backoff = new wsDemo.Backoff();
+    this.reconnector = new wsDemo.Reconnector(() => this.open());
     this.socket = null;
     this.wanted = false;
-    this.retryTimer = null;
     this.framesSent = 0;
     this.framesReceived = 0;
     this.connectionsOpened = 0;
@@ -29,7 +28,7 @@ wsDemo.PushClient = class PushClient {
     this.socket = socket;
     this.onStatus({ state: 'connecting' });
     socket.onopen = () => {
-      this.backoff.reset();
+      this.reconnector.opened();
       this.connectionsOpened += 1;
       this.onStatus({ state: 'open', extensions: socket.extensions });
       this.framesSent += this.clock.askOverWebSocket(socket);
@@ -48,15 +47,13 @@ wsDemo.PushClient = class PushClient {
       if (this.socket !== socket) return;
       this.onStatus({ state: 'closed', code: event.code, reason: event.reason, clean: event.wasClean });
       if (!this.wanted) return;
-      const delayMs = this.backoff.next();
-      this.onStatus({ state: 'reconnecting', delay_ms: delayMs, attempt: this.backoff.attempt });
-      this.retryTimer = setTimeout(() => this.open(), delayMs);
+      this.onStatus({ state: 'reconnecting', ...this.reconnector.retry() });
     };
   }
 
   disconnect() {
     this.wanted = false;
-    clearTimeout(this.retryTimer);
+    this.reconnector.cancel();
     this.socket?.close(1000, 'demo stopped');
   }
 
