@@ -95,7 +95,8 @@ def haproxy_config(instances: Sequence[Instance], settings: ProxySettings = Prox
         '# Made by `python -m lesson.deployment` (lesson/deployment.py says why); regenerate, do not edit.',
         'global',
         f'    log {settings.log_target} format raw local0 info',
-        '    maxconn 20000',
+        # a learner's page holds about 8 connections; 2 fds each through the proxy (fits ulimit -n 20000)
+        '    maxconn 8000',
         '',
         'defaults',
         '    mode http',

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from .config import Config
 from .progress import STORE_KEY, QuizState, state_from_store, state_to_store
 
 log = logging.getLogger(__name__)
@@ -153,12 +154,17 @@ def _health() -> RedisHealth:
 # -- the learner's dict ----------------------------------------------------------------------------------------
 
 
-def resilient_dict_class(data_dir: Path) -> type:
+def resilient_dict_class(data_dir: Path, user_ttl_s: int | None) -> type:
     """NiceGUI's RedisPersistentDict with the rules above (a factory: NiceGUI is imported only when serving)."""
     from nicegui import background_tasks, core
     from nicegui import json as nicegui_json
     from nicegui.persistence import RedisPersistentDict
     from nicegui.persistence.serialization import dumps
+    from nicegui.storage import USER_PREFIX
+
+    from .hardening import nothing_to_keep, worth_keeping
+
+    defaults = nothing_to_keep()
 
     def _decoded(raw: bytes | str | None) -> dict[str, Any]:
         if not raw:
@@ -171,13 +177,18 @@ def resilient_dict_class(data_dir: Path) -> type:
             self.loaded = False
             self.dirty = False
             self._applying = False  # stored or remote data being applied: not a change of ours to write
+            self.stored = False  # whether Redis holds this key (a visitor who changed nothing gets none)
             self._recovering: asyncio.Task[None] | None = None
             super().__init__(**kwargs)
+            if self.key.startswith(self.key_prefix + USER_PREFIX) and user_ttl_s:
+                # --forget-after-days: Redis deletes progress untouched that long (each write and visit renews it)
+                self.ttl = user_ttl_s
 
         # -- loading --
 
         def _take(self, raw: bytes | str | None) -> None:
             stored = _decoded(raw)
+            self.stored = self.stored or bool(raw)
             self.loaded = True
             if self.dirty:  # changes made before the stored data could be read: merge, then write the result
                 merged = merge_learner_data(stored, dict(self))
@@ -199,7 +210,7 @@ def resilient_dict_class(data_dir: Path) -> type:
 
         async def initialize(self) -> None:
             try:
-                raw = await self.redis_client.get(self.key)
+                raw = await self._read()
             except Exception as error:
                 _health().down(error)
                 self._recover_later()
@@ -222,13 +233,19 @@ def resilient_dict_class(data_dir: Path) -> type:
             if raw:  # a visitor with nothing stored (a health check, a first page load) costs one GET, no subscription
                 self._start_listening()
 
+        async def _read(self) -> Any:
+            """The stored value; a visit renews the expiry of progress (--forget-after-days counts from it)."""
+            if self.ttl and self.key.startswith(self.key_prefix + USER_PREFIX):
+                return await self.redis_client.getex(self.key, ex=self.ttl)
+            return await self.redis_client.get(self.key)
+
         def _recover_later(self) -> None:
             async def recover() -> None:
                 next_delay = retry_delays()
                 while True:
                     await asyncio.sleep(next_delay())
                     try:
-                        raw = await self.redis_client.get(self.key)
+                        raw = await self._read()
                     except Exception as error:
                         _health().down(error)
                         continue
@@ -294,6 +311,8 @@ def resilient_dict_class(data_dir: Path) -> type:
         def publish(self) -> None:
             if self._applying:
                 return
+            if not self.stored and not worth_keeping(self, defaults):
+                return  # nothing a learner did: no key (every cookie-less visit would otherwise leave one)
             if not self.loaded:
                 # Not read yet (Redis was away when the learner arrived): never write over their history.
                 self.dirty = True
@@ -318,6 +337,7 @@ def resilient_dict_class(data_dir: Path) -> type:
                     await asyncio.sleep(next_delay())
                     continue
                 _health().up()
+                self.stored = True
                 if dumps(self, self.key) == data:  # nothing changed while it was being written
                     self.dirty = False
                     _health().waiting.discard(self.key)
@@ -370,7 +390,7 @@ async def watch_health(url: str, interval_s: float = HEALTH_CHECK_INTERVAL_S) ->
         await client.aclose()
 
 
-def use_redis(url: str, data_dir: Path) -> None:
+def use_redis(config: Config) -> None:
     """Keep NiceGUI's storage (learner progress, tab storage) in Redis; call before any page is served.
 
     Sets NiceGUI's own switch (``Storage.redis_url``, what ``NICEGUI_REDIS_URL`` would set) from the app's
@@ -380,8 +400,10 @@ def use_redis(url: str, data_dir: Path) -> None:
     from nicegui import app, background_tasks
     from nicegui.storage import TAB_PREFIX, TTL_BUFFER_SECONDS, Storage
 
+    url = config.redis_url
+    assert url, 'only called with --redis-url'
     HEALTH = RedisHealth(url)
-    learner_dict = resilient_dict_class(data_dir)
+    learner_dict = resilient_dict_class(config.data_dir, int(config.forget_after_days * 86400) or None)
 
     def create_persistent_dict(storage_id: str) -> Any:
         ttl = int(app.storage.max_tab_storage_age + TTL_BUFFER_SECONDS) if storage_id.startswith(TAB_PREFIX) else None
