@@ -8,20 +8,38 @@ count is of the bytes inside the TLS records (the encryption overhead is not inc
 The same two points feed the echo lane's frame log (:class:`demos.frame_log.FrameTap`), hold a socket's
 reading for the back-pressure demo (:meth:`CountingTransport.hold_reading`), and let a Server-Sent Events
 stream take a socket over from ``websockets`` once its request is answered (:meth:`CountingConnection.hand_over`).
+
+The connection is also where the guards sit that ``websockets`` offers no hook for (:class:`ConnectionGuards`):
+
+* a per-address limit on connections whose request has not arrived yet, and a short deadline for the request:
+  the connection cap is checked in ``process_request``, which idle sockets never reach;
+* the bounds on what one connection holds: the kernel's socket buffers, set on the accepted socket;
+* the message rate for pings and pongs, which the library answers inside its protocol layer, before any
+  handler sees them;
+* an answer (``400``, ``505``) and a log line for a request ``websockets`` cannot parse: it would only close the
+  connection (and it answers ``414``/``431`` itself, without a log line).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterable
+import http
+import socket
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import HeaderLineTooLong, InvalidMessage, RequestLineTooLong, TooManyHeaders
+from websockets.frames import CloseCode, Frame, Opcode
+from websockets.http11 import Request
+from websockets.protocol import OPEN, Event
 
 from .frame_log import FrameTap
+from .http_answers import refusal
 from .lanes import COUNTED_LANE_IDS
+from .limits import MessageRateLimiter, PendingHandshakes
 
 #: The lanes of a demo session (:mod:`demos.lanes`): the four compared ones and the echo console's.
 LANES = COUNTED_LANE_IDS
@@ -163,12 +181,65 @@ class _HandedOverTransport:
         return self._transport.get_extra_info(name, default)
 
 
-class ConnectionTally:
-    """Server-wide figures every connection reports to: open TCP connections and total traffic."""
+#: Called when a connection is turned away before ``process_request``: the connection, the HTTP status (or 0 when
+#: nothing could be answered), a short kind for grouping log lines (e.g. ``'pending'``) and the reason.
+RefusalHook = Callable[['CountingConnection', int, str, str], None]
+#: Called when a connection goes over its message rate with a control frame; returns the close reason.
+OverRateHook = Callable[['CountingConnection'], str]
 
-    def __init__(self) -> None:
+
+@dataclass
+class ConnectionGuards:
+    """The limits every connection applies itself, with the server's hooks to log and count what they refuse.
+
+    Attributes:
+        pending: Connections per address whose request has not arrived yet (None: no limit).
+        request_timeout_s: Seconds from the accept for the whole request head (None: only ``open_timeout``).
+        socket_buffer_bytes: SO_RCVBUF and SO_SNDBUF of each accepted socket (0: the kernel's autotuning).
+        on_refused: See :data:`RefusalHook`.
+        on_over_rate: See :data:`OverRateHook`.
+    """
+
+    pending: PendingHandshakes | None = None
+    request_timeout_s: float | None = None
+    socket_buffer_bytes: int = 0
+    on_refused: RefusalHook | None = None
+    on_over_rate: OverRateHook | None = None
+
+
+class ConnectionTally:
+    """Server-wide figures every connection reports to: open TCP connections and total traffic.
+
+    Args:
+        guards: The limits each connection applies before ``process_request`` (none by default).
+    """
+
+    def __init__(self, guards: ConnectionGuards | None = None) -> None:
         self.open_connections = 0
         self.traffic = Traffic()
+        self.guards = guards or ConnectionGuards()
+
+
+def _refused_head_status(error: BaseException) -> tuple[http.HTTPStatus, str]:
+    """The answer to a request head websockets could not parse: the status and why, for the client and the log."""
+    if isinstance(error, RequestLineTooLong):
+        return http.HTTPStatus.REQUEST_URI_TOO_LONG, 'request line too long'
+    if isinstance(error, HeaderLineTooLong | TooManyHeaders):
+        return http.HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, str(error)
+    cause = error.__cause__ if isinstance(error, InvalidMessage) else error
+    text = str(cause)
+    if isinstance(cause, NotImplementedError):
+        return http.HTTPStatus.BAD_REQUEST, 'Transfer-Encoding: this server takes no request body'
+    if text.startswith('unsupported protocol'):
+        return http.HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, 'speak HTTP/1.1 (an HTTP/2 preface or another version)'
+    if text == 'unsupported request body':
+        return http.HTTPStatus.BAD_REQUEST, 'Content-Length: this server takes no request body'
+    if text == 'line without CRLF':
+        return http.HTTPStatus.BAD_REQUEST, 'a line that does not end in CRLF (a bare LF)'
+    if isinstance(cause, UnicodeDecodeError):
+        return http.HTTPStatus.BAD_REQUEST, 'a request line that is not ASCII'
+    # e.g. "invalid HTTP header value: ..." (a NUL in a header): websockets' own words, cut short
+    return http.HTTPStatus.BAD_REQUEST, f'not a valid HTTP request ({text[:80]})'
 
 
 class CountingConnection(ServerConnection):
@@ -181,6 +252,17 @@ class CountingConnection(ServerConnection):
     def __init__(self, *args: Any, tally: ConnectionTally, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tally = tally
+        #: The message rate this connection is held to, pings and pongs included; set by the server's handler.
+        self.rate_limiter: MessageRateLimiter | None = None
+        # The client's host while the connection counts as pending (its request has not arrived), else None.
+        self._pending_address: str | None = None
+        self._request_timer: asyncio.TimerHandle | None = None
+        self._receiving = False  # inside data_received: a parse error now means the client sent a bad request
+        self._head_refused = False
+        # websockets answers pings inside its protocol layer (a pong queued before any handler runs); its frames
+        # pass through recv_frame first, so that is where they are counted.
+        self._protocol_recv_frame = self.protocol.recv_frame
+        self.protocol.recv_frame = self._recv_frame  # type: ignore[method-assign]
         self.traffic = Traffic()
         self.lane: LaneCounters | None = None
         #: Set by the server's ``process_request``: which endpoint and demo session this connection serves.
@@ -250,9 +332,109 @@ class CountingConnection(ServerConnection):
         self.tally.open_connections += 1
         # no isinstance check: uvloop's transports (what uvicorn, and so the app, runs on) are not asyncio.Transport
         super().connection_made(CountingTransport(transport, self))  # type: ignore[arg-type]
+        guards = self.tally.guards
+        if guards.socket_buffer_bytes:
+            self._bound_socket_buffers(transport, guards.socket_buffer_bytes)
+        if guards.pending is not None:
+            address = self.peer_host
+            if not guards.pending.open(address, self.tally.open_connections):
+                self._report(
+                    0,
+                    'pending',
+                    f'{guards.pending.per_address} connections from {address} still owe their request '
+                    'and the server is busy',
+                )
+                self.counting_transport.abort()  # at once: no task, no buffer, no timer for it
+                return
+            self._pending_address = address
+        if guards.request_timeout_s is not None:
+            self._request_timer = self.loop.call_later(guards.request_timeout_s, self._request_too_slow)
+
+    @staticmethod
+    def _bound_socket_buffers(transport: asyncio.BaseTransport, size: int) -> None:
+        """Fix the kernel's buffers of this socket: autotuned, a client that never reads could make them megabytes."""
+        sock = transport.get_extra_info('socket')
+        if sock is None:
+            return
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+        except OSError:  # not every transport's socket takes it; the limit is then the kernel's
+            pass
+
+    def _end_pending(self) -> None:
+        if self._request_timer is not None:
+            self._request_timer.cancel()
+            self._request_timer = None
+        if self._pending_address is not None:
+            pending = self.tally.guards.pending
+            if pending is not None:
+                pending.done(self._pending_address)
+            self._pending_address = None
+
+    def _request_too_slow(self) -> None:
+        """No complete request within the request timeout: answer 408 and close (a slowloris, an idle socket)."""
+        self._request_timer = None
+        if self.request is not None or self._head_refused:
+            return
+        timeout = self.tally.guards.request_timeout_s
+        reason = f'no complete request within {timeout:g} s'
+        self._head_refused = True
+        self._end_pending()
+        self._report(http.HTTPStatus.REQUEST_TIMEOUT, 'slow request', reason)
+        transport = self.counting_transport
+        transport.write(refusal(http.HTTPStatus.REQUEST_TIMEOUT, reason).serialize())
+        transport.close()
+
+    def _report(self, status: int, kind: str, reason: str) -> None:
+        hook = self.tally.guards.on_refused
+        if hook is not None:
+            hook(self, status, kind, reason)
+
+    def process_event(self, event: Event) -> None:
+        super().process_event(event)
+        if isinstance(event, Request):
+            self._end_pending()  # the request is here: from now on the connection cap and open_timeout apply
+
+    def send_data(self) -> None:
+        if self._receiving and self.request is None and not self._head_refused:
+            error = self.protocol.handshake_exc
+            if error is not None:
+                self._refuse_head(error)
+        super().send_data()
+        if self._head_refused and self.request is None:
+            # websockets only half-closes; a client that keeps its side open would hold the slot for open_timeout
+            self.counting_transport.close()
+
+    def _refuse_head(self, error: BaseException) -> None:
+        """websockets could not parse the request: answer it (unless websockets did, 414/431) and log it."""
+        self._head_refused = True
+        self._end_pending()
+        status, reason = _refused_head_status(error)
+        self._report(status, 'bad request', reason)
+        if not isinstance(error, RequestLineTooLong | HeaderLineTooLong | TooManyHeaders):
+            # websockets queued only an EOF: the answer goes first.
+            self.counting_transport.write(refusal(status, reason).serialize())
+
+    def _recv_frame(self, frame: Frame) -> None:
+        """Count a ping or pong against the message rate before the protocol answers it; close with 1008 beyond."""
+        limiter = self.rate_limiter
+        if (
+            frame.opcode in (Opcode.PING, Opcode.PONG)
+            and limiter is not None
+            and self.protocol.state is OPEN
+            and not limiter.allow()
+        ):
+            hook = self.tally.guards.on_over_rate
+            reason = hook(self) if hook is not None else 'too many messages'
+            # fail() sends the close frame and EOF and discards whatever else the client already sent.
+            self.protocol.fail(CloseCode.POLICY_VIOLATION, reason)
+            return
+        self._protocol_recv_frame(frame)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.tally.open_connections -= 1
+        self._end_pending()
         if self._handed_over_to is not None:
             self._handed_over_to.connection_lost(exc)
         else:
@@ -263,9 +445,14 @@ class CountingConnection(ServerConnection):
         if self._handed_over_to is not None:
             self._handed_over_to.data_received(data)
         else:
-            super().data_received(data)
+            self._receiving = True
+            try:
+                super().data_received(data)
+            finally:
+                self._receiving = False
 
-    def eof_received(self) -> bool | None:
+    # The handed-over protocol may keep the socket half-open (True); websockets' own answer is always None.
+    def eof_received(self) -> bool | None:  # type: ignore[override]
         if self._handed_over_to is not None:
             return self._handed_over_to.eof_received()
         return super().eof_received()
@@ -281,6 +468,14 @@ class CountingConnection(ServerConnection):
             self._handed_over_to.resume_writing()
         else:
             super().resume_writing()
+
+    @property
+    def peer_host(self) -> str:
+        """The client's address without the port: what per-address limits count by."""
+        address = self.transport.get_extra_info('peername')
+        if isinstance(address, tuple) and address:
+            return str(address[0])
+        return str(address)
 
     @property
     def peer(self) -> str:

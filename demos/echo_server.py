@@ -37,10 +37,10 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from . import http_answers, http_push
-from .counting import ConnectionTally, CountingConnection, Traffic
+from .counting import ConnectionGuards, ConnectionTally, CountingConnection, Traffic
 from .feed import DEFAULT_HISTORY_LIMIT, PriceFeed, epoch_ms
 from .inspection import InspectionStream
-from .limits import MessageRateLimiter
+from .limits import AddressRateLimiter, MessageRateLimiter, OncePerMinute, PendingHandshakes
 from .origins import origin_allowed
 from .session_ids import is_genuine
 from .sessions import DEFAULT_SESSION_ID, DemoSession, Handshake, check_session_id
@@ -118,6 +118,28 @@ class EchoSettings:
     default_rate_per_s: float = 10.0
     #: Pending connections the kernel queues before accept(); a class connecting at once needs room.
     listen_backlog: int = 1024
+    #: New demo sessions one client address may create per minute (a bucket of this size, refilled over a minute).
+    #: A demo page load creates one, so a learner never meets it; a script that loads the page for issued ids and
+    #: spends them could otherwise churn every idle learner's session out. Beyond it: 429, logged once a minute per
+    #: address with a count. 0 means no limit (benchmarks of a whole class from one machine).
+    sessions_per_minute_per_address: int = 60
+    #: Connections one client address may hold that have not sent their request yet, once the server holds half of
+    #: ``max_connections``. The connection cap is checked once a request arrived, so idle sockets (a slowloris) from
+    #: one address could otherwise fill every slot and lock the class out; beyond it a new one is closed at once.
+    #: Below half the cap it does not apply: a class behind one address connects in bursts and harms nobody.
+    pending_per_address: int = 16
+    #: Seconds from the accept for the whole request head; a slower client gets 408 and is closed. Browsers send
+    #: the head in one go; ``open_timeout_s`` (which also covers a long poll's hold) would let an idle socket
+    #: hold its slot for 10 s.
+    request_timeout_s: float = 3.0
+    #: Incoming messages each connection keeps unread before it stops reading the socket (websockets' ``max_queue``,
+    #: 16 by default: 1 MiB of 64 KiB messages per client that sends without reading its echoes). The echo handler
+    #: takes one message at a time anyway, so one waiting is all a well-behaved client needs.
+    max_queue_messages: int = 1
+    #: The kernel's receive and send buffers of each accepted socket (SO_RCVBUF/SO_SNDBUF; Linux doubles the value
+    #: for its bookkeeping). Autotuned, a client that stops reading makes the kernel hold megabytes for it; with
+    #: ``max_queue_messages`` and ``write_limit_bytes`` this bounds what one connection holds. 0 leaves the kernel's.
+    socket_buffer_bytes: int = 32 * 1024
 
 
 class UnknownSession(ValueError):
@@ -126,6 +148,10 @@ class UnknownSession(ValueError):
 
 class TooManySessions(ValueError):
     """Every session slot holds a session with open connections (answered 503)."""
+
+
+class SessionRateExceeded(ValueError):
+    """A client address created its allowance of sessions this minute (answered 429)."""
 
 
 class EchoServer:
@@ -138,12 +164,25 @@ class EchoServer:
     def __init__(self, settings: EchoSettings | None = None) -> None:
         self.settings = settings or EchoSettings()
         self._sessions: OrderedDict[str, DemoSession] = OrderedDict()
-        self._tally = ConnectionTally()
+        settings = self.settings
+        self._tally = ConnectionTally(
+            ConnectionGuards(
+                pending=PendingHandshakes(settings.pending_per_address, settings.max_connections // 2),
+                request_timeout_s=settings.request_timeout_s,
+                socket_buffer_bytes=settings.socket_buffer_bytes,
+                on_refused=self._refused_early,
+                on_over_rate=self._over_rate,
+            )
+        )
+        self._new_sessions = AddressRateLimiter(settings.sessions_per_minute_per_address)
+        #: Refusals that come in floods (idle sockets, session creation) get one log line per address a minute.
+        self._flood_log = OncePerMinute()
         self._server: Server | None = None
         self._address: tuple[str, int] | None = None
         self._family = socket.AF_INET
         self._ssl_context: ssl.SSLContext | None = None
         self._janitor: asyncio.Task[None] | None = None
+        self._flood_reporter: asyncio.Task[None] | None = None
         self._stopped = False
         self._restarting: asyncio.Task[None] | None = None
         #: Refusals so far, by reason (e.g. ``'403 origin'``, ``'1009 too big'``), for a teacher's overview.
@@ -166,7 +205,9 @@ class EchoServer:
         self._address = (host, port)
         self._server = await self._serve(sock)
         period = min(60.0, self.settings.session_idle_timeout_s / 2)
-        self._janitor = asyncio.get_running_loop().create_task(self._sweep_idle_sessions(period))
+        loop = asyncio.get_running_loop()
+        self._janitor = loop.create_task(self._sweep_idle_sessions(period))
+        self._flood_reporter = loop.create_task(self._log_unsaid_refusals_every(self._flood_log.period_s))
 
     async def start_on(self, host: str = '127.0.0.1', port: int = 0, ssl_context: ssl.SSLContext | None = None) -> int:
         """Bind ``host:port`` (0 = a free port) and :meth:`start`; returns the port. For tests and the bench."""
@@ -178,9 +219,11 @@ class EchoServer:
     async def stop(self) -> None:
         """Close every WebSocket with 1001 (going away), stop listening and stop every feed."""
         self._stopped = True
-        if self._janitor is not None:
-            self._janitor.cancel()
-            self._janitor = None
+        for task in (self._janitor, self._flood_reporter):
+            if task is not None:
+                task.cancel()
+        self._janitor = self._flood_reporter = None
+        self._log_unsaid_refusals()
         for session in self._sessions.values():
             session.stop()
             session.end_http_streams()
@@ -221,7 +264,9 @@ class EchoServer:
         settings = self.settings
         # The TLS handshake comes before websockets sees the connection (and before open_timeout or the
         # connection cap apply), so it gets the same bound as the opening handshake instead of asyncio's 60 s.
-        tls = {'ssl': self._ssl_context, 'ssl_handshake_timeout': settings.open_timeout_s} if self._ssl_context else {}
+        tls: dict[str, Any] = (
+            {'ssl': self._ssl_context, 'ssl_handshake_timeout': settings.open_timeout_s} if self._ssl_context else {}
+        )
         return await serve(
             self._handle,
             sock=sock,
@@ -234,6 +279,7 @@ class EchoServer:
             ping_timeout=settings.ping_timeout_s,
             close_timeout=settings.close_timeout_s,
             max_size=settings.max_message_bytes,
+            max_queue=settings.max_queue_messages,
             write_limit=settings.write_limit_bytes,
             create_connection=functools.partial(CountingConnection, tally=self._tally),  # type: ignore[arg-type]
             **tls,
@@ -281,14 +327,18 @@ class EchoServer:
         """
         return self._tally.traffic
 
-    def session(self, session_id: str = DEFAULT_SESSION_ID) -> DemoSession:
+    def session(self, session_id: str = DEFAULT_SESSION_ID, *, client: str | None = None) -> DemoSession:
         """The demo session ``session_id``, created on first use.
+
+        ``client`` is the address a request came from: each one may create
+        :attr:`~EchoSettings.sessions_per_minute_per_address` sessions a minute. The page's own calls pass none.
 
         Raises:
             ValueError: if ``session_id`` is not 1 to 64 letters, digits, ``.``, ``-`` or ``_``.
             UnknownSession: if the server has a :attr:`~EchoSettings.session_key` and ``session_id`` was not
                 issued with it.
             TooManySessions: if :attr:`~EchoSettings.max_sessions` sessions all have open connections.
+            SessionRateExceeded: if ``client`` created its allowance of sessions this minute.
         """
         existing = self._sessions.get(session_id)
         if existing is not None:
@@ -300,6 +350,10 @@ class EchoServer:
         key = settings.session_key
         if key is not None and session_id != DEFAULT_SESSION_ID and not is_genuine(key, session_id):
             raise UnknownSession('no such demo session: load the demo page to get one')
+        if client is not None and not self._new_sessions.allow(client):
+            raise SessionRateExceeded(
+                f'at most {settings.sessions_per_minute_per_address} new demo sessions a minute from one address'
+            )
         if len(self._sessions) >= settings.max_sessions and not self._make_room():
             raise TooManySessions(f'all {settings.max_sessions} demo sessions are in use')
         feed = PriceFeed(history_limit=settings.history_limit, rate_per_s=settings.default_rate_per_s)
@@ -341,6 +395,16 @@ class EchoServer:
                 del self._sessions[session.id]
                 self._forget(session, 'idle')
 
+    async def _log_unsaid_refusals_every(self, period_s: float) -> None:
+        while True:
+            await asyncio.sleep(period_s)
+            self._log_unsaid_refusals()
+
+    def _log_unsaid_refusals(self) -> None:
+        """One line per address and kind for the refusals of a flood that its first line did not mention."""
+        for address, kind, count in self._flood_log.unsaid():
+            log.warning('echo server: refused %d more from %s in the last minute (%s)', count, address, kind)
+
     # The opening handshake: route, check, and answer HTTP requests.
 
     def _refuse(
@@ -351,18 +415,42 @@ class EchoServer:
         reason: str,
         *,
         allow_origin: str | None = None,
+        flood: str | None = None,
     ) -> Response:
+        """Count, log and answer a refusal. With ``flood`` (a kind of refusal a script repeats), the log line is
+        written once a minute per address and kind, with the count of the others (:class:`OncePerMinute`)."""
         self.rejections[f'{status.value} {status.phrase}'] += 1
-        log.warning(
-            'echo server: refused %s %s %r: %s (%d %s)',
-            connection.peer,
-            request.method,
-            request.path[:200],
-            reason,
-            status.value,
-            status.phrase,
-        )
+        count = 1 if flood is None else self._flood_log.note(connection.peer_host, flood)
+        if count is not None:
+            log.warning(
+                'echo server: refused %s %s %r: %s (%d %s)%s',
+                connection.peer,
+                request.method,
+                request.path[:200],
+                reason,
+                status.value,
+                status.phrase,
+                _more(count, flood),
+            )
         return http_answers.refusal(status, reason, allow_origin=allow_origin)
+
+    def _refused_early(self, connection: CountingConnection, status: int, kind: str, reason: str) -> None:
+        """A connection turned away before ``process_request`` (see :class:`demos.counting.ConnectionGuards`)."""
+        phrase = http.HTTPStatus(status).phrase if status else 'closed'
+        self.rejections[f'{status} {phrase}' if status else f'closed: {kind}'] += 1
+        # Idle sockets and slow requests come in floods: one line a minute per address. A bad request is one line each.
+        count = 1 if kind == 'bad request' else self._flood_log.note(connection.peer_host, kind)
+        if count is None:
+            return
+        answer = f' ({status} {phrase})' if status else ' (closed without an answer)'
+        log.warning('echo server: refused %s: %s%s%s', connection.peer, reason, answer, _more(count, kind))
+
+    def _over_rate(self, connection: CountingConnection) -> str:
+        """A connection sent more pings and pongs (with its messages) than its rate: log it; the close reason."""
+        reason = f'too many messages (pings count): at most {self.settings.messages_per_s:g} per second'
+        self.rejections['1008 message rate'] += 1
+        log.warning('echo server: closed %s on /%s: %s (1008)', connection.peer, connection.endpoint, reason)
+        return reason
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         assert isinstance(connection, CountingConnection)
@@ -411,7 +499,7 @@ class EchoServer:
 
         session_ids = query.get('session', [DEFAULT_SESSION_ID])
         try:
-            session = self.session(session_ids[-1])
+            session = self.session(session_ids[-1], client=connection.peer_host)
             if endpoint == 'inspect':
                 connection.frame_tap = None  # the page's own window on the session is on no lane
             else:
@@ -421,6 +509,15 @@ class EchoServer:
         except TooManySessions as error:
             return self._refuse(
                 connection, request, http.HTTPStatus.SERVICE_UNAVAILABLE, str(error), allow_origin=allow_origin
+            )
+        except SessionRateExceeded as error:
+            return self._refuse(
+                connection,
+                request,
+                http.HTTPStatus.TOO_MANY_REQUESTS,
+                str(error),
+                allow_origin=allow_origin,
+                flood='new sessions',
             )
         except ValueError as error:
             return self._refuse(connection, request, http.HTTPStatus.BAD_REQUEST, str(error), allow_origin=allow_origin)
@@ -512,6 +609,7 @@ class EchoServer:
         assert isinstance(connection, CountingConnection)
         session: DemoSession = connection.demo_session
         limiter = MessageRateLimiter(self.settings.messages_per_s, self.settings.message_burst)
+        connection.rate_limiter = limiter  # pings and pongs take from the same bucket as messages
         try:
             if connection.endpoint == 'echo':
                 await self._serve_echo(connection, session, limiter)
@@ -579,6 +677,13 @@ class EchoServer:
             sent.reason or 'protocol error',
             sent.code,
         )
+
+
+def _more(count: int, kind: str | None) -> str:
+    """What a flood's log line adds: how many refusals of its kind it stands for."""
+    if count <= 1:
+        return ''
+    return f'; {count} refusals ({kind}) from this address since the last such line'
 
 
 def _clock_question(message: str | bytes) -> float | None:

@@ -335,10 +335,9 @@ class DemoSession:
                 return updates
             waiter: asyncio.Future[bool] = loop.create_future()
             self._update_waiters.add(waiter)
+            waited: list[asyncio.Future[Any]] = [waiter] if gone is None else [waiter, gone]
             try:
-                await asyncio.wait(
-                    [waiter] if gone is None else [waiter, gone], timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-                )
+                await asyncio.wait(waited, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 self._update_waiters.discard(waiter)
             if waiter.done() and not waiter.result():
