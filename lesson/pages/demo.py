@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
 from demos import frames
 from demos.handshake import check_handshake
 
+from .. import class_membership
 from ..client_files import ClientSource, ServerSource, script_tags
 from ..demo_content import DemoContent
 from ..panels.break_it import BreakItPanel
@@ -28,8 +29,9 @@ from ..panels.lesson_code import LessonCodePanel
 from ..panels.restart import RestartPanel
 from ..panels.setup import DemoSetup
 from ..progress import DEMO_RUN_KEY, DemoRun, demo_run_to_store, learner_store
-from .demo_sources import show_source
+from .demo_sources import show_sources
 from .layout import page_frame
+from .presenter import presenter_on
 
 PRIMARY_COLOR = '#3949ab'  # indigo 600: 6.9:1 against white
 # Pygments' default colours for comments, error names and regexes come out at 4.4:1 on the code background, just
@@ -112,8 +114,11 @@ def _section(content: DemoContent, anchor: str) -> ui.element:
 
 
 def keep_run(run: DemoRun) -> None:
-    """Keep the run's summary in the learner's storage, for the quiz to quote."""
-    learner_store()[DEMO_RUN_KEY] = demo_run_to_store(run)
+    """Keep the run's summary in the learner's storage, for the quiz to quote, and count it for their class."""
+    store = learner_store()
+    store[DEMO_RUN_KEY] = demo_run_to_store(run)
+    if class_membership.membership(store) is not None:
+        background_tasks.create(class_membership.count_demo_run(store, run), name='class demo run')
 
 
 def register(
@@ -144,7 +149,9 @@ def register(
     scheme = 'wss' if uses_tls else 'ws'
 
     @ui.page('/demo')
-    def demo_page() -> None:
+    def demo_page(presenter: str = '') -> None:
+        if presenter:  # ?presenter=1: large type, high contrast, the four lanes side by side on a projector
+            presenter_on()
         setup = DemoSetup(echo_port=echo_port, session=issue_session(), may_restart=may_restart, echo_base=echo_base)
         # Quasar's default primary (#5898d4) gives white button text a 3:1 contrast; WCAG AA asks for 4.5:1.
         ui.colors(primary=PRIMARY_COLOR)
@@ -157,7 +164,7 @@ def register(
             ui.label(f'Echo server: {where}.').classes('text-sm opacity-80').props('data-echo-scheme=' + scheme)
             with (
                 ui.element('nav').props('aria-label="Demos on this page"').classes('lesson-toc'),
-                ui.element('ol').classes('list-decimal pl-6'),
+                ui.element('ol').classes('flex flex-wrap gap-x-4 gap-y-1 pl-0 list-none'),
             ):
                 for anchor in PANEL_ANCHORS:
                     with ui.element('li'):
@@ -165,26 +172,36 @@ def register(
 
             with _section(content, 'polling-vs-push'):
                 LanesPanel(setup, content.lanes, texts['lanes_panel'], on_run=keep_run).classes('w-full')
-                for name in ('poller.js', 'sse_client.js', 'pusher.js', 'clock_sync.js', 'lanes.js', 'figures.js'):
-                    show_source(sources.client[name])
+                show_sources(
+                    [
+                        sources.client[name]
+                        for name in (
+                            'poller.js',
+                            'sse_client.js',
+                            'pusher.js',
+                            'clock_sync.js',
+                            'lanes.js',
+                            'figures.js',
+                        )
+                    ]
+                )
             with _section(content, 'echo-console'):
                 EchoConsolePanel(setup, texts['console']).classes('w-full')
-                show_source(sources.client['echo_console.js'])
+                show_sources([sources.client['echo_console.js']])
             with _section(content, 'frame-anatomy'):
                 FramesPanel(setup, texts['frames']).classes('w-full')
-                show_source(sources.parse_header)
+                show_sources([sources.parse_header])
             with _section(content, 'handshake-computed'):
                 HandshakePanel(setup, texts['handshake']).classes('w-full')
-                show_source(sources.check_handshake)
+                show_sources([sources.check_handshake])
             with _section(content, 'break-it'):
                 BreakItPanel(setup, texts['break_it']).classes('w-full')
-                show_source(sources.client['break_it.js'])
+                show_sources([sources.client['break_it.js']])
             with _section(content, 'run-the-lesson-code'):
                 LessonCodePanel(setup, texts['lesson_code'], snippet=snippet).classes('w-full')
-                show_source(sources.client['lesson_runner.js'])
+                show_sources([sources.client['lesson_runner.js']])
             with _section(content, 'server-goes-away'):
                 RestartPanel(setup, texts['restart']).classes('w-full')
-                show_source(sources.client['echo_link.js'])
+                show_sources([sources.client['echo_link.js']])
             with _section(content, 'how-measured'):
-                for name in ('demo_hub.js', 'live_log.js'):
-                    show_source(sources.client[name])
+                show_sources([sources.client['demo_hub.js'], sources.client['live_log.js']])

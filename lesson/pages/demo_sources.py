@@ -7,6 +7,8 @@ and most learners open one or two.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from nicegui import ui
 
 from ..client_files import ClientSource, ServerSource
@@ -21,18 +23,21 @@ def code_block(text: str, name: str, language: str = 'javascript') -> ui.code:
     return code
 
 
-def show_source(source: ClientSource | ServerSource) -> None:
-    """An expansion titled with the file (or function) name; its full text appears when it is opened."""
-    language = 'python' if isinstance(source, ServerSource) else 'javascript'
+def show_sources(sources: Sequence[ClientSource | ServerSource]) -> None:
+    """One expansion for the code behind a panel, titled with the file (or function) names; the full texts appear
+    when it is opened."""
+    names = ', '.join(source.name for source in sources)
     expansion = (
-        ui.expansion(f'The code that runs: {source.name}', icon='code')
-        .classes('w-full')
-        .props(f'data-source="{source.name}"')
+        ui.expansion(f'The code that runs: {names}', icon='code').classes('w-full').props(f'data-source="{names}"')
     )
 
     def fill(_: object) -> None:
         if expansion.value and not expansion.default_slot.children:
             with expansion:
-                code_block(source.text, source.name, language).props(f'data-code="{source.name}"')
+                for source in sources:
+                    language = 'python' if isinstance(source, ServerSource) else 'javascript'
+                    if len(sources) > 1:
+                        ui.label(source.name).classes('font-mono font-semibold mt-2')
+                    code_block(source.text, source.name, language).props(f'data-code="{source.name}"')
 
     expansion.on_value_change(fill)

@@ -61,6 +61,7 @@ TEXT_KEYS = (
     'deflate_on',
     'deflate_off',
     'details',
+    'more_figures',
     'status_idle',
     'status_open',
     'status_connecting',

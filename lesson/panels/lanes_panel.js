@@ -39,12 +39,22 @@ export default {
         <p class="text-sm" :data-good-for="lane.id">{{ lane.good_for }}</p>
         <p class="text-sm break-all" :data-status="lane.id">{{ statuses[lane.id] }}</p>
         <div class="grid gap-x-3 gap-y-1 w-full text-sm" style="grid-template-columns: 1fr auto">
-          <template v-for="row in figures[lane.id]" :key="row.name">
+          <template v-for="row in figures[lane.id].filter((row) => !row.more)" :key="row.name">
             <span class="opacity-80">{{ row.label }}</span>
             <span class="font-mono text-right tabular-nums" :data-figure="row.name"
                   :data-value="row.raw === null ? '' : row.raw">{{ row.shown }}</span>
           </template>
         </div>
+        <details class="text-sm">
+          <summary class="cursor-pointer opacity-80">{{ texts.more_figures }}</summary>
+          <div class="grid gap-x-3 gap-y-1 w-full mt-1" style="grid-template-columns: 1fr auto">
+            <template v-for="row in figures[lane.id].filter((row) => row.more)" :key="row.name">
+              <span class="opacity-80">{{ row.label }}</span>
+              <span class="font-mono text-right tabular-nums" :data-figure="row.name"
+                    :data-value="row.raw === null ? '' : row.raw">{{ row.shown }}</span>
+            </template>
+          </div>
+        </details>
       </section>
     </div>
     <figure class="w-full m-0">
@@ -186,22 +196,23 @@ export default {
         const summary = this.summaries[id];
         const bytes = server.bytes_in === undefined ? null : server.bytes_in + server.bytes_out;
         const perUpdate = bytes !== null && server.updates_out > 0 ? bytes / server.updates_out : null;
+        // The figures to compare at a glance first; the rest one click away (`more`).
         const rows = [
           [`${id}-updates`, t.updates, this.samples[id].length, 0],
-          ...(id === 'push' ? [['push-frames', t.push_frames, server.updates_out ?? null, 0]] : []),
           [`${id}-requests`, lane.requests, counts.requests, 0],
           [`${id}-empty`, lane.empty, counts.empty, 0],
-          [`${id}-failed`, lane.failures, counts.failed, 0],
           [`${id}-connections`, t.connections, server.tcp_connections ?? null, 0],
-          [`${id}-bytes`, t.bytes, bytes, 0, 'B'],
           [`${id}-bytes-per-update`, t.bytes_per_update, perUpdate, 1, 'B'],
-          [`${id}-delay-mean`, t.delay_mean, summary && summary.mean, 1, 'ms'],
           [`${id}-delay-p50`, t.delay_p50, summary && summary.p50, 1, 'ms'],
           [`${id}-delay-p95`, t.delay_p95, summary && summary.p95, 1, 'ms'],
           [`${id}-missing`, t.missing, wsDemo.missingSeqs(this.seqs[id]), 0],
+          ...(id === 'push' ? [['push-frames', t.push_frames, server.updates_out ?? null, 0, '', true]] : []),
+          [`${id}-failed`, lane.failures, counts.failed, 0, '', true],
+          [`${id}-bytes`, t.bytes, bytes, 0, 'B', true],
+          [`${id}-delay-mean`, t.delay_mean, summary && summary.mean, 1, 'ms', true],
         ];
-        return [id, rows.map(([name, label, value, decimals, unit]) => ({
-          name, label,
+        return [id, rows.map(([name, label, value, decimals, unit, more]) => ({
+          name, label, more: Boolean(more),
           raw: value === null || value === undefined ? null : (decimals ? value.toFixed(3) : Math.round(value)),
           shown: value === null || value === undefined ? '—'
             : wsDemo.formatNumber(value, decimals) + (unit ? ` ${unit}` : ''),

@@ -73,14 +73,17 @@ async def test_the_code_shown_is_the_code_served_and_rendered_only_when_opened(u
     client = await user.open('/demo')
     for name in CLIENT_FILES:
         assert f'/demos-static/{name}?v=' in client.head_html
-    expansion = next(
-        element for element in user.find(kind=ui.expansion).elements if element.props.get('data-source') == 'lanes.js'
-    )
+    expansions = user.find(kind=ui.expansion).elements
+    shown = {name for element in expansions for name in str(element.props.get('data-source', '')).split(', ')}
+    assert set(CLIENT_FILES) <= shown, set(CLIENT_FILES) - shown  # every file the page loads is shown somewhere
+    expansion = next(element for element in expansions if 'lanes.js' in str(element.props.get('data-source')))
     assert not expansion.default_slot.children  # nothing rendered until a learner opens it
     expansion.set_value(True)
-    code = next(element for element in expansion.descendants() if isinstance(element, ui.code))
+    codes = {
+        element.props.get('data-code'): element for element in expansion.descendants() if isinstance(element, ui.code)
+    }
     # ui.code drops the file's final newline, nothing else
-    assert code.content == (STATIC_DIR / 'lanes.js').read_text(encoding='utf-8').rstrip('\n')
+    assert codes['lanes.js'].content == (STATIC_DIR / 'lanes.js').read_text(encoding='utf-8').rstrip('\n')
 
 
 def test_only_the_listed_client_files_are_served() -> None:
