@@ -42,6 +42,11 @@ DEFAULT_CLOSE_TIMEOUT_S = 2.0
 DEFAULT_MAX_SESSIONS = 500
 DEFAULT_SESSION_IDLE_TIMEOUT_S = 3600.0
 DEFAULT_POLL_BATCH_LIMIT = 100
+DEFAULT_SESSIONS_PER_MINUTE = 60
+DEFAULT_PENDING_PER_ADDRESS = 16
+DEFAULT_REQUEST_TIMEOUT_S = 3.0
+DEFAULT_MAX_QUEUE_MESSAGES = 1
+DEFAULT_SOCKET_BUFFER_BYTES = 32 * 1024
 
 # The page server's own limits (lesson.hardening).
 #: Seconds a client gets to send a request's headers on the page port; slower ones are closed (slowloris).
@@ -87,6 +92,13 @@ class Config:
     max_sessions: int = DEFAULT_MAX_SESSIONS
     session_idle_timeout_s: float = DEFAULT_SESSION_IDLE_TIMEOUT_S
     poll_batch_limit: int = DEFAULT_POLL_BATCH_LIMIT
+    #: New demo sessions per client address and minute; 0 means no limit.
+    sessions_per_minute_per_address: int = DEFAULT_SESSIONS_PER_MINUTE
+    pending_per_address: int = DEFAULT_PENDING_PER_ADDRESS
+    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
+    max_queue_messages: int = DEFAULT_MAX_QUEUE_MESSAGES
+    #: SO_RCVBUF/SO_SNDBUF of each echo connection; 0 leaves the kernel's autotuning.
+    socket_buffer_bytes: int = DEFAULT_SOCKET_BUFFER_BYTES
     # The page server's.
     header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
     forget_after_days: float = DEFAULT_FORGET_AFTER_DAYS
@@ -264,6 +276,56 @@ LIMITS: tuple[Limit, ...] = (
         1,
         False,
         f'most updates one poll answer carries (default: {DEFAULT_POLL_BATCH_LIMIT})',
+    ),
+    Limit(
+        '--sessions-per-minute',
+        'sessions_per_minute_per_address',
+        int,
+        DEFAULT_SESSIONS_PER_MINUTE,
+        0,
+        False,
+        'new demo sessions one client address may create a minute (a page load creates one); beyond, 429; '
+        f'0 means no limit, for benchmarks (default: {DEFAULT_SESSIONS_PER_MINUTE})',
+    ),
+    Limit(
+        '--pending-per-address',
+        'pending_per_address',
+        int,
+        DEFAULT_PENDING_PER_ADDRESS,
+        1,
+        False,
+        'echo connections one client address may hold before sending its request, once the echo server holds half '
+        f'of --max-connections; beyond, closed at once (default: {DEFAULT_PENDING_PER_ADDRESS})',
+    ),
+    Limit(
+        '--request-timeout',
+        'request_timeout_s',
+        float,
+        DEFAULT_REQUEST_TIMEOUT_S,
+        0,
+        True,
+        'seconds a new echo connection gets to send its request head; a slower one gets 408 '
+        f'(default: {DEFAULT_REQUEST_TIMEOUT_S:g})',
+    ),
+    Limit(
+        '--max-queue',
+        'max_queue_messages',
+        int,
+        DEFAULT_MAX_QUEUE_MESSAGES,
+        1,
+        False,
+        'incoming messages an echo connection keeps unread before it stops reading the socket '
+        f'(default: {DEFAULT_MAX_QUEUE_MESSAGES})',
+    ),
+    Limit(
+        '--socket-buffer-bytes',
+        'socket_buffer_bytes',
+        int,
+        DEFAULT_SOCKET_BUFFER_BYTES,
+        0,
+        False,
+        "kernel receive and send buffer of each echo connection; 0 leaves the kernel's autotuning "
+        f'(default: {DEFAULT_SOCKET_BUFFER_BYTES}, 32 KiB)',
     ),
     Limit(
         '--header-timeout',
