@@ -124,6 +124,12 @@ class Config:
     def is_exposed(self) -> bool:
         return self.host not in LOOPBACK_HOSTS
 
+    @property
+    def serves_others(self) -> bool:
+        """Whether other people's browsers use this app: listening beyond loopback, or behind a proxy (which
+        listens for it: the app itself then listens on loopback)."""
+        return self.is_exposed or self.public_echo_url is not None
+
 
 @dataclass(frozen=True)
 class Limit:
