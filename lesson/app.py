@@ -52,7 +52,7 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
 
     session_key = session_ids.new_key()
     settings = dataclasses.replace(
-        echo_settings(config, app_port), session_key=session_key, learners_may_restart=not config.is_exposed
+        echo_settings(config, app_port), session_key=session_key, learners_may_restart=not config.serves_others
     )
     echo = EchoProcess(echo_socket, EchoProcessSpec(settings, config.certfile, config.keyfile))
     # Started now, before the pages: its socket is already listening, so a page's first sockets wait in the
@@ -87,7 +87,7 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
         page_sources,
         echo_port=echo.port,
         issue_session=lambda: session_ids.issue(session_key),
-        may_restart=not config.is_exposed,
+        may_restart=not config.serves_others,
         uses_tls=config.uses_tls,
         echo_base=config.public_echo_url,
     )
