@@ -20,8 +20,10 @@ from .content_files import bundled_content_dir, load_lesson, load_quiz, read_con
 from .demo_content import DemoContent, parse_demo, parse_panel_texts
 from .echo_config import echo_settings, echo_ssl_context
 from .pages import demo as demo_page
+from .pages import join as join_page
 from .pages import lesson as lesson_page
 from .pages import quiz as quiz_page
+from .pages import teacher as teacher_page
 from .panels import console as console_panel
 from .panels import lanes as lanes_panel
 from .panels.break_it import BreakItPanel
@@ -91,6 +93,11 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
         uses_tls=config.uses_tls,
         echo_base=config.public_echo_url,
     )
+    # teaching a class: the board, join screen, exports (teacher token) and the learners' /join
+    teacher_page.register(
+        teacher_page.setup_for(config, quiz, echo_port=echo.port, session_key=session_key, app_port=app_port)
+    )
+    join_page.register()
     return echo
 
 

@@ -82,8 +82,11 @@ def _url_host(host: str) -> str:
     return f'[{host}]' if ':' in host else host
 
 
-def startup_lines(config: Config, app_port: int, echo_port: int, addresses: Sequence[str]) -> list[str]:
-    """What start-up prints: the lesson's three pages, the echo server, and for a class what to hand out."""
+def startup_lines(
+    config: Config, app_port: int, echo_port: int, addresses: Sequence[str], teacher_token: str | None = None
+) -> list[str]:
+    """What start-up prints: the lesson's three pages, the echo server, the teacher's address (the only line
+    that ever shows the token), and for a class what to hand out."""
     scheme, ws = ('https', 'wss') if config.uses_tls else ('http', 'ws')
     local = '127.0.0.1' if config.host in WILDCARD_HOSTS else _url_host(config.host)
     base = f'{scheme}://{local}:{app_port}'
@@ -93,6 +96,10 @@ def startup_lines(config: Config, app_port: int, echo_port: int, addresses: Sequ
         f'  quiz         {base}/quiz',
         f'  echo server  {ws}://{local}:{echo_port} (the demos connect to it)',
     ]
+    if teacher_token:
+        lines.append(
+            f'  teacher      {base}/teacher?token={teacher_token} (class board; keep this address to yourself)'
+        )
     if config.is_exposed:
         handed = addresses if config.host in WILDCARD_HOSTS else [config.host]
         if handed:
@@ -108,7 +115,10 @@ def startup_lines(config: Config, app_port: int, echo_port: int, addresses: Sequ
 
 def _print_startup(config: Config, app_port: int, echo_port: int) -> None:
     addresses = machine_ipv4_addresses() if config.is_exposed and config.host in WILDCARD_HOSTS else []
-    print('\n'.join(startup_lines(config, app_port, echo_port, addresses)), flush=True)
+    from .teacher_access import teacher_token
+
+    token = teacher_token(config.teacher_token, config.data_dir)
+    print('\n'.join(startup_lines(config, app_port, echo_port, addresses, token)), flush=True)
 
 
 def _configure_logging() -> None:

@@ -22,6 +22,7 @@ from nicegui import background_tasks, ui
 from nicegui.client import Client
 from nicegui.events import GenericEventArguments, ValueChangeEventArguments
 
+from .. import class_membership
 from ..content import Lesson
 from ..local_time import BROWSER_TIME_ZONE_JS, local_time_text, zone_from_browser
 from ..progress import (
@@ -212,12 +213,21 @@ class _QuizView:
         if state.current is not None:
             self._show_count(state.current)
 
-    def _submit(self, number: int) -> None:
+    async def _submit(self, number: int) -> None:
+        # a learner still on a class the teacher has reset: refused whole, nothing changes (lesson.class_membership)
+        if refusal := await class_membership.refusal_before_submit(self.progress.store):
+            ui.notify(refusal, type='warning', multi_line=True, timeout=10_000)
+            return
         try:
-            self.progress.submit(number, datetime.now(UTC))
+            state = self.progress.submit(number, datetime.now(UTC))
         except ProgressRejected as error:
             log.warning('quiz submission rejected: %s', error)
             ui.notify('That attempt could not be submitted again; here is what was saved.')
+        else:
+            if state.last is not None and (
+                not_counted := await class_membership.count_attempt(self.progress.store, state.last)
+            ):
+                ui.notify(f'Saved for you, but not counted for the class: {not_counted}', type='warning')
         self.show.refresh()
         _focus(RESULT_HEADING_ID)
 
