@@ -37,6 +37,7 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from . import http_answers, http_push
+from .control import ControlChannel, ControlGate
 from .counting import ConnectionGuards, ConnectionTally, CountingConnection, Traffic
 from .feed import DEFAULT_HISTORY_LIMIT, PriceFeed, epoch_ms
 from .inspection import InspectionStream
@@ -48,7 +49,7 @@ from .sessions import DEFAULT_SESSION_ID, DemoSession, Handshake, check_session_
 log = logging.getLogger(__name__)
 
 #: The WebSocket endpoints and the HTTP ones; anything else is a 404.
-WEBSOCKET_PATHS = {'/echo': 'echo', '/push': 'push', '/inspect': 'inspect'}
+WEBSOCKET_PATHS = {'/echo': 'echo', '/push': 'push', '/inspect': 'inspect', '/control': 'control'}
 HTTP_PATHS = {'/poll': 'poll', '/clock': 'clock', '/longpoll': 'longpoll', '/sse': 'sse'}
 
 
@@ -187,6 +188,9 @@ class EchoServer:
         self._restarting: asyncio.Task[None] | None = None
         #: Refusals so far, by reason (e.g. ``'403 origin'``, ``'1009 too big'``), for a teacher's overview.
         self.rejections: defaultdict[str, int] = defaultdict(int)
+        # The app's control channel (teacher's shared moments): demos/control.py, its own check on the shared key.
+        self._control_gate = ControlGate(self.settings.session_key)
+        self._control = ControlChannel(restart=self._restart_soon, sessions=self.sessions)
 
     # Life cycle.
 
@@ -219,6 +223,7 @@ class EchoServer:
     async def stop(self) -> None:
         """Close every WebSocket with 1001 (going away), stop listening and stop every feed."""
         self._stopped = True
+        self._control.stop()
         for task in (self._janitor, self._flood_reporter):
             if task is not None:
                 task.cancel()
@@ -468,6 +473,9 @@ class EchoServer:
             return self._refuse(
                 connection, request, http.HTTPStatus.NOT_FOUND, 'no such endpoint; try /echo, /push, /poll or /clock'
             )
+        if endpoint == 'control':  # for the app only: no page origin, a signed header (demos/control.py)
+            connection.endpoint, connection.frame_tap = endpoint, None
+            return self._control_gate.refusal(request)
         try:
             origin = request.headers.get('Origin')
             host = request.headers.get('Host')
@@ -611,7 +619,9 @@ class EchoServer:
         limiter = MessageRateLimiter(self.settings.messages_per_s, self.settings.message_burst)
         connection.rate_limiter = limiter  # pings and pongs take from the same bucket as messages
         try:
-            if connection.endpoint == 'echo':
+            if connection.endpoint == 'control':
+                await self._control.serve(connection)
+            elif connection.endpoint == 'echo':
                 await self._serve_echo(connection, session, limiter)
             elif connection.endpoint == 'inspect':
                 restart = self._restart_soon if self.settings.learners_may_restart else None
