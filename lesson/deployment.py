@@ -80,6 +80,9 @@ class ProxySettings:
     log_target: str = 'stderr'
     #: Where HAProxy's statistics page is served (``host:port``), or None for none.
     stats_bind: str | None = None
+    #: A DNS server (``host:port``) to resolve instance names with while running, e.g. Docker's 127.0.0.11:53:
+    #: a container that restarts may come back at another address.
+    dns_resolver: str | None = None
 
 
 def haproxy_config(instances: Sequence[Instance], settings: ProxySettings = ProxySettings()) -> str:
@@ -91,6 +94,8 @@ def haproxy_config(instances: Sequence[Instance], settings: ProxySettings = Prox
     scheme = 'https' if settings.tls_pem else 'http'
     bind = f'bind {settings.bind}' + (f' ssl crt {settings.tls_pem} alpn http/1.1' if settings.tls_pem else '')
     checks = f'inter {settings.check_interval_ms} fall {settings.check_fall} rise {settings.check_rise}'
+    if settings.dns_resolver:
+        checks += ' resolvers dns'
     lines = [
         '# Made by `python -m lesson.deployment` (lesson/deployment.py says why); regenerate, do not edit.',
         'global',
@@ -117,6 +122,11 @@ def haproxy_config(instances: Sequence[Instance], settings: ProxySettings = Prox
         '    timeout client-fin 5s',
         '    timeout server-fin 5s',
         '',
+        *(
+            ['resolvers dns', f'    nameserver dns1 {settings.dns_resolver}', '    hold valid 5s', '']
+            if settings.dns_resolver
+            else []
+        ),
         'frontend lesson',
         f'    {bind}',
         # what the browser asked for, for the instances' origin rule (--trusted-proxy believes only the proxy)
@@ -135,7 +145,8 @@ def haproxy_config(instances: Sequence[Instance], settings: ProxySettings = Prox
         '    option httpchk',
         '    http-check send meth GET uri /favicon.ico',
         '    http-check expect status 200',
-        f'    default-server check {checks}',
+        # a name that does not resolve yet (a container still starting) is a server down, not a failed start
+        f'    default-server check {checks} init-addr libc,none',
         *(f'    server {i.name} {i.host}:{i.page_port} cookie {i.name}' for i in instances),
         '',
         'backend echo',
@@ -146,7 +157,8 @@ def haproxy_config(instances: Sequence[Instance], settings: ProxySettings = Prox
         '    option httpchk',
         '    http-check send meth GET uri /clock',
         '    http-check expect status 200',
-        f'    default-server check {checks}',
+        # a name that does not resolve yet (a container still starting) is a server down, not a failed start
+        f'    default-server check {checks} init-addr libc,none',
         *(f'    server {i.name} {i.host}:{i.echo_port} cookie {i.name}' for i in instances),
     ]
     if settings.stats_bind:
@@ -178,11 +190,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument('--tls-pem', help='certificate and key in one PEM file: serve https:// and wss://')
     parser.add_argument('--stats', help='host:port of HAProxy statistics page (default: none)')
     parser.add_argument('--log', default='stderr', help='HAProxy log target (default: %(default)s)')
+    parser.add_argument('--dns', help='DNS server host:port to resolve instance names with while running')
     args = parser.parse_args(argv)
     try:
         text = haproxy_config(
             args.instances,
-            ProxySettings(bind=args.bind, tls_pem=args.tls_pem, stats_bind=args.stats, log_target=args.log),
+            ProxySettings(
+                bind=args.bind, tls_pem=args.tls_pem, stats_bind=args.stats, log_target=args.log, dns_resolver=args.dns
+            ),
         )
     except ValueError as error:
         parser.error(str(error))

@@ -168,3 +168,24 @@ def test_redacted_url_and_backoff() -> None:
     assert redacted('redis://r:6379') == 'redis://r:6379'
     delays = retry_delays(0.25, 1.0)
     assert [delays() for _ in range(5)] == [0.25, 0.5, 1.0, 1.0, 1.0]
+
+
+def test_compose_proxy_config_is_what_its_first_line_makes() -> None:
+    import shlex
+    from pathlib import Path
+
+    from lesson.deployment import main
+
+    text = (Path(__file__).parents[2] / 'deploy' / 'haproxy.cfg').read_text()
+    first, _, rest = text.partition('\n')
+    command = shlex.split(first.split(': ', 1)[1])
+    assert command[:3] == ['python', '-m', 'lesson.deployment']
+    import contextlib
+    import io
+
+    made = io.StringIO()
+    with contextlib.redirect_stdout(made):
+        main(command[3:])
+    assert made.getvalue().partition('\n')[2] == rest, (
+        'regenerate deploy/haproxy.cfg with the command on its first line'
+    )

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Several lesson instances behind HAProxy, sharing Redis, on this machine and without containers.
+#
+#   deploy/run-local.sh [N]          N app instances (default 2); Ctrl-C stops everything it started
+#
+# One public address for everything: http://$BIND:$PUBLIC_PORT/ (pages, socket.io, and each instance's echo
+# server under /echo-server/). Settings (environment): PUBLIC_PORT (8080), BIND (127.0.0.1; 0.0.0.0 for a class
+# on the network), REDIS_PORT (6390), FIRST_PAGE_PORT (8101), FIRST_ECHO_PORT (8201), STATE_DIR (./.deploy-local:
+# Redis's append-only file, each instance's data directory, the shared storage secret, the proxy's config),
+# TLS_PEM (certificate + key in one PEM file: the proxy serves https:// and wss://), LESSON (the console script).
+# Needs: redis-server and haproxy (Debian: apt-get install redis-server haproxy), and this package installed.
+set -euo pipefail
+
+N=${1:-${INSTANCES:-2}}
+PUBLIC_PORT=${PUBLIC_PORT:-8080}
+BIND=${BIND:-127.0.0.1}
+REDIS_PORT=${REDIS_PORT:-6390}
+FIRST_PAGE_PORT=${FIRST_PAGE_PORT:-8101}
+FIRST_ECHO_PORT=${FIRST_ECHO_PORT:-8201}
+STATE_DIR=${STATE_DIR:-$PWD/.deploy-local}
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(dirname "$HERE")
+if [ -z "${LESSON:-}" ]; then
+  if [ -x "$REPO/.venv/bin/websocket-lesson" ]; then LESSON="$REPO/.venv/bin/websocket-lesson"; else LESSON=websocket-lesson; fi
+fi
+PYTHON=$(dirname "$(command -v "$LESSON")")/python
+[ -x "$PYTHON" ] || PYTHON=python3
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "run-local: $1 is missing; install it: sudo apt-get install -y $2" >&2; exit 1; }
+}
+need redis-server redis-server
+need redis-cli redis-server
+need haproxy haproxy
+command -v "$LESSON" >/dev/null 2>&1 || { echo "run-local: $LESSON not found: pip install -e . (or set LESSON)" >&2; exit 1; }
+[[ "$N" =~ ^[1-9][0-9]*$ ]] || { echo "run-local: N must be a whole number >= 1, not '$N'" >&2; exit 2; }
+
+mkdir -p "$STATE_DIR"
+PIDS=()
+stop_all() {
+  trap - EXIT INT TERM
+  # the proxy first (no new requests), then the instances (they close their sockets with 1001), Redis last
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all EXIT INT TERM
+
+# Redis: every write appended to its file, so a Redis restart loses no learner's attempt.
+redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$STATE_DIR" --appendonly yes --appendfsync everysec \
+  --save '' --logfile "$STATE_DIR/redis.log" &
+REDIS_PID=$!
+for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$REDIS_PORT" ping >/dev/null || { echo "run-local: redis-server did not start (see $STATE_DIR/redis.log)" >&2; exit 1; }
+
+# One storage secret for all: a learner's cookie must be valid on whichever instance the proxy picks.
+SECRET_FILE="$STATE_DIR/storage_secret"
+[ -s "$SECRET_FILE" ] || (umask 077; "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(32))' > "$SECRET_FILE")
+export WEBSOCKET_LESSON_STORAGE_SECRET=$(cat "$SECRET_FILE")
+export WEBSOCKET_LESSON_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export WEBSOCKET_LESSON_PUBLIC_ECHO_URL=/echo-server
+export WEBSOCKET_LESSON_TRUSTED_PROXIES=127.0.0.1
+SCHEME=http; [ -n "${TLS_PEM:-}" ] && SCHEME=https
+PUBLIC_HOST=$BIND; [ "$BIND" = 0.0.0.0 ] && PUBLIC_HOST=$(hostname -I 2>/dev/null | awk '{print $1}')
+# until the echo server reads the proxy's X-Forwarded-Host (demos/origins.forwarded_origin), name the public origin
+export WEBSOCKET_LESSON_ALLOWED_ORIGINS="$SCHEME://$PUBLIC_HOST:$PUBLIC_PORT,$SCHEME://127.0.0.1:$PUBLIC_PORT"
+
+INSTANCE_ARGS=()
+for k in $(seq 1 "$N"); do
+  page=$((FIRST_PAGE_PORT + k - 1)); echo_port=$((FIRST_ECHO_PORT + k - 1))
+  "$LESSON" --host 127.0.0.1 --port "$page" --echo-port "$echo_port" --no-open --data-dir "$STATE_DIR/app$k" \
+    >"$STATE_DIR/app$k.log" 2>&1 &
+  PIDS=("$!" "${PIDS[@]}")
+  INSTANCE_ARGS+=(--instance "app$k=127.0.0.1:$page:$echo_port")
+done
+PIDS+=("$REDIS_PID")
+
+"$PYTHON" -m lesson.deployment --bind "$BIND:$PUBLIC_PORT" "${INSTANCE_ARGS[@]}" \
+  ${TLS_PEM:+--tls-pem "$TLS_PEM"} --stats "127.0.0.1:$((PUBLIC_PORT + 1000))" > "$STATE_DIR/haproxy.cfg"
+haproxy -c -q -f "$STATE_DIR/haproxy.cfg"
+for k in $(seq 1 "$N"); do
+  page=$((FIRST_PAGE_PORT + k - 1))
+  "$PYTHON" - "$page" <<'PY' || { echo "run-local: instance on port $page did not start (see $STATE_DIR)" >&2; exit 1; }
+import sys, time, urllib.request
+for _ in range(300):
+    try:
+        urllib.request.urlopen(f'http://127.0.0.1:{sys.argv[1]}/favicon.ico', timeout=2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+PY
+done
+haproxy -db -f "$STATE_DIR/haproxy.cfg" >"$STATE_DIR/haproxy.log" 2>&1 &
+HAPROXY_PID=$!
+PIDS=("$HAPROXY_PID" "${PIDS[@]}")
+
+echo "run-local: $N instance(s) behind HAProxy: $SCHEME://$PUBLIC_HOST:$PUBLIC_PORT/ (proxy statistics: http://127.0.0.1:$((PUBLIC_PORT + 1000))/)"
+echo "run-local: logs and state in $STATE_DIR; Ctrl-C stops everything"
+while true; do
+  ended=
+  wait -n -p ended || true
+  case "${ended:-}" in
+    "$HAPROXY_PID") echo "run-local: haproxy ended; stopping the rest" >&2; exit 1 ;;
+    "$REDIS_PID") echo "run-local: redis-server ended; stopping the rest" >&2; exit 1 ;;
+    "") exit 0 ;;
+    # an instance that dies is taken out by the proxy's health checks; its learners go on on the others
+    *) echo "run-local: app process $ended ended; the proxy sends its learners to the others" >&2 ;;
+  esac
+done
