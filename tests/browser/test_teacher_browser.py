@@ -1,0 +1,201 @@
+"""Teacher mode in Chromium: one teacher and three students, each in a browser context of their own.
+
+Students join by the address the join screen shows (also as a QR code), answer; the board shows each answer within
+a second without a reload; the CSV has their rows; the teacher's outage reaches every student's demo page; a wrong
+token is a 403; a restart keeps the class; a reset class refuses a late submission.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import segno
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
+
+from .conftest import RunningApp
+
+CONTENT = bundled_content_dir()
+QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)
+TOKEN = 'teacher-token-for-the-browser-tests'
+SLOW = 15_000
+#: The board must show an answer this soon after the student's click (the issue's figure), in ms.
+BOARD_WITHIN_MS = 1000
+
+
+def wrong_option(question_index: int) -> str:
+    question = QUIZ.questions[question_index]
+    return next(option.id for option in question.options if not option.correct)
+
+
+def answers_scoring(score: int) -> dict[str, str]:
+    """Answers with the first ``score`` questions right and the rest wrong."""
+    return {
+        question.id: question.correct_option.id if index < score else wrong_option(index)
+        for index, question in enumerate(QUIZ.questions)
+    }
+
+
+@pytest.fixture(scope='module')
+def teacher_app(start_app: Callable[..., RunningApp]) -> RunningApp:
+    return start_app('--teacher-token', TOKEN)
+
+
+@pytest.fixture
+def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
+    made: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        context = browser.new_context(viewport={'width': 1280, 'height': 720})
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+def open_page(context: BrowserContext, url: str) -> Page:
+    page = context.new_page()
+    page.set_default_timeout(SLOW)
+    page.goto(url)
+    return page
+
+
+def qr_matrix_from_svg(svg: str) -> list[list[bool]]:
+    """The dark modules of segno's inline SVG: a path of horizontal runs (``M x y``, ``m dx dy``, ``h n``)."""
+    path = re.search(r'class="qrline"[^>]* d="([^"]+)"', svg)
+    size = re.search(r'<path fill="#fff" d="M0 0h(\d+)v', svg)
+    assert path and size, svg[:200]
+    width = int(size.group(1))
+    grid = [[False] * width for _ in range(width)]
+    x = y = 0.0
+    for command, numbers in re.findall(r'([MmHhVvZz])([^MmHhVvZz]*)', path.group(1)):
+        values = [float(n) for n in re.findall(r'-?\d+(?:\.\d+)?', numbers)]
+        if command == 'M':
+            x, y = values
+        elif command == 'm':
+            x, y = x + values[0], y + values[1]
+        elif command == 'h':
+            for column in range(int(x), int(x + values[0])):
+                grid[int(y)][column] = True
+            x += values[0]
+    return grid
+
+
+def answer_quiz(page: Page, base_url: str, answers: dict[str, str]) -> None:
+    page.goto(base_url + '/quiz')
+    for question in QUIZ.questions:
+        group = page.locator(f'[role=radiogroup][aria-labelledby="quiz-prompt-{question.id}"]')
+        group.get_by_role('radio', name=question.option(answers[question.id]).text, exact=True).click()
+    expect(page.get_by_role('button', name='Submit answers')).to_be_enabled()
+
+
+def test_a_class_with_three_students(teacher_app: RunningApp, new_context: Callable[[], BrowserContext]) -> None:
+    base = teacher_app.url
+    teacher = new_context()
+    board = open_page(teacher, f'{base}/teacher?token={TOKEN}')
+    if board.get_by_test_id('board-start').count():
+        board.get_by_test_id('board-start').click()
+    expect(board.get_by_test_id('board-here')).to_have_text('0 here')
+
+    # The join screen: the address as text and as a QR code of the same address; the count rises live.
+    join_screen = open_page(teacher, f'{base}/teacher/join?token={TOKEN}&presenter=1')
+    address = join_screen.get_by_test_id('join-address').first.inner_text().strip()
+    assert address == f'{base}/join'  # served on 127.0.0.1: the configured host
+    svg = join_screen.get_by_test_id('join-qr').inner_html()
+    assert qr_matrix_from_svg(svg) == [
+        [bool(module) for module in row] for row in segno.make(address, error='m').matrix_iter(border=2)
+    ]
+    expect(join_screen.get_by_test_id('join-count')).to_have_text('0 learners joined')
+
+    students = []
+    for number, nickname in enumerate(('Ada <b>', 'Bob, "the" builder', ''), 1):
+        student = open_page(new_context(), address)
+        nickname_box = student.get_by_label('Nickname (optional)')
+        nickname_box.fill(nickname)
+        student.get_by_role('button', name='Join the class').click()
+        shown = nickname or 'Learner 3'
+        expect(student.get_by_test_id('join-joined')).to_have_text(f'You are in the class as {shown}.')
+        expect(join_screen.get_by_test_id('join-count')).to_have_text(
+            f'{number} learner{"s" if number > 1 else ""} joined'
+        )
+        students.append(student)
+    expect(board.get_by_test_id('board-here')).to_have_text('3 here')
+    expect(board.get_by_test_id('board-names')).to_contain_text('Ada <b>')  # as text, never as markup
+
+    first = QUIZ.questions[0]
+    scores = (4, 2, 0)
+    for count, (student, score) in enumerate(zip(students, scores, strict=True), 1):
+        answer_quiz(student, base, answers_scoring(score))
+        student.get_by_role('button', name='Submit answers').click()
+        clicked = time.monotonic()
+        expect(board.get_by_test_id('board-submitted')).to_have_text(
+            f'Submitted: {count} of 3', timeout=BOARD_WITHIN_MS
+        )
+        assert (time.monotonic() - clicked) * 1000 <= BOARD_WITHIN_MS
+    right = board.get_by_test_id(f'board-count-{first.id}-{first.correct_option.id}')
+    expect(right).to_have_text('2')  # Ada and Bob got the first question right
+    expect(board.locator('[data-board-delay]')).to_contain_text('ms after the answer was given')
+    delay_ms = float(board.locator('[data-board-delay]').get_attribute('data-ms') or 'nan')
+    assert 0 <= delay_ms < BOARD_WITHIN_MS
+
+    # The CSV: one row per student, their scores, quoted for a spreadsheet.
+    class_link = board.get_by_role('link', name='results CSV').first.get_attribute('href')
+    assert class_link is not None
+    answer = teacher.request.get(base + class_link)
+    assert answer.status == 200 and answer.headers['content-type'].startswith('text/csv')
+    rows = list(csv.DictReader(io.StringIO(answer.body().decode('utf-8-sig'), newline='')))
+    assert [(row['learner'], row['score']) for row in rows] == [
+        ('Ada <b>', '4'),
+        ('Bob, "the" builder', '2'),
+        ('Learner 3', '0'),
+    ]
+
+    # The teacher takes the echo server down: every student's demo page sees it and reconnects.
+    for student in students:
+        student.goto(base + '/demo')
+        student.get_by_role('button', name='Connect', exact=True).click()
+        expect(student.locator('[data-figure=ready-state]')).to_have_attribute('data-value', 'OPEN')
+    board.get_by_test_id('board-outage').click()
+    for student in students:
+        expect(student.locator('[data-log-kind=reconnecting]').first).to_contain_text('trying again')
+    for student in students:
+        expect(student.locator('[data-figure=ready-state]')).to_have_attribute('data-value', 'OPEN', timeout=20_000)
+
+    # A restart of the app keeps the class, and the students' places in it.
+    teacher.close()
+    teacher_app.restart()
+    board = open_page(new_context(), f'{base}/teacher?token={TOKEN}')
+    expect(board.get_by_test_id('board-here')).to_have_text('3 here')
+    expect(board.get_by_test_id('board-submitted')).to_have_text('Submitted: 3 of 3')
+    students[0].goto(base + '/join')
+    expect(students[0].get_by_test_id('join-joined')).to_have_text('You are in the class as Ada <b>.')
+
+    # Reset: a new class; a student still on the old one is refused whole, and nothing changes.
+    board.get_by_test_id('board-reset').click()
+    board.get_by_test_id('board-reset-confirm').click()
+    expect(board.get_by_test_id('board-here')).to_have_text('0 here')
+    late = students[1]
+    late.goto(base + '/quiz')
+    late.get_by_role('button', name='Try again').click()
+    answer_quiz(late, base, answers_scoring(4))
+    late.get_by_role('button', name='Submit answers').click()
+    expect(late.get_by_text('Your class has ended')).to_be_visible()
+    expect(late.get_by_role('button', name='Submit answers')).to_be_visible()  # the attempt is still open
+    expect(board.get_by_test_id('board-submitted')).to_have_text('Submitted: 0 of 0')
+    expect(board.get_by_test_id('board-classes').get_by_role('listitem')).to_have_count(2)
+
+
+@pytest.mark.parametrize('path', ['/teacher', '/teacher/join', '/teacher/export.csv', '/teacher/questions.csv'])
+def test_teacher_pages_refuse_a_missing_or_wrong_token(teacher_app: RunningApp, page: Page, path: str) -> None:
+    for query in ('', '?token=', '?token=wrong-token-of-some-length', f'?token={TOKEN}x'):
+        answer = page.request.get(teacher_app.url + path + query + ('&' if query else '?') + 'class=x')
+        assert answer.status == 403, (path, query)
+    assert teacher_app.log.count(TOKEN) == 1  # the start-up block's line, nowhere else
