@@ -131,8 +131,20 @@ class RedisHealth:
                 str(error)[:200],
             )
 
+    _back: asyncio.Event | None = None
+
+    async def pause(self, seconds: float) -> None:
+        """Wait before the next try: ``seconds``, or less when the health check sees Redis come back."""
+        if self._back is None:
+            self._back = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._back.wait(), seconds)
+
     def up(self) -> None:
         if not self.reachable:
+            if self._back is not None:
+                self._back.set()  # every waiting write and reader tries again now
+                self._back = None
             self.reachable = True
             log.info(
                 'Redis at %s is reachable again after %.1f s; %d learner(s) with changes waiting are being written',
@@ -243,7 +255,7 @@ def resilient_dict_class(data_dir: Path, user_ttl_s: int | None) -> type:
             async def recover() -> None:
                 next_delay = retry_delays()
                 while True:
-                    await asyncio.sleep(next_delay())
+                    await _health().pause(next_delay())
                     try:
                         raw = await self._read()
                     except Exception as error:
@@ -296,7 +308,7 @@ def resilient_dict_class(data_dir: Path, user_ttl_s: int | None) -> type:
                         await self.pubsub.aclose()
                     self.pubsub = self.redis_client.pubsub()
                     resubscribed = True
-                    await asyncio.sleep(next_delay())
+                    await _health().pause(next_delay())
 
         def _apply_remote(self, new_data: dict[str, Any]) -> None:
             if new_data == self or self.dirty:
@@ -334,7 +346,7 @@ def resilient_dict_class(data_dir: Path, user_ttl_s: int | None) -> type:
                     await pipeline.execute()
                 except Exception as error:
                     _health().down(error)
-                    await asyncio.sleep(next_delay())
+                    await _health().pause(next_delay())
                     continue
                 _health().up()
                 self.stored = True
