@@ -15,7 +15,8 @@ Commands, one JSON text message each, answered ``{"id": N, "ok": true, ...}`` or
 * ``{"id": N, "do": "class_feed", "action": "start", "rate_per_s": R, "session_ids": [...] | null}``: one feed
   for the whole class. Its updates (the same numbers, prices and times) go to each listed demo session, or to
   every session the server has (``null``: pages that open later follow too); the sessions' own feeds are
-  paused meanwhile, so a learner's Start joins the class feed instead of starting a feed of their own.
+  paused meanwhile, so a learner's Start joins the class feed instead of starting a feed of their own (and their
+  Reset or rate change leaves everyone else's updates alone: :class:`SharedFeed`).
   ``"action": "stop"`` gives every session its own feed back (stopped).
 """
 
@@ -100,6 +101,26 @@ class ControlGate:
         return http_answers.refusal(http.HTTPStatus.FORBIDDEN, problem, allow_origin=None)
 
 
+class SharedFeed(PriceFeed):
+    """The class feed as each follower's session sees it: a learner's Reset or rate change (their page's commands
+    to their own session) must not renumber or speed up everyone's updates, so both are ignored here."""
+
+    _numbering_started = False
+
+    def reset(self) -> None:
+        if not self._numbering_started:  # only the first, from the constructor
+            self._numbering_started = True
+            super().reset()
+
+    @property
+    def rate_per_s(self) -> float:
+        return self._rate_per_s
+
+    @rate_per_s.setter
+    def rate_per_s(self, rate_per_s: float) -> None:
+        check_rate(rate_per_s)  # a bad rate is still refused as before; a good one changes nothing for the class
+
+
 class ClassFeed:
     """One feed for the class: one ticker, each update published to every following session.
 
@@ -123,7 +144,7 @@ class ClassFeed:
 
     def start(self, rate_per_s: float, session_ids: Iterable[str] | None) -> int:
         self.stop()
-        self.feed = PriceFeed(rate_per_s=check_rate(rate_per_s))
+        self.feed = SharedFeed(rate_per_s=check_rate(rate_per_s))
         self.session_ids = None if session_ids is None else frozenset(session_ids)
         self._follow()
         self._ticker = asyncio.get_running_loop().create_task(self._tick(), name='class feed')

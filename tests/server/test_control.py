@@ -93,3 +93,21 @@ async def test_the_class_feed_sends_the_same_updates_to_every_learner(start_serv
     finally:
         for s in sockets:
             await s.close()
+
+
+async def test_one_learners_reset_or_rate_does_not_change_the_class_feed(start_server: StartServer) -> None:
+    server = await start_server(session_key=KEY)
+    ids = [session_ids.issue(KEY) for _ in range(2)]
+    sessions = [server.session(i) for i in ids]
+    await command(server, do='class_feed', action='start', rate_per_s=20, session_ids=ids)
+    feed = sessions[0].feed
+    assert sessions[1].feed is feed
+    deadline = time.monotonic() + 5
+    while feed.latest_seq < 3:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+    sessions[0].reset()
+    sessions[0].set_rate(0.5)
+    assert feed.latest_seq >= 3 and feed.rate_per_s == 20
+    await command(server, do='class_feed', action='stop')
+    assert sessions[0].feed is not feed and sessions[1].feed is not feed
