@@ -79,8 +79,14 @@ def test_the_demo_runs_through_the_one_public_port(browser: Browser, deployment:
     urls = page.evaluate('() => wsDemo.hub.urls')
     assert urls['inspect'].startswith(f'ws://127.0.0.1:{deployment.proxy.port}{ECHO_PREFIX}/inspect?session=')
     assert urls['poll'].startswith(f'http://127.0.0.1:{deployment.proxy.port}{ECHO_PREFIX}/poll?session=')
-    # the echo console's round trip goes through the proxy to app2's echo server
-    page.evaluate('() => wsDemo.hub.console.connect && wsDemo.hub.console.connect()')
+    # an echo round trip through the proxy to app2's echo server, at the address the page was given
+    echoed = page.evaluate("""() => new Promise((resolve, reject) => {
+      const socket = new WebSocket(wsDemo.hub.urls.echo);
+      socket.onopen = () => socket.send('through the proxy');
+      socket.onmessage = (event) => { resolve(event.data); socket.close(); };
+      socket.onerror = () => reject(new Error('the echo socket failed'));
+    })""")
+    assert echoed == 'through the proxy'
     assert served_by(context) == 'app2'
     assert not [p for p in problems if 'Content Security Policy' in p or 'WebSocket' in p], problems
     context.close()
