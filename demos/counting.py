@@ -93,10 +93,14 @@ class CountingTransport:
     def __init__(self, transport: asyncio.Transport, connection: CountingConnection) -> None:
         self._transport = transport
         self._connection = connection
-        # Reading is paused while either wants it paused: websockets (its incoming queue is full) or the
-        # back-pressure demo. Each one's resume only undoes its own pause.
+        # Reading is paused while any of three wants it paused: websockets (its incoming queue is full), the
+        # back-pressure demo (hold_reading), and the write side (what we owe the client is over the write limit:
+        # a client that does not read its echoes gets no more of its messages read, so it cannot make the server
+        # hold more than one message each way). Each one's resume only undoes its own pause.
         self._library_paused = False
         self._held = False
+        self._writes_backed_up = False
+        self._reading_paused = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self._transport.write(data)
@@ -112,14 +116,22 @@ class CountingTransport:
         # Spelled out, not left to __getattr__: the push feed asks it of every subscriber on every update.
         return self._transport.get_write_buffer_size()
 
+    def _update_reading(self) -> None:
+        paused = self._library_paused or self._held or self._writes_backed_up
+        if paused and not self._reading_paused:
+            self._reading_paused = True
+            self._transport.pause_reading()
+        elif not paused and self._reading_paused and not self._transport.is_closing():
+            self._reading_paused = False
+            self._transport.resume_reading()
+
     def pause_reading(self) -> None:
         self._library_paused = True
-        self._transport.pause_reading()
+        self._update_reading()
 
     def resume_reading(self) -> None:
         self._library_paused = False
-        if not self._held:
-            self._transport.resume_reading()
+        self._update_reading()
 
     def hold_reading(self) -> None:
         """Stop reading the socket until :meth:`release_reading`, whatever websockets' own flow control wants.
@@ -128,13 +140,17 @@ class CountingTransport:
         send buffer (a browser's ``bufferedAmount`` grows).
         """
         self._held = True
-        self._transport.pause_reading()
+        self._update_reading()
 
     def release_reading(self) -> None:
-        """Read again, unless websockets itself has paused reading meanwhile (then it resumes when ready)."""
+        """Read again, unless websockets itself (or a backed-up write side) still wants reading paused."""
         self._held = False
-        if not self._library_paused and not self._transport.is_closing():
-            self._transport.resume_reading()
+        self._update_reading()
+
+    def writes_backed_up(self, backed_up: bool) -> None:
+        """The write buffer went over (True) or back under (False) the write limit: pause or resume reading."""
+        self._writes_backed_up = backed_up
+        self._update_reading()
 
     @property
     def reading_held(self) -> bool:
@@ -462,12 +478,14 @@ class CountingConnection(ServerConnection):
             self._handed_over_to.pause_writing()
         else:
             super().pause_writing()
+            self.counting_transport.writes_backed_up(True)
 
     def resume_writing(self) -> None:
         if self._handed_over_to is not None:
             self._handed_over_to.resume_writing()
         else:
             super().resume_writing()
+            self.counting_transport.writes_backed_up(False)
 
     @property
     def peer_host(self) -> str:

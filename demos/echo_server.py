@@ -138,9 +138,11 @@ class EchoSettings:
     #: takes one message at a time anyway, so one waiting is all a well-behaved client needs.
     max_queue_messages: int = 1
     #: The kernel's receive and send buffers of each accepted socket (SO_RCVBUF/SO_SNDBUF; Linux doubles the value
-    #: for its bookkeeping). Autotuned, a client that stops reading makes the kernel hold megabytes for it; with
-    #: ``max_queue_messages`` and ``write_limit_bytes`` this bounds what one connection holds. 0 leaves the kernel's.
-    socket_buffer_bytes: int = 32 * 1024
+    #: for its bookkeeping). Autotuned, a client that stops reading makes the kernel hold megabytes for it (2.3 MB
+    #: measured). With ``max_queue_messages``, and reading paused while the write side is over ``write_limit_bytes``,
+    #: a client that sends without reading makes the server hold about 180 KiB in the process (its connection, one
+    #: message received and its echo unsent, part of the next) and 64 KiB in the kernel. 0 leaves the kernel's.
+    socket_buffer_bytes: int = 16 * 1024
 
 
 class UnknownSession(ValueError):

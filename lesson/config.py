@@ -46,7 +46,7 @@ DEFAULT_SESSIONS_PER_MINUTE = 60
 DEFAULT_PENDING_PER_ADDRESS = 16
 DEFAULT_REQUEST_TIMEOUT_S = 3.0
 DEFAULT_MAX_QUEUE_MESSAGES = 1
-DEFAULT_SOCKET_BUFFER_BYTES = 32 * 1024
+DEFAULT_SOCKET_BUFFER_BYTES = 16 * 1024
 
 # The page server's own limits (lesson.hardening).
 #: Seconds a client gets to send a request's headers on the page port; slower ones are closed (slowloris).
@@ -331,7 +331,7 @@ LIMITS: tuple[Limit, ...] = (
         0,
         False,
         "kernel receive and send buffer of each echo connection; 0 leaves the kernel's autotuning "
-        f'(default: {DEFAULT_SOCKET_BUFFER_BYTES}, 32 KiB)',
+        f'(default: {DEFAULT_SOCKET_BUFFER_BYTES}, 16 KiB)',
     ),
     Limit(
         '--header-timeout',
