@@ -53,6 +53,20 @@ _DEMO_CSS = """
             border: 1px solid rgba(127,127,127,.35); border-radius: .25rem; padding: .25rem .5rem; }
 .demo-newer { align-self: flex-start; font-size: .875rem; text-decoration: underline; color: inherit; }
 .demo-swatch { display: inline-block; width: .9rem; height: .9rem; border-radius: .2rem; }
+.demo-table-box { max-width: 100%; overflow-x: auto; }
+.demo-lanes-table { width: 100%; border-collapse: collapse; font-size: .9rem; }
+.demo-lanes-table th, .demo-lanes-table td { padding: .3rem .4rem; border-bottom: 1px solid rgba(127,127,127,.25);
+                                             vertical-align: top; }
+.demo-lanes-table thead th { text-align: right; font-weight: 600; }
+.demo-lanes-table tbody th { text-align: left; font-weight: 400; }
+.demo-lanes-table td { text-align: right; }
+.demo-lanes-table .demo-status-row td { font-size: .8rem; overflow-wrap: break-word; }
+.demo-lanes-table td.demo-more-cell { text-align: left; }
+.demo-chart-box { max-width: 100%; overflow-x: auto; }
+.demo-chart-box svg { min-width: 480px; }
+.demo-more { font-size: .875rem; text-decoration: underline; color: inherit; padding: .25rem 0; min-height: 24px; }
+@media (max-width: 480px) { .demo-lanes-table { font-size: .8rem; } .demo-lanes-table th, .demo-lanes-table td {
+  padding: .25rem .2rem; } }
 .demo-chart { max-height: 18rem; }
 .demo-chart text, .demo-sequence text { font-size: 11px; fill: currentColor; }
 .demo-axis line { stroke: currentColor; stroke-opacity: .6; }

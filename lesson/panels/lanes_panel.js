@@ -30,35 +30,58 @@ export default {
       </label>
     </div>
     <p class="lesson-prose" data-reading="lanes" aria-live="polite">{{ reading }}</p>
-    <div class="grid grid-cols-1 md:grid-cols-2 xl:grid-cols-4 gap-3 w-full demo-lanes">
-      <section v-for="lane in lanes" :key="lane.id" class="q-card q-pa-md min-w-0 flex flex-col gap-1"
-               :data-lane="lane.id">
-        <h3 class="text-lg font-semibold flex items-center gap-2">
-          <span class="demo-swatch" :style="{ background: colors[lane.id] }" aria-hidden="true"></span>{{ lane.title }}
-        </h3>
-        <p class="text-sm" :data-good-for="lane.id">{{ lane.good_for }}</p>
-        <p class="text-sm break-all" :data-status="lane.id">{{ statuses[lane.id] }}</p>
-        <div class="grid gap-x-3 gap-y-1 w-full text-sm" style="grid-template-columns: 1fr auto">
-          <template v-for="row in figures[lane.id].filter((row) => !row.more)" :key="row.name">
-            <span class="opacity-80">{{ row.label }}</span>
-            <span class="font-mono text-right tabular-nums" :data-figure="row.name"
-                  :data-value="row.raw === null ? '' : row.raw">{{ row.shown }}</span>
-          </template>
-        </div>
-        <details class="text-sm">
-          <summary class="cursor-pointer opacity-80">{{ texts.more_figures }}</summary>
-          <div class="grid gap-x-3 gap-y-1 w-full mt-1" style="grid-template-columns: 1fr auto">
-            <template v-for="row in figures[lane.id].filter((row) => row.more)" :key="row.name">
-              <span class="opacity-80">{{ row.label }}</span>
-              <span class="font-mono text-right tabular-nums" :data-figure="row.name"
-                    :data-value="row.raw === null ? '' : row.raw">{{ row.shown }}</span>
-            </template>
-          </div>
-        </details>
-      </section>
+    <div class="demo-table-box">
+      <table class="demo-lanes-table" data-lanes-table>
+        <caption class="sr-only">{{ texts.table_caption }}</caption>
+        <thead>
+          <tr>
+            <th scope="col"><span class="sr-only">{{ texts.figure }}</span></th>
+            <th v-for="lane in lanes" :key="lane.id" scope="col" :data-lane="lane.id">
+              <span class="demo-swatch" :style="{ background: colors[lane.id] }" aria-hidden="true"></span>
+              {{ lane.title }}
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr class="demo-status-row">
+            <th scope="row">{{ texts.status }}</th>
+            <td v-for="lane in lanes" :key="lane.id" :data-status="lane.id">{{ statuses[lane.id] }}</td>
+          </tr>
+          <tr v-for="row in tableRows.main" :key="row.key">
+            <th scope="row">{{ row.label }}</th>
+            <td v-for="cell in row.cells" :key="cell.name" class="font-mono tabular-nums" :data-figure="cell.name"
+                :data-value="cell.raw === null ? '' : cell.raw" :title="cell.label">{{ cell.shown }}</td>
+          </tr>
+          <tr>
+            <td :colspan="lanes.length + 1" class="demo-more-cell">
+              <button class="demo-more" :aria-expanded="moreFigures ? 'true' : 'false'"
+                      @click="moreFigures = !moreFigures" data-control="more-figures">
+                {{ moreFigures ? texts.fewer_figures : texts.more_figures }}</button>
+            </td>
+          </tr>
+          <tr v-for="row in tableRows.more" :key="row.key" v-show="moreFigures">
+            <th scope="row">{{ row.label }}</th>
+            <td v-for="cell in row.cells" :key="cell.name" class="font-mono tabular-nums" :data-figure="cell.name"
+                :data-value="cell.raw === null ? '' : cell.raw" :title="cell.label">{{ cell.shown }}</td>
+          </tr>
+        </tbody>
+      </table>
     </div>
+    <p class="text-sm opacity-80">{{ texts.table_notes }}</p>
+    <details class="text-sm">
+      <summary class="cursor-pointer">{{ texts.good_for }}</summary>
+      <dl class="grid grid-cols-1 md:grid-cols-2 gap-x-4 gap-y-2 mt-2">
+        <div v-for="lane in lanes" :key="lane.id">
+          <dt class="font-semibold flex items-center gap-2">
+            <span class="demo-swatch" :style="{ background: colors[lane.id] }" aria-hidden="true"></span>{{ lane.title }}
+          </dt>
+          <dd class="m-0" :data-good-for="lane.id">{{ lane.good_for }}</dd>
+        </div>
+      </dl>
+    </details>
     <figure class="w-full m-0">
       <figcaption class="text-sm font-semibold">{{ texts.chart }}</figcaption>
+      <div class="demo-chart-box">
       <svg :viewBox="'0 0 ' + chart.width + ' ' + chart.height" class="w-full demo-chart" role="img"
            :aria-label="chartLabel" data-chart="delays">
         <g class="demo-axis">
@@ -82,6 +105,7 @@ export default {
         <text v-if="!chartData.series.some((s) => s.count)" :x="chart.width / 2" :y="chart.height / 2"
               text-anchor="middle">{{ texts.chart_empty }}</text>
       </svg>
+      </div>
       <div class="flex flex-wrap gap-3 text-sm">
         <span v-for="lane in lanes" :key="lane.id" class="flex items-center gap-1">
           <span class="demo-swatch" :style="{ background: colors[lane.id] }" aria-hidden="true"></span>{{ lane.title }}
@@ -116,6 +140,7 @@ export default {
       ratePerS: this.defaults.rate_per_s,
       tick: 0,
       statuses: Object.fromEntries(this.lanes.map((lane) => [lane.id, this.texts.status_idle])),
+      moreFigures: false,
       server: {},
       deflateOffered: false,
       extensions: '',
@@ -197,27 +222,45 @@ export default {
         const bytes = server.bytes_in === undefined ? null : server.bytes_in + server.bytes_out;
         const perUpdate = bytes !== null && server.updates_out > 0 ? bytes / server.updates_out : null;
         // The figures to compare at a glance first; the rest one click away (`more`).
+        // [kind, name, label (this lane's own words), value, decimals, unit, more]
         const rows = [
-          [`${id}-updates`, t.updates, this.samples[id].length, 0],
-          [`${id}-requests`, lane.requests, counts.requests, 0],
-          [`${id}-empty`, lane.empty, counts.empty, 0],
-          [`${id}-connections`, t.connections, server.tcp_connections ?? null, 0],
-          [`${id}-bytes-per-update`, t.bytes_per_update, perUpdate, 1, 'B'],
-          [`${id}-delay-p50`, t.delay_p50, summary && summary.p50, 1, 'ms'],
-          [`${id}-delay-p95`, t.delay_p95, summary && summary.p95, 1, 'ms'],
-          [`${id}-missing`, t.missing, wsDemo.missingSeqs(this.seqs[id]), 0],
-          ...(id === 'push' ? [['push-frames', t.push_frames, server.updates_out ?? null, 0, '', true]] : []),
-          [`${id}-failed`, lane.failures, counts.failed, 0, '', true],
-          [`${id}-bytes`, t.bytes, bytes, 0, 'B', true],
-          [`${id}-delay-mean`, t.delay_mean, summary && summary.mean, 1, 'ms', true],
+          ['updates', `${id}-updates`, t.updates, this.samples[id].length, 0],
+          ['requests', `${id}-requests`, lane.requests, counts.requests, 0],
+          ['empty', `${id}-empty`, lane.empty, counts.empty, 0],
+          ['connections', `${id}-connections`, t.connections, server.tcp_connections ?? null, 0],
+          ['bytes-per-update', `${id}-bytes-per-update`, t.bytes_per_update, perUpdate, 1],
+          ['delay-p50', `${id}-delay-p50`, t.delay_p50, summary && summary.p50, 1],
+          ['delay-p95', `${id}-delay-p95`, t.delay_p95, summary && summary.p95, 1],
+          ['missing', `${id}-missing`, t.missing, wsDemo.missingSeqs(this.seqs[id]), 0],
+          ['server-updates', id === 'push' ? 'push-frames' : `${id}-server-updates`, t.push_frames,
+            server.updates_out ?? null, 0, '', true],
+          ['failed', `${id}-failed`, lane.failures, counts.failed, 0, '', true],
+          ['bytes', `${id}-bytes`, t.bytes, bytes, 0, '', true],
+          ['delay-mean', `${id}-delay-mean`, t.delay_mean, summary && summary.mean, 1, '', true],
         ];
-        return [id, rows.map(([name, label, value, decimals, unit, more]) => ({
-          name, label, more: Boolean(more),
+        return [id, rows.map(([kind, name, label, value, decimals, unit, more]) => ({
+          kind, name, label, more: Boolean(more),
           raw: value === null || value === undefined ? null : (decimals ? value.toFixed(3) : Math.round(value)),
           shown: value === null || value === undefined ? '—'
             : wsDemo.formatNumber(value, decimals) + (unit ? ` ${unit}` : ''),
         }))];
       }));
+    },
+    // The same figures as rows of one table: each row one figure, each column one lane, to compare across.
+    tableRows() {
+      const t = this.texts;
+      const labels = {
+        updates: t.updates, requests: t.row_requests, empty: t.row_empty, connections: t.connections,
+        'bytes-per-update': t.bytes_per_update, 'delay-p50': t.delay_p50, 'delay-p95': t.delay_p95,
+        missing: t.missing, 'server-updates': t.server_updates, failed: t.row_failed, bytes: t.bytes,
+        'delay-mean': t.delay_mean,
+      };
+      const first = this.figures[this.lanes[0].id];
+      const rows = first.map((row) => ({
+        key: row.kind, label: labels[row.kind], more: row.more,
+        cells: this.lanes.map((lane) => this.figures[lane.id].find((cell) => cell.kind === row.kind)),
+      }));
+      return { main: rows.filter((row) => !row.more), more: rows.filter((row) => row.more) };
     },
     reading() {
       const s = this.summaries;
