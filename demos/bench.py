@@ -246,7 +246,7 @@ class PushSubscriber(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # no isinstance check: uvloop's transports are not asyncio.Transport
         self._transport = transport  # type: ignore[assignment]
-        self._transport.write(self.request)
+        transport.write(self.request)  # type: ignore[attr-defined]
 
     def data_received(self, data: bytes) -> None:
         received_at = now_ms()

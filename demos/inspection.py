@@ -24,7 +24,7 @@ import contextlib
 import json
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,9 +215,9 @@ class InspectionStream:
         log.warning('echo server: closed %s on /inspect: %s (1008)', getattr(self.connection, 'peer', '?'), reason)
         await self.connection.close(CloseCode.POLICY_VIOLATION, reason[:120])
 
-    def _spawn(self, work: Awaitable[None]) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         # Commands that take seconds (a pause, a ping, a restart) must not hold up the next command or the news.
-        task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

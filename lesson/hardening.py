@@ -566,7 +566,7 @@ def install(config: Config) -> None:
             return original_factory(storage_id)
         return learner_file(Storage.path / f'storage-{storage_id}.json', encoding='utf-8')
 
-    Storage._create_persistent_dict = staticmethod(create_persistent_dict)  # type: ignore[method-assign]
+    Storage._create_persistent_dict = staticmethod(create_persistent_dict)  # type: ignore[method-assign,assignment]
 
     folder = Storage.path
     unreadable = check_all_progress(folder, NOTICES)
