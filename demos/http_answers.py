@@ -18,36 +18,39 @@ from websockets.http11 import Response
 from .feed import Update
 
 
-def json_answer(payload: dict[str, Any], *, allow_origin: str | None = None) -> Response:
-    """A ``200`` JSON answer that no cache keeps, readable by the page at ``allow_origin`` (CORS)."""
-    body = json.dumps(payload, separators=(',', ':')).encode()
+def answer_headers(content_type: str, *, length: int | None, allow_origin: str | None) -> Headers:
+    """The head every answer of the echo server carries: never cached, the connection closed after it.
+
+    ``length`` None leaves ``Content-Length`` out (an event stream, whose body ends with the connection). With
+    ``allow_origin`` (an origin already checked as the app's own), that page may read the answer (CORS), e.g. why its
+    poll was refused instead of an opaque network error.
+    """
     # Headers(...) from a list: in websockets, headers[name] = value appends rather than replaces.
     headers = [
         ('Date', email.utils.formatdate(usegmt=True)),
         ('Connection', 'close'),
-        ('Content-Type', 'application/json'),
-        ('Content-Length', str(len(body))),
-        ('Cache-Control', 'no-store'),
+        ('Content-Type', content_type),
     ]
+    if length is not None:
+        headers.append(('Content-Length', str(length)))
+    headers.append(('Cache-Control', 'no-store'))
     if allow_origin is not None:
         headers += [('Access-Control-Allow-Origin', allow_origin), ('Vary', 'Origin')]
-    return Response(http.HTTPStatus.OK.value, http.HTTPStatus.OK.phrase, Headers(headers), body)
+    return Headers(headers)
+
+
+def json_answer(payload: dict[str, Any], *, allow_origin: str | None = None) -> Response:
+    """A ``200`` JSON answer that no cache keeps, readable by the page at ``allow_origin`` (CORS)."""
+    body = json.dumps(payload, separators=(',', ':')).encode()
+    headers = answer_headers('application/json', length=len(body), allow_origin=allow_origin)
+    return Response(http.HTTPStatus.OK.value, http.HTTPStatus.OK.phrase, headers, body)
 
 
 def refusal(status: http.HTTPStatus, reason: str, *, allow_origin: str | None = None) -> Response:
     """A short plain-text refusal: the status, and one line saying why."""
     body = f'{status.value} {status.phrase}: {reason}\n'.encode()
-    headers = [
-        ('Date', email.utils.formatdate(usegmt=True)),
-        ('Connection', 'close'),
-        ('Content-Type', 'text/plain; charset=utf-8'),
-        ('Content-Length', str(len(body))),
-        ('Cache-Control', 'no-store'),
-    ]
-    if allow_origin is not None:
-        # The page's fetch can then read why its poll failed instead of seeing an opaque network error.
-        headers += [('Access-Control-Allow-Origin', allow_origin), ('Vary', 'Origin')]
-    return Response(status.value, status.phrase, Headers(headers), body)
+    headers = answer_headers('text/plain; charset=utf-8', length=len(body), allow_origin=allow_origin)
+    return Response(status.value, status.phrase, headers, body)
 
 
 def poll_answer(updates: Sequence[Update], server_time: float, *, allow_origin: str | None) -> Response:

@@ -30,19 +30,18 @@ missed that the feed still keeps, as ``after=SEQ`` does for a poll.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import http
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from websockets.datastructures import Headers, MultipleValuesError
+from websockets.datastructures import MultipleValuesError
 from websockets.http11 import Request, Response
 
 from .counting import CountingConnection, LaneCounters
 from .feed import Update, epoch_ms
-from .http_answers import parse_cursor, poll_answer
+from .http_answers import answer_headers, parse_cursor, poll_answer
 
 if TYPE_CHECKING:
     from .sessions import DemoSession
@@ -122,15 +121,8 @@ async def _hold(
 
 def event_stream_head(allow_origin: str | None) -> Response:
     """The head of an event stream: no length, so the body runs until the connection closes."""
-    headers = [
-        ('Date', email.utils.formatdate(usegmt=True)),
-        ('Connection', 'close'),
-        ('Content-Type', 'text/event-stream'),
-        ('Cache-Control', 'no-store'),
-    ]
-    if allow_origin is not None:
-        headers += [('Access-Control-Allow-Origin', allow_origin), ('Vary', 'Origin')]
-    return Response(http.HTTPStatus.OK.value, http.HTTPStatus.OK.phrase, Headers(headers), b'')
+    headers = answer_headers('text/event-stream', length=None, allow_origin=allow_origin)
+    return Response(http.HTTPStatus.OK.value, http.HTTPStatus.OK.phrase, headers, b'')
 
 
 def event_bytes(update: Update) -> bytes:

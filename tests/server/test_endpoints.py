@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import http
 import json
 import time
 from typing import Any
@@ -142,3 +143,20 @@ async def test_a_malformed_handshake_is_a_400(server: EchoServer) -> None:
     )
     assert answer.status == 400 and b'Sec-WebSocket-Key' in answer.body
     await still_serves(server.port)
+
+
+def test_every_answer_carries_the_same_head() -> None:
+    """JSON answers, refusals and the event-stream head come from one list of headers."""
+    from demos import http_answers, http_push
+
+    heads = {
+        'json': http_answers.json_answer({}, allow_origin=APP_ORIGIN).headers,
+        'refusal': http_answers.refusal(http.HTTPStatus.BAD_REQUEST, 'no', allow_origin=APP_ORIGIN).headers,
+        'sse': http_push.event_stream_head(APP_ORIGIN).headers,
+    }
+    for name, headers in heads.items():
+        assert headers['Connection'] == 'close' and headers['Cache-Control'] == 'no-store', name
+        assert headers['Access-Control-Allow-Origin'] == APP_ORIGIN and headers['Vary'] == 'Origin', name
+        assert 'Date' in headers, name
+    assert 'Content-Length' not in heads['sse'] and heads['sse']['Content-Type'] == 'text/event-stream'
+    assert 'Access-Control-Allow-Origin' not in http_answers.refusal(http.HTTPStatus.FORBIDDEN, 'no').headers
