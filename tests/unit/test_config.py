@@ -74,3 +74,50 @@ def test_a_short_explicit_secret_stops_a_class_and_is_a_warning_on_loopback(
         ).storage_secret
         == long_enough
     )
+
+
+# The echo server's second-round limits (issue 11): a flag and a variable each, refused when out of range.
+
+_SECRET = 'x' * MIN_SECRET_BYTES
+
+
+@pytest.mark.parametrize(
+    'args',
+    [
+        ['--sessions-per-minute', '-1'],
+        ['--sessions-per-minute', '2.5'],
+        ['--pending-per-address', '0'],
+        ['--request-timeout', '0'],
+        ['--request-timeout', 'nan'],
+        ['--max-queue', '0'],
+        ['--socket-buffer-bytes', '-1'],
+    ],
+)
+def test_a_bad_new_echo_limit_is_a_usage_error(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        config_from_args([*args, '--data-dir', str(tmp_path), '--storage-secret', _SECRET], {})
+    assert exited.value.code == 2 and f'argument {args[0]}: must be ' in capsys.readouterr().err
+
+
+def test_the_new_echo_limits_reach_the_echo_server(tmp_path: Path) -> None:
+    from demos.echo_server import EchoServer
+    from lesson.echo_config import echo_settings
+
+    config = config_from_args(
+        ['--sessions-per-minute', '0', '--pending-per-address', '4', '--data-dir', str(tmp_path)],
+        {
+            'WEBSOCKET_LESSON_STORAGE_SECRET': _SECRET,
+            'WEBSOCKET_LESSON_REQUEST_TIMEOUT': '1.5',
+            'WEBSOCKET_LESSON_MAX_QUEUE': '3',
+            'WEBSOCKET_LESSON_SOCKET_BUFFER_BYTES': '0',
+        },
+    )
+    settings = echo_settings(config, 8080)
+    assert settings.sessions_per_minute_per_address == 0 and settings.pending_per_address == 4
+    assert settings.request_timeout_s == 1.5 and settings.max_queue_messages == 3
+    assert settings.socket_buffer_bytes == 0
+    # 0 sessions a minute: no limit (a class benchmark from one machine)
+    server = EchoServer(settings)
+    assert all(server._new_sessions.allow('127.0.0.1') for _ in range(1000))
