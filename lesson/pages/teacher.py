@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlencode
 
 import segno
@@ -24,7 +25,16 @@ from nicegui.client import Client
 
 from .. import classroom
 from ..class_membership import use_store
-from ..class_store import AttemptRecorded, ClassEvent, ClassStarted, ClassStore, FileClassStore
+from ..class_store import (
+    AttemptRecorded,
+    ClassEvent,
+    ClassStarted,
+    ClassStore,
+    DemoRunRecorded,
+    FileClassStore,
+    LearnerJoined,
+    LearnerLeft,
+)
 from ..classroom import Class, ClassInfo
 from ..cli import WILDCARD_HOSTS, _url_host, machine_ipv4_addresses
 from ..client_files import keep_components
@@ -36,6 +46,7 @@ from .layout import page_frame
 from .presenter import presenter_on
 
 log = logging.getLogger(__name__)
+T = TypeVar('T', bound=ui.element)
 
 FORBIDDEN = '403 Forbidden: the teacher pages need the teacher address printed when the app started.\n'
 #: Seconds the echo server stays down when the teacher takes it down for everyone.
@@ -76,6 +87,27 @@ def _when(klass: Class | ClassInfo) -> str:
     return f'{klass.started_at:%Y-%m-%d %H:%M} UTC'
 
 
+def _tagged(element: T, name: str) -> T:
+    """Named for the tests: a marker for NiceGUI's user fixture, ``data-testid`` for the browser tests."""
+    return element.mark(name).props(f'data-testid={name}')
+
+
+class _Bar:
+    """One option's bar and count on the board, changed in place (only when its figures change)."""
+
+    def __init__(self, bar: ui.element | None, count: ui.label) -> None:
+        self.bar = bar
+        self.count = count
+        self._width: str | None = None
+
+    def show(self, count: int, percent: float) -> None:
+        self.count.set_text(str(count))
+        width = f'{percent:.0f}%'
+        if self.bar is not None and width != self._width:
+            self._width = width
+            self.bar.style(f'width: {width}')
+
+
 class Board:
     """One teacher page's view of the running class, redrawn when the store says something changed."""
 
@@ -88,7 +120,9 @@ class Board:
         self.delay: BoardDelay | None = None
         self._dirty = asyncio.Event()
         self._answers_at: list[float] = []
-        self._new_class = False
+        self._changed: set[type[ClassEvent]] = set()
+        self._drawn_class: str | None = None
+        self._bars: dict[tuple[str, str], _Bar] = {}
 
     async def load(self, *, listing: bool = True) -> None:
         self.klass = await self.setup.store.current()
@@ -110,104 +144,128 @@ class Board:
     def _note(self, event: ClassEvent) -> None:
         if isinstance(event, AttemptRecorded):
             self._answers_at.append(event.at_ms)
-        elif isinstance(event, ClassStarted):
-            self._new_class = True
+        self._changed.add(type(event))
         self._dirty.set()
 
     async def _draw_when_dirty(self, client: Client) -> None:
         while True:
             await self._dirty.wait()
             self._dirty.clear()
-            new_class, self._new_class = self._new_class, False
-            await self.load(listing=new_class)
+            changed, self._changed = self._changed, set()
+            await self.load(listing=ClassStarted in changed)
             answers, self._answers_at = self._answers_at, []
             if client.is_deleted:
                 return
             with client:
-                self.show.refresh()
+                self._redraw(changed)
                 if self.delay is not None and answers:
-                    self.delay.stamp(answers)
+                    self.delay.stamp(answers, sent_ms=time.time() * 1000)
+
+    def _redraw(self, changed: set[type[ClassEvent]]) -> None:
+        """Redraw only what the events changed: a class of 30 answering at once must not rebuild the page 30 times
+        (each rebuild re-sends every element to the board's browser)."""
+        if ClassStarted in changed or self.klass is None or self.klass.id != self._drawn_class:
+            self.show.refresh()
+            return
+        if LearnerJoined in changed or LearnerLeft in changed:
+            self._people.refresh()
+        if changed & {LearnerJoined, LearnerLeft, AttemptRecorded}:
+            self._scores.refresh()
+            self._classes.refresh()
+        if AttemptRecorded in changed:
+            self._update_bars()
+        if DemoRunRecorded in changed:
+            self._demo.refresh()
 
     # -- drawing -----------------------------------------------------------------------------------------------
 
     @ui.refreshable_method
     def show(self) -> None:
         klass = self.klass
+        self._drawn_class = None if klass is None else klass.id
+        self._bars.clear()
         if klass is None:
             ui.label('No class is running. Start one, then show the join screen on the projector.').classes('text-lg')
-            ui.button('Start a class', icon='play_arrow', on_click=self._start_class).mark('board-start').props(
-                'data-testid=board-start'
-            ).props('data-testid=board-start')
-            _class_list(self, self.token)
+            _tagged(ui.button('Start a class', icon='play_arrow', on_click=self._start_class), 'board-start')
+            self._classes()
             return
-        present = klass.present
-        with ui.row().classes('items-baseline gap-4'):
-            ui.label(f'Class of {_when(klass)}').classes('text-xl font-semibold')
-            ui.label(f'{len(present)} here').classes('text-xl').mark('board-here').props('data-testid=board-here')
-        with ui.row().classes('gap-2 flex-wrap').mark('board-names').props('data-testid=board-names'):
+        ui.label(f'Class of {_when(klass)}').classes('text-xl font-semibold')
+        self._people()
+        self._scores()
+        self._questions(klass)
+        self._demo()
+        self._classes()
+
+    @ui.refreshable_method
+    def _people(self) -> None:
+        present = () if self.klass is None else self.klass.present
+        _tagged(ui.label(f'{len(present)} here').classes('text-xl'), 'board-here')
+        with _tagged(ui.row().classes('gap-2 flex-wrap'), 'board-names'):
             for learner in present:
                 ui.label(learner.name).classes('px-2 py-1 rounded bg-indigo-100 text-indigo-950')  # text, never HTML
-        self._scores(klass)
-        self._questions(klass)
-        self._demo(klass)
-        _class_list(self, self.token)
 
-    def _scores(self, klass: Class) -> None:
+    @ui.refreshable_method
+    def _scores(self) -> None:
+        if self.klass is None:
+            return
+        klass = self.klass
         scores = classroom.scores(klass)
         total = len(self.setup.quiz.questions)
 
         def percent(value: float | None) -> str:
             return 'none yet' if value is None else f'{value:g} %'
 
-        with ui.row().classes('gap-6 flex-wrap text-lg my-2').mark('board-scores').props('data-testid=board-scores'):
-            ui.label(f'Submitted: {scores.submitted} of {len(klass.learners)}').mark('board-submitted').props(
-                'data-testid=board-submitted'
-            ).props('data-testid=board-submitted')
-            ui.label(f'First attempts: average {percent(scores.first_average_percent)}').mark(
-                'board-first-average'
-            ).props('data-testid=board-first-average')
+        with _tagged(ui.row().classes('gap-6 flex-wrap text-lg my-2'), 'board-scores'):
+            _tagged(ui.label(f'Submitted: {scores.submitted} of {len(klass.learners)}'), 'board-submitted')
+            _tagged(ui.label(f'First attempts: average {percent(scores.first_average_percent)}'), 'board-first-average')
             ui.label(f'Retries: {scores.attempts - scores.submitted}, average {percent(scores.retry_average_percent)}')
             if scores.best_percent is not None:
                 best = scores.best_percent * total // 100
                 names = ', '.join(scores.best_names[:5]) + ('…' if len(scores.best_names) > 5 else '')
-                ui.label(f'Best: {best} / {total} ({scores.best_percent} %), {names}').mark('board-best').props(
-                    'data-testid=board-best'
-                ).props('data-testid=board-best')
+                _tagged(ui.label(f'Best: {best} / {total} ({scores.best_percent} %), {names}'), 'board-best')
 
     def _questions(self, klass: Class) -> None:
-        firsts = classroom.tallies(self.setup.quiz, classroom.first_attempts(klass))
-        retried = classroom.tallies(self.setup.quiz, classroom.retries(klass))
+        """The bars, built once per class; :meth:`_update_bars` then changes only widths and counts."""
         ui.label('Answers, first attempts (retries below each)').classes('text-xl font-semibold mt-4')
-        for index, (tally, again) in enumerate(zip(firsts, retried, strict=True), 1):
-            with (
-                ui.card()
-                .classes('w-full my-2')
-                .mark(f'board-question-{tally.question_id}')
-                .props(f'data-testid=board-question-{tally.question_id}')
-                .props(f'data-testid=board-question-{tally.question_id}')
-            ):
-                ui.label(f'{index}. {tally.prompt}').classes('font-semibold')
-                most = max((option.count for option in tally.options), default=0) or 1
-                for option in tally.options:
+        for index, question in enumerate(self.setup.quiz.questions, 1):
+            with _tagged(ui.card().classes('w-full my-2'), f'board-question-{question.id}'):
+                ui.label(f'{index}. {question.prompt}').classes('font-semibold')
+                for option in question.options:
                     with ui.element('div').classes('board-row w-full'):
                         label = f'{"✓ " if option.correct else ""}{option.text}'
                         ui.label(label).classes('font-semibold' if option.correct else '')
                         with ui.element('div').classes('w-full'):
-                            ui.element('div').classes(f'board-bar {"board-bar-right" if option.correct else ""}').style(
-                                f'width: {100 * option.count / most:.0f}%'
-                            )
-                        ui.label(str(option.count)).classes('text-right tabular-nums').mark(
-                            f'board-count-{tally.question_id}-{option.option_id}'
-                        ).props(f'data-testid=board-count-{tally.question_id}-{option.option_id}')
-                ui.label(
-                    f'{tally.right} of {tally.answered} right on a first attempt'
-                    + (f'; retries: {again.right} of {again.answered} right' if again.answered else '')
-                ).classes('text-sm opacity-80')
+                            bar = ui.element('div').classes(f'board-bar {"board-bar-right" if option.correct else ""}')
+                        count = _tagged(
+                            ui.label().classes('text-right tabular-nums'), f'board-count-{question.id}-{option.id}'
+                        )
+                    self._bars[question.id, option.id] = _Bar(bar, count)
+                self._bars[question.id, ''] = _Bar(None, ui.label().classes('text-sm opacity-80'))
+        self._update_bars()
 
-    def _demo(self, klass: Class) -> None:
-        totals = klass.demo_totals
+    def _update_bars(self) -> None:
+        if self.klass is None:
+            return
+        firsts = classroom.tallies(self.setup.quiz, classroom.first_attempts(self.klass))
+        retried = classroom.tallies(self.setup.quiz, classroom.retries(self.klass))
+        for tally, again in zip(firsts, retried, strict=True):
+            most = max((option.count for option in tally.options), default=0) or 1
+            for option in tally.options:
+                if (bar := self._bars.get((tally.question_id, option.option_id))) is not None:
+                    bar.show(option.count, 100 * option.count / most)
+            summary = f'{tally.right} of {tally.answered} right on a first attempt'
+            if again.answered:
+                summary += f'; retries: {again.right} of {again.answered} right'
+            if (line := self._bars.get((tally.question_id, ''))) is not None:
+                line.count.set_text(summary)
+
+    @ui.refreshable_method
+    def _demo(self) -> None:
+        if self.klass is None:
+            return
+        totals = self.klass.demo_totals
         ui.label("The class's demo runs").classes('text-xl font-semibold mt-4')
-        ui.label(classroom.demo_sentence(totals)).classes('text-lg').mark('board-demo').props('data-testid=board-demo')
+        _tagged(ui.label(classroom.demo_sentence(totals)).classes('text-lg'), 'board-demo')
         with ui.element('div').classes('board-lanes w-full'):
             with ui.card():
                 ui.label('Polling').classes('font-semibold')
@@ -219,6 +277,10 @@ class Board:
                 ui.label(f'{totals.runs:,} connections, 1 per run')
                 ui.label('0 requests: the server sends when it has news')
                 ui.label(f'{totals.push_updates:,} updates received')
+
+    @ui.refreshable_method
+    def _classes(self) -> None:
+        _class_list(self, self.token)
 
     # -- the teacher's actions ---------------------------------------------------------------------------------
 

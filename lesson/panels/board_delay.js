@@ -28,6 +28,8 @@ export default {
   async mounted() {
     // every delay this page measured, for the benchmark script (read with page.evaluate)
     window.boardDelays = window.boardDelays || [];
+    // the page server's share of each (answer recorded -> board update sent), for the same script
+    window.boardServerDelays = window.boardServerDelays || [];
     await this.syncClock();
   },
   methods: {
@@ -56,6 +58,7 @@ export default {
       for (const at of stamp.answers) {
         const delay = Math.max(0, now - at);
         window.boardDelays.push(delay);
+        window.boardServerDelays.push(stamp.sent - at);
         this.lastMs = delay;
       }
     },
