@@ -29,6 +29,7 @@ TEXT_KEYS = (
     'handshake_empty',
     'diagram',
     'diagram_empty',
+    'diagram_gap',
     'browser',
     'server',
 )

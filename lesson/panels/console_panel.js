@@ -136,8 +136,19 @@ export default {
       const lines = (head, headers) => [head, ...headers.map(([name, value]) => `${name}: ${value}`)];
       return [...lines(h.request_line, h.request_headers), '', ...lines(h.status_line, h.response_headers)].join('\n');
     },
+    // The newest events, and the opening handshake of the connection they belong to: the diagram should always
+    // start the way the lesson's does. What is left out in between is said, and is all in the log.
     diagram() {
-      return this.events.map((event) => this.diagramRow(event)).filter((row) => row).slice(-DIAGRAM_EVENTS);
+      const rows = this.events.map((event) => this.diagramRow(event)).filter((row) => row);
+      if (rows.length <= DIAGRAM_EVENTS) return rows;
+      const opened = rows.map((row) => row.kind).lastIndexOf('connecting');
+      const keepOpening = opened >= 0 && opened + 2 < rows.length - (DIAGRAM_EVENTS - 3);
+      const head = keepOpening ? rows.slice(opened, opened + 2) : [];
+      const tail = rows.slice(-(DIAGRAM_EVENTS - head.length - 1));
+      const skipped = rows.length - tail.length - (keepOpening ? opened + 2 : 0);
+      const gap = { key: `gap-${skipped}`, kind: 'gap', note: true, noteX: WIDTH / 2,
+                    label: wsDemo.fill(this.texts.diagram_gap, { count: skipped }) };
+      return [...head, gap, ...tail];
     },
     diagramHeight() {
       return 40 + Math.max(1, this.diagram.length) * ROW;
