@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import re
 import secrets
 import statistics
@@ -94,6 +95,13 @@ class PageLoad:
     status: int
     elapsed_ms: float
     html: str
+    #: The routing cookie a proxy set (``SERVERID=app1``), sent with the learner's echo requests, as a browser does.
+    route: str | None = None
+
+
+#: HAProxy's routing cookie (lesson.deployment.COOKIE; demos/ does not import lesson/).
+ROUTE_COOKIE = 'SERVERID'
+_SET_ROUTE = re.compile(rb'(?im)^set-cookie:\s*(' + ROUTE_COOKIE.encode() + rb'=[^;\r\n]*)')
 
 
 async def load_page(port: int, path: str = '/demo') -> PageLoad:
@@ -111,7 +119,8 @@ async def load_page(port: int, path: str = '/demo') -> PageLoad:
     status = int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else 0
     if b'transfer-encoding: chunked' in head.lower():
         body = dechunk(body)
-    return PageLoad(status, elapsed_ms, body.decode('utf-8', 'replace'))
+    route = _SET_ROUTE.search(head)
+    return PageLoad(status, elapsed_ms, body.decode('utf-8', 'replace'), route.group(1).decode() if route else None)
 
 
 @dataclass
@@ -120,6 +129,8 @@ class Target:
 
     page_port: int
     echo_port: int
+    #: Behind a proxy, the path the echo server is under on the page's port (``/echo-server``), else ``''``.
+    echo_prefix: str = ''
 
     @property
     def origin(self) -> str:
@@ -161,6 +172,15 @@ class LearnerLog:
         return made - len({seq for seq, _, _ in samples if 1 <= seq <= made})
 
 
+class RoutedPushSubscriber(PushSubscriber):
+    """The push client with the proxy's routing cookie in its handshake, when there is one."""
+
+    def __init__(self, host: str, port: int, path: str, route: str | None) -> None:
+        super().__init__(host, port, path)
+        if route:
+            self.request = self.request.replace(b'\r\n\r\n', f'\r\nCookie: {route}\r\n\r\n'.encode(), 1)
+
+
 class Learner:
     """One simulated ``/demo`` page and its sockets."""
 
@@ -188,11 +208,62 @@ class Learner:
         await asyncio.wait_for(sse_open, CONNECT_TIMEOUT_S)
         await self.command('start', rate_per_s=RATE_PER_S)
         port, session = self.target.echo_port, log.session
-        self._spawn('poll', poll(port, session, POLL_INTERVAL_S, log.poll, self.stop, origin=self.target.origin))
-        self._spawn(
-            'longpoll', poll(port, session, 0, log.longpoll, self.stop, path='/longpoll', origin=self.target.origin)
-        )
+        if self._route is None:
+            self._spawn('poll', poll(port, session, POLL_INTERVAL_S, log.poll, self.stop, origin=self.target.origin))
+            self._spawn(
+                'longpoll', poll(port, session, 0, log.longpoll, self.stop, path='/longpoll', origin=self.target.origin)
+            )
+        else:
+            self._spawn('poll', self._routed_poll('/poll', POLL_INTERVAL_S, log.poll))
+            self._spawn('longpoll', self._routed_poll('/longpoll', 0, log.longpoll))
         self._spawn('echo', self._echo())
+
+    @property
+    def _route(self) -> str | None:
+        return self.log.page_load.route if self.log.page_load else None
+
+    def _path(self, path: str) -> str:
+        return self.target.echo_prefix + path
+
+    def _ws_headers(self) -> dict[str, str] | None:
+        return {'Cookie': self._route} if self._route else None
+
+    async def _routed_poll(self, path: str, interval_s: float, received: Received) -> None:
+        """:func:`demos.bench.poll` through a proxy: the same requests under the echo prefix, with the routing
+        cookie (a browser sends it with every same-origin ``fetch``), so they reach the page's own instance."""
+        loop = asyncio.get_running_loop()
+        port, cursor = self.target.echo_port, 0
+        await asyncio.sleep(random.uniform(0, interval_s))  # learners press start at different moments
+        while not self.stop.is_set():
+            started = loop.time()
+            request = (
+                f'GET {self._path(path)}?session={self.log.session}&after={cursor} HTTP/1.1\r\nHost: {HOST}:{port}\r\n'
+                f'Origin: {self.target.origin}\r\nCookie: {self._route}\r\nConnection: close\r\n\r\n'
+            ).encode()
+            reader, writer = await asyncio.open_connection(HOST, port)
+            try:
+                writer.write(request)
+                answer = await reader.read()
+                received_at = now_ms()
+            finally:
+                writer.close()
+            head, _, body = answer.partition(b'\r\n\r\n')
+            if not head.startswith(b'HTTP/1.1 200 '):
+                raise RuntimeError(f'{path} refused: {head.splitlines()[0] if head else b"(no answer)"!r}')
+            if b'transfer-encoding: chunked' in head.lower():
+                body = dechunk(body)
+            received.requests += 1
+            received.header_bytes += len(request) + len(head) + 4
+            received.body_bytes += len(body)
+            updates = json.loads(body)['updates']
+            received.empty += not updates
+            for update in updates:
+                received.samples.append((update['seq'], update['made_at'], received_at))
+                cursor = max(cursor, update['seq'])
+            time_left = interval_s - (loop.time() - started)
+            if time_left > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), time_left)
 
     async def command(self, action: str, **arguments: Any) -> None:
         if self._inspect is None:
@@ -228,10 +299,11 @@ class Learner:
         self._tasks.append(asyncio.get_running_loop().create_task(guarded()))
 
     async def _open_inspect(self) -> None:
-        url = f'ws://{HOST}:{self.target.echo_port}/inspect?session={self.log.session}'
+        url = f'ws://{HOST}:{self.target.echo_port}{self._path("/inspect")}?session={self.log.session}'
         try:
             self._inspect = await asyncio.wait_for(
-                connect(url, compression=None, ping_interval=None), CONNECT_TIMEOUT_S
+                connect(url, compression=None, ping_interval=None, additional_headers=self._ws_headers()),
+                CONNECT_TIMEOUT_S,
             )
         except InvalidStatus as refused:
             self.log.inspect_error = f'/inspect answered {refused.response.status_code}'
@@ -252,7 +324,9 @@ class Learner:
         loop = asyncio.get_running_loop()
         port = self.target.echo_port
         _, client = await loop.create_connection(
-            lambda: PushSubscriber(HOST, port, f'/push?session={self.log.session}'), HOST, port
+            lambda: RoutedPushSubscriber(HOST, port, f'{self._path("/push")}?session={self.log.session}', self._route),
+            HOST,
+            port,
         )
         await asyncio.wait_for(client.opened, CONNECT_TIMEOUT_S)
         self._push = client
@@ -272,9 +346,12 @@ class Learner:
         reader, writer = await asyncio.open_connection(HOST, port)
         try:
             writer.write(
-                f'GET /sse?session={session} HTTP/1.1\r\nHost: {HOST}:{port}\r\n'
-                f'Accept: text/event-stream\r\nCache-Control: no-cache\r\nOrigin: {self.target.origin}\r\n'
-                f'Referer: {self.target.origin}/demo\r\n\r\n'.encode()
+                (
+                    f'GET {self._path("/sse")}?session={session} HTTP/1.1\r\nHost: {HOST}:{port}\r\n'
+                    + (f'Cookie: {self._route}\r\n' if self._route else '')
+                    + f'Accept: text/event-stream\r\nCache-Control: no-cache\r\nOrigin: {self.target.origin}\r\n'
+                    f'Referer: {self.target.origin}/demo\r\n\r\n'
+                ).encode()
             )
             buffer = b''
             while b'\r\n\r\n' not in buffer:
@@ -305,9 +382,9 @@ class Learner:
             writer.close()
 
     async def _echo(self) -> None:
-        url = f'ws://{HOST}:{self.target.echo_port}/echo?session={self.log.session}'
+        url = f'ws://{HOST}:{self.target.echo_port}{self._path("/echo")}?session={self.log.session}'
         loop = asyncio.get_running_loop()
-        async with connect(url, ping_interval=None) as websocket:
+        async with connect(url, ping_interval=None, additional_headers=self._ws_headers()) as websocket:
             started = loop.time()
             sent = 0
             while not self.stop.is_set():
@@ -440,7 +517,8 @@ async def run_class(run: ClassRun, learners: int, duration_s: float, page_loads_
     await asyncio.sleep(SETTLE_S)
     rss['class_joined'] = run.app_rss_kib()
     # Timed from a process of its own: the learners' event loop here would add its own queueing to every round trip.
-    probe = EchoProbe(f'ws://{HOST}:{run.target.echo_port}/echo', duration_s=2 * duration_s + 1.0)
+    echo_url = f'ws://{HOST}:{run.target.echo_port}{run.target.echo_prefix}/echo'
+    probe = EchoProbe(echo_url, duration_s=2 * duration_s + 1.0)
     probe.start()
 
     quiet = Phase('quiet')
