@@ -374,8 +374,9 @@ class RedisClassStore:
         await self.redis.aclose()
 
 
-def open_class_store(config: Config, quiz: Quiz, *, max_learners: int = classroom.DEFAULT_MAX_LEARNERS) -> ClassStore:
-    """The class store this configuration asks for: Redis with ``--redis-url``, else files in the data directory."""
+def open_class_store(config: Config, quiz: Quiz) -> ClassStore:
+    """The class store this configuration asks for: Redis with ``--redis-url``, else files in the data directory
+    (each bounded by ``--max-learners``)."""
     if config.redis_url:
-        return RedisClassStore(config.redis_url, quiz, max_learners=max_learners)
-    return FileClassStore(config.data_dir, quiz, max_learners=max_learners)
+        return RedisClassStore(config.redis_url, quiz, max_learners=config.max_learners)
+    return FileClassStore(config.data_dir, quiz, max_learners=config.max_learners)

@@ -69,8 +69,8 @@ def test_events_survive_the_wire() -> None:
 
 def test_the_configuration_chooses_the_store(tmp_path) -> None:
     assert type(open_class_store(Config(data_dir=tmp_path), QUIZ)).__name__ == 'FileClassStore'
-    store = open_class_store(Config(data_dir=tmp_path, redis_url='redis://127.0.0.1:1/0'), QUIZ)
-    assert isinstance(store, RedisClassStore)
+    store = open_class_store(Config(data_dir=tmp_path, redis_url='redis://127.0.0.1:1/0', max_learners=7), QUIZ)
+    assert isinstance(store, RedisClassStore) and store.max_learners == 7
 
 
 async def test_two_processes_share_one_class_and_its_events(redis_server: RedisServer) -> None:
