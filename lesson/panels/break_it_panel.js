@@ -26,7 +26,8 @@ export function chartGeometry(samples, marks, chart = CHART) {
     // 0 (the burst) always; the ends when they are far enough from it to be read apart.
     xTicks: [0, low, high].filter((at, index) => index === 0 || Math.abs(x(at) - x(0)) > 40)
       .map((at) => ({ at: Math.round(at), x: round(x(at)) })),
-    yTicks: [0, peak / 2, peak].map((bytes) => ({ kib: bytes / 1024, y: round(y(bytes)) })),
+    // Before the first sample there is nothing to scale: a lone 0, not three.
+    yTicks: (samples.length ? [0, peak / 2, peak] : [0]).map((bytes) => ({ kib: bytes / 1024, y: round(y(bytes)) })),
     baseline: round(y(0)),
     top: chart.top,
   };
