@@ -4,8 +4,8 @@
 
 For each instance count, simulated classes of growing size (``demos.class_bench``: every learner loads ``/demo``
 through the proxy, takes the proxy's routing cookie like a browser, and runs the four lanes and the echo through
-``/echo-server/`` on the same port) until a class misses a target; the largest class that met them all is what
-that deployment serves. Then the ratio 2 instances / 1 instance, and the proxy's added delay: the same class on
+``/echo-server/`` on the same port) until two classes in a row miss a target; the largest class that met them all
+is what that deployment serves. Then the ratio 2 instances / 1 instance, and the proxy's added delay: the same class on
 one instance, once straight to its ports and once through the proxy (push p50 and p95).
 
 The targets, per class (``demos.class_bench.class_targets``, with the CPU one per instance): push delay p95
@@ -96,8 +96,9 @@ def served(report: dict[str, Any]) -> bool:
 
 
 def largest_served(instances: int, sizes: Sequence[int], duration_s: float, log: list[dict[str, Any]]) -> int:
-    """The largest class size (of ``sizes``, tried in order) served at the targets; 0 when none was."""
-    best = 0
+    """The largest class size (of ``sizes``, tried in order until two in a row miss) served at the targets; 0 when
+    none was."""
+    best = misses = 0
     for size in sizes:
         report = run_once(instances, size, duration_s)
         log.append(report)
@@ -108,9 +109,13 @@ def largest_served(instances: int, sizes: Sequence[int], duration_s: float, log:
             file=sys.stderr,
             flush=True,
         )
-        if not served(report):
-            break
-        best = size
+        if served(report):
+            best, misses = size, 0
+        else:
+            # one miss on a shared machine can be a neighbour's burst; two in a row is the limit
+            misses += 1
+            if misses == 2:
+                break
     return best
 
 
