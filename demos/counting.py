@@ -26,6 +26,7 @@ import asyncio
 import dataclasses
 import http
 import socket
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -197,6 +198,9 @@ class _HandedOverTransport:
         return self._transport.get_extra_info(name, default)
 
 
+#: Frames at least this large are written as header and payload, without a copy (see CountingConnection._send_frame).
+ZERO_COPY_FROM_BYTES = 4096
+
 #: Called when a connection is turned away before ``process_request``: the connection, the HTTP status (or 0 when
 #: nothing could be answered), a short kind for grouping log lines (e.g. ``'pending'``) and the reason.
 RefusalHook = Callable[['CountingConnection', int, str, str], None]
@@ -279,6 +283,8 @@ class CountingConnection(ServerConnection):
         # pass through recv_frame first, so that is where they are counted.
         self._protocol_recv_frame = self.protocol.recv_frame
         self.protocol.recv_frame = self._recv_frame  # type: ignore[method-assign]
+        self._protocol_send_frame = self.protocol.send_frame
+        self.protocol.send_frame = self._send_frame  # type: ignore[method-assign]
         self.traffic = Traffic()
         self.lane: LaneCounters | None = None
         #: Set by the server's ``process_request``: which endpoint and demo session this connection serves.
@@ -447,6 +453,26 @@ class CountingConnection(ServerConnection):
             self.protocol.fail(CloseCode.POLICY_VIOLATION, reason)
             return
         self._protocol_recv_frame(frame)
+
+    def _send_frame(self, frame: Frame) -> None:
+        """Queue a large frame as its header and the payload object itself, not a serialized copy of both.
+
+        websockets serializes a frame into one new bytes object; for an echo that a client does not read, that
+        copy waits in the write buffer while the received message (the same bytes the payload is) is still held
+        by the parser: two copies of up to 64 KiB per connection. Frames with an extension (compression) are
+        transformed on the way and left to websockets.
+        """
+        protocol = self.protocol
+        if len(frame.data) < ZERO_COPY_FROM_BYTES or protocol.extensions or frame.rsv1 or frame.rsv2 or frame.rsv3:
+            self._protocol_send_frame(frame)
+            return
+        frame.check()
+        head = (0b10000000 if frame.fin else 0) | frame.opcode
+        length = len(frame.data)
+        header = struct.pack('!BBH', head, 126, length) if length < 65536 else struct.pack('!BBQ', head, 127, length)
+        data = frame.data
+        # A server's frames are not masked: the payload goes as it is (bytes: the very object; a view is copied once).
+        protocol.writes += [header, data if isinstance(data, bytes) else bytes(data)]
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.tally.open_connections -= 1

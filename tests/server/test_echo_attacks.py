@@ -225,11 +225,25 @@ def test_five_hundred_non_reading_clients_cost_a_bounded_amount_each() -> None:
     """The echo process's memory (resident, and the kernel's for its sockets) with 500 clients that never read.
 
     With websockets' defaults (16 queued messages, autotuned socket buffers) this was 1.5 MB resident and 2.3 MB in
-    the kernel per client; see tests/server/memory_probe.py to measure both.
+    the kernel per client; see tests/server/memory_probe.py to measure both. On a loaded machine a measurement can
+    catch clients before they all stalled: one more is taken then.
     """
     held = memory_probe.measure(500, {})
-    assert held.held_per_client_kib < 256, held.as_dict()
+    if held.held_per_client_kib > 128:
+        held = memory_probe.measure(500, {})
+    assert held.held_per_client_kib <= 128, held.as_dict()
+    # loopback's 64 KiB segments make the kernel's share larger than on a network; autotuned it was 2.3 MB
     assert held.kernel_per_client_kib < 96, held.as_dict()
+
+
+@pytest.mark.parametrize('size', [4095, 4096, 65535, 65536])
+async def test_large_frames_written_without_a_copy_are_the_protocols_own(server: EchoServer, size: int) -> None:
+    async with connect(f'ws://127.0.0.1:{server.port}/echo', compression=None, max_size=None) as ws:
+        text, binary = 'é' * (size // 2) + 'x' * (size % 2), os.urandom(size)
+        await ws.send(text)
+        assert await ws.recv() == text
+        await ws.send(binary)
+        assert await ws.recv() == binary
 
 
 # Item 8: pings count against the message rate.
