@@ -22,6 +22,10 @@ body.presenter .join-address { font-size: clamp(2.5rem, 7vw, 5.5rem); color: #ff
   body.presenter .demo-lanes { grid-template-columns: repeat(4, minmax(0, 1fr)); }
 }
 body.presenter .demo-lanes .text-sm { font-size: 1rem; }
+/* Quasar's fields draw dark text for a light page */
+body.presenter .q-field__native, body.presenter .q-field__label, body.presenter .q-select__dropdown-icon,
+body.presenter .q-field__marginal { color: #fff; }
+body.presenter .q-field--standard .q-field__control:before { border-color: #fff; }
 """
 
 

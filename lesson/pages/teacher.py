@@ -52,6 +52,8 @@ FORBIDDEN = '403 Forbidden: the teacher pages need the teacher address printed w
 #: Seconds the echo server stays down when the teacher takes it down for everyone.
 OUTAGE_S = 4.0
 CLASS_FEED_RATES = (1.0, 2.0, 5.0, 10.0)
+# white text at 4.5:1 or better (WCAG AA), as on the quiz page
+BUTTON_COLOR = 'indigo-8'
 
 _CSS = """
 .board-bar { height: 1.6rem; background: #3949ab; border-radius: .2rem; min-width: 2px; }
@@ -60,7 +62,7 @@ _CSS = """
 .board-lanes { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: .75rem; }
 .join-address { font-size: clamp(2rem, 6vw, 4.5rem); font-weight: 700; word-break: break-all; line-height: 1.1; }
 .join-count { font-size: clamp(1.5rem, 4vw, 3rem); font-weight: 600; }
-.join-qr svg { width: min(60vh, 90vw); height: auto; background: #fff; }
+.join-qr svg { display: block; width: min(52vh, 45vw); height: auto; background: #fff; }
 """
 
 
@@ -80,7 +82,8 @@ class TeacherSetup:
 
 def qr_svg(url: str) -> str:
     """The address as a QR code, made here (no web service), as inline SVG."""
-    return segno.make(url, error='m').svg_inline(scale=10, border=2, dark='#000', light='#fff')
+    # omitsize: a viewBox instead of a fixed size, so CSS can make it as large as the projector allows
+    return segno.make(url, error='m').svg_inline(scale=10, border=2, dark='#000', light='#fff', omitsize=True)
 
 
 def _when(klass: Class | ClassInfo) -> str:
@@ -186,7 +189,8 @@ class Board:
         self._bars.clear()
         if klass is None:
             ui.label('No class is running. Start one, then show the join screen on the projector.').classes('text-lg')
-            _tagged(ui.button('Start a class', icon='play_arrow', on_click=self._start_class), 'board-start')
+            start = ui.button('Start a class', icon='play_arrow', on_click=self._start_class)
+            _tagged(start.props(f'color={BUTTON_COLOR}'), 'board-start')
             self._classes()
             return
         ui.label(f'Class of {_when(klass)}').classes('text-xl font-semibold')
@@ -444,16 +448,13 @@ def register(setup: TeacherSetup) -> None:
             ui.label('Open this address on your phone or laptop:').classes('text-xl')
             for url in urls:
                 ui.label(url).classes('join-address').mark('join-address').props('data-testid=join-address')
-            if urls:
-                ui.html(qr_svg(urls[0])).classes('join-qr').mark('join-qr').props('data-testid=join-qr')
-            count = (
-                ui.label()
-                .classes('join-count')
-                .props('aria-live=polite')
-                .mark('join-count')
-                .props('data-testid=join-count')
-                .props('data-testid=join-count')
-            )
+            # the code and the count side by side: both fit a 1280 x 720 projector under the address
+            with ui.row().classes('items-center gap-8 flex-nowrap'):
+                if urls:
+                    _tagged(ui.html(qr_svg(urls[0])).classes('join-qr'), 'join-qr').props(
+                        f'role=img aria-label="QR code of {urls[0]}"'
+                    )
+                count = _tagged(ui.label().classes('join-count').props('aria-live=polite'), 'join-count')
 
         def show_count(value: Class | None) -> None:
             n = 0 if value is None else len(value.present)
@@ -486,12 +487,12 @@ def _controls(board: Board) -> None:
                 on_click=board.outage,
             ).mark('board-outage').props('data-testid=board-outage')
             rate = ui.select({r: f'{r:g} updates/s' for r in CLASS_FEED_RATES}, value=2.0, label='Class feed rate')
-            ui.button(
+            start = ui.button(
                 'Start the class feed', icon='podcasts', on_click=lambda: board.class_feed(True, rate.value)
-            ).mark('board-feed-start').props('data-testid=board-feed-start')
-            ui.button('Stop the class feed', icon='stop', on_click=lambda: board.class_feed(False, rate.value)).mark(
-                'board-feed-stop'
-            ).props('data-testid=board-feed-stop')
+            )
+            _tagged(start.props(f'color={BUTTON_COLOR}'), 'board-feed-start')
+            stop = ui.button('Stop the class feed', icon='stop', on_click=lambda: board.class_feed(False, rate.value))
+            _tagged(stop.props(f'color={BUTTON_COLOR}'), 'board-feed-stop')
         ui.label(
             "The class feed sends the same updates to every student's lanes; students press Start on the demo page "
             'to follow it.'

@@ -1,5 +1,5 @@
 // The class board's proof that it is pushed: the time from a learner's answer reaching the app to these bars
-// arriving here. The app stamps each answer with its own clock (`stamp.answers`, epoch ms); this component sees the
+// arriving here. The app stamps each answer with its own clock (`stamp.answers`: [number, answered, sent], epoch ms); this component sees the
 // new props the moment NiceGUI's WebSocket delivers them, and subtracts, in the app's clock: the offset between this
 // browser's clock and the app's is estimated at mount, NTP-style (`/teacher/clock`, the fastest of a few round trips).
 
@@ -52,13 +52,15 @@ export default {
       }
     },
     measure(stamp) {
-      if (!stamp || !Array.isArray(stamp.answers) || stamp.seq === this.seen) return;
-      this.seen = stamp.seq;
+      // [number, answered at, sent at] for the recent answers; measure those not seen yet
+      if (!stamp || !Array.isArray(stamp.answers)) return;
       const now = Date.now() + this.offsetMs;
-      for (const at of stamp.answers) {
+      for (const [number, at, sent] of stamp.answers) {
+        if (number <= this.seen) continue;
+        this.seen = number;
         const delay = Math.max(0, now - at);
         window.boardDelays.push(delay);
-        window.boardServerDelays.push(stamp.sent - at);
+        window.boardServerDelays.push(sent - at);
         this.lastMs = delay;
       }
     },

@@ -3,21 +3,29 @@ measures when the new bars arrived."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 
 from nicegui import ui
+
+#: Answers kept in the prop: two updates can land in one browser tick (Vue then runs the watcher once, with the
+#: newer value), so each update carries the recent answers, numbered, and the browser measures the ones it has not.
+RECENT_ANSWERS = 100
 
 
 class BoardDelay(ui.element, component='board_delay.js'):
     def __init__(self, clock_url: str) -> None:
         super().__init__()
         self._props['clock-url'] = clock_url
-        self._props['stamp'] = {'seq': 0, 'answers': [], 'sent': 0}
-        self._seq = 0
+        self._recent: deque[list[float]] = deque(maxlen=RECENT_ANSWERS)
+        self._props['stamp'] = {'answers': []}
+        self._number = 0
 
     def stamp(self, answers_at_ms: Sequence[float], sent_ms: float) -> None:
         """Send with this update the app's times (epoch ms) of the answers it shows for the first time, and the
         time it was sent (so the browser can tell the page server's share of the delay from the network's)."""
-        self._seq += 1
-        self._props['stamp'] = {'seq': self._seq, 'answers': list(answers_at_ms), 'sent': sent_ms}
+        for at_ms in answers_at_ms:
+            self._number += 1
+            self._recent.append([self._number, at_ms, sent_ms])
+        self._props['stamp'] = {'answers': list(self._recent)}
         self.update()

@@ -136,3 +136,47 @@ def test_atomic_write_replaces_whole_and_leaves_no_temporary(tmp_path: Path) -> 
     write_atomically(path, json.dumps({'a': 2}), mode=0o600)
     assert json.loads(path.read_text()) == {'a': 2}
     assert os.listdir(tmp_path) == ['x.json']
+
+
+async def test_changes_made_during_a_write_share_the_next_one(tmp_path: Path) -> None:
+    store = FileClassStore(tmp_path, QUIZ)
+    klass = await store.start_class()
+    writes = 0
+    write = store._write_class
+
+    def counted(value: object) -> None:
+        nonlocal writes
+        writes += 1
+        write(value)  # type: ignore[arg-type]
+
+    store._write_class = counted  # type: ignore[method-assign]
+    await asyncio.gather(*(store.join(klass.id, f'learner-{n:04d}', None) for n in range(30)))
+    assert writes < 30
+    stored = await FileClassStore(tmp_path, QUIZ).current()
+    assert stored is not None and len(stored.learners) == 30
+
+
+async def test_a_failed_write_undoes_the_change_and_says_so(tmp_path: Path) -> None:
+    store = FileClassStore(tmp_path, QUIZ)
+    klass = await store.start_class()
+    await store.join(klass.id, 'learner-0001', 'Ada')
+
+    def full_disk(value: object) -> None:
+        raise OSError(28, 'No space left on device')
+
+    store._write_class = full_disk  # type: ignore[method-assign]
+    with pytest.raises(OSError):
+        await store.join(klass.id, 'learner-0002', 'Bob')
+    current = await store.current()
+    assert current is not None and [learner.name for learner in current.learners] == ['Ada']
+
+
+async def test_a_reset_writes_the_old_class_whole_first(tmp_path: Path) -> None:
+    store = FileClassStore(tmp_path, QUIZ)
+    old = await store.start_class()
+    joins = [asyncio.create_task(store.join(old.id, f'learner-{n:04d}', None)) for n in range(10)]
+    await asyncio.sleep(0)
+    await store.start_class()
+    await asyncio.gather(*joins)
+    kept = await FileClassStore(tmp_path, QUIZ).read(old.id)
+    assert kept is not None and len(kept.learners) == 10
