@@ -50,6 +50,10 @@ def default_app_command() -> str:
 def app_environment() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith('PYTEST')}
     env.pop('DISPLAY', None)  # no browser to open
+    # Every simulated learner comes from 127.0.0.1: the per-address cap on new demo sessions (a guard against one
+    # machine churning a class's sessions) would refuse a class of more than 60. A variable, not a flag, so an
+    # older app that has no such cap starts all the same.
+    env.setdefault('WEBSOCKET_LESSON_SESSIONS_PER_MINUTE', '0')
     return env
 
 
