@@ -29,6 +29,7 @@ import secrets
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -690,6 +691,8 @@ def class_report(
             'failures': loads.failed[:ERRORS_KEPT],
         },
         'rss_kib': rss,
+        # behind a proxy: how many learners each instance got (the routing cookie of their page load)
+        'routes': dict(Counter(log.page_load.route for log in joined if log.page_load and log.page_load.route)),
         'errors': errors[:ERRORS_KEPT],
         'errors_total': len(errors),
     }
