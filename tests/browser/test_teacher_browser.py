@@ -163,6 +163,14 @@ def test_a_class_with_three_students(teacher_app: RunningApp, new_context: Calla
         student.goto(base + '/demo')
         student.get_by_role('button', name='Connect', exact=True).click()
         expect(student.locator('[data-figure=ready-state]')).to_have_attribute('data-value', 'OPEN')
+
+    # A student's demo run counts for the class: the board sums it (the run summary the demo page sends at Stop).
+    runner = students[0]
+    runner.get_by_role('button', name='Start').click()
+    for lane in ('poll', 'push'):  # a summary is sent once both lanes have carried an update
+        expect(runner.locator(f'[data-figure="{lane}-updates"]')).to_have_attribute('data-value', re.compile(r'^[1-9]'))
+    runner.get_by_role('button', name='Stop').click()
+    expect(board.get_by_test_id('board-demo')).to_contain_text('Your class sent')
     board.get_by_test_id('board-outage').click()
     for student in students:
         expect(student.locator('[data-log-kind=reconnecting]').first).to_contain_text('trying again')
