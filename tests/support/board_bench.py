@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import tempfile
 import time
@@ -111,7 +112,19 @@ def main() -> None:
                 join_screen.screenshot(path=str(args.screenshots / 'teacher-join-screen.png'))
 
             spread = run_round(board, students, args.spread, rng)
-            if args.screenshots:
+            if args.screenshots:  # a few demo runs, so the board's picture has class totals too
+                for student in students[:3]:
+                    student.goto(base + '/demo')
+                    student.get_by_role('button', name='Start').click()
+                for student in students[:3]:
+                    for lane in ('poll', 'push'):
+                        expect(student.locator(f'[data-figure="{lane}-updates"]')).to_have_attribute(
+                            'data-value', re.compile(r'^[1-9]')
+                        )
+                    student.get_by_role('button', name='Stop').click()
+                expect(board.get_by_test_id('board-demo')).to_contain_text('Your class sent')
+                for student in students[:3]:
+                    student.goto(base + '/quiz')
                 board.screenshot(path=str(args.screenshots / 'teacher-board.png'), full_page=True)
             for student in students:  # a second attempt each, then all at once
                 student.get_by_role('button', name='Try again').click()
