@@ -54,6 +54,8 @@ OUTAGE_S = 4.0
 CLASS_FEED_RATES = (1.0, 2.0, 5.0, 10.0)
 # white text at 4.5:1 or better (WCAG AA), as on the quiz page
 BUTTON_COLOR = 'indigo-8'
+# links at 4.5:1 or better on white (presenter mode recolours every link)
+LINK = 'text-indigo-800 underline'
 
 _CSS = """
 .board-bar { height: 1.6rem; background: #3949ab; border-radius: .2rem; min-width: 2px; }
@@ -418,13 +420,13 @@ def register(setup: TeacherSetup) -> None:
             ui.html('Class board', tag='h1').classes('text-3xl font-bold mt-2')
             board.delay = BoardDelay('/teacher/clock').mark('board-delay').props('data-testid=board-delay')
             with ui.row().classes('gap-2 flex-wrap items-center my-2'):
-                ui.link('Join screen', _token_link('/teacher/join', token, presenter='1')).mark(
+                ui.link('Join screen', _token_link('/teacher/join', token, presenter='1')).classes(LINK).mark(
                     'board-join-link'
                 ).props('data-testid=board-join-link')
-                ui.link('Presenter mode', _token_link('/teacher', token, presenter='1')).mark(
+                ui.link('Presenter mode', _token_link('/teacher', token, presenter='1')).classes(LINK).mark(
                     'board-presenter-link'
                 ).props('data-testid=board-presenter-link')
-                ui.link('Demo page, presenter mode', '/demo?presenter=1')
+                ui.link('Demo page, presenter mode', '/demo?presenter=1').classes(LINK)
             _controls(board)
             board.show()
         client = ui.context.client
@@ -497,9 +499,10 @@ def _controls(board: Board) -> None:
             "The class feed sends the same updates to every student's lanes; students press Start on the demo page "
             'to follow it.'
         ).classes('text-sm opacity-80')
-        ui.button('Reset: start a new class…', icon='restart_alt', on_click=board.reset).props('outline').mark(
-            'board-reset'
-        ).props('data-testid=board-reset')
+        # outlined as the lesser action; solid in presenter mode, where indigo on black would be unreadable
+        ui.button('Reset: start a new class…', icon='restart_alt', on_click=board.reset).props(
+            f'color={BUTTON_COLOR}' if board.presenting else f'outline color={BUTTON_COLOR}'
+        ).mark('board-reset').props('data-testid=board-reset')
 
 
 def _class_list(board: Board, token: str) -> None:
@@ -514,7 +517,9 @@ def _class_list(board: Board, token: str) -> None:
                     f'{_when(info)}{" (running)" if info.current else ""}: {info.learners} learners, '
                     f'{info.attempts} attempts'
                 )
-                ui.link('results CSV', _token_link('/teacher/export.csv', token, **{'class': info.id})).mark(
-                    f'board-export-{info.id}'
-                ).props(f'data-testid=board-export-{info.id}')
-                ui.link('per-question CSV', _token_link('/teacher/questions.csv', token, **{'class': info.id}))
+                ui.link('results CSV', _token_link('/teacher/export.csv', token, **{'class': info.id})).classes(
+                    LINK
+                ).mark(f'board-export-{info.id}').props(f'data-testid=board-export-{info.id}')
+                ui.link('per-question CSV', _token_link('/teacher/questions.csv', token, **{'class': info.id})).classes(
+                    LINK
+                )

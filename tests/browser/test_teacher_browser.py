@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
 
+from .accessibility import serious_violations
 from .conftest import RunningApp
 
 CONTENT = bundled_content_dir()
@@ -207,3 +208,13 @@ def test_teacher_pages_refuse_a_missing_or_wrong_token(teacher_app: RunningApp, 
         answer = page.request.get(teacher_app.url + path + query + ('&' if query else '?') + 'class=x')
         assert answer.status == 403, (path, query)
     assert teacher_app.log.count(TOKEN) == 1  # the start-up block's line, nowhere else
+
+
+@pytest.mark.parametrize('path', ['/teacher', '/teacher/join', '/join'])
+@pytest.mark.parametrize('presenter', ['', '&presenter=1'])
+def test_class_pages_have_no_serious_accessibility_violation(
+    teacher_app: RunningApp, page: Page, path: str, presenter: str
+) -> None:
+    page.goto(f'{teacher_app.url}{path}?token={TOKEN}{presenter}')
+    expect(page.locator('h1')).to_be_visible()
+    assert serious_violations(page) == []
