@@ -178,6 +178,16 @@ def test_a_class_with_three_students(teacher_app: RunningApp, new_context: Calla
     for student in students:
         expect(student.locator('[data-figure=ready-state]')).to_have_attribute('data-value', 'OPEN', timeout=20_000)
 
+    # One class-wide feed: the open demo pages follow it once their students press Start.
+    board.get_by_test_id('board-feed-start').click()
+    expect(board.get_by_text(re.compile(r'Class feed started at 2/s for \d+ open demo pages'))).to_be_visible()
+    follower = students[1]
+    follower.get_by_role('button', name='Start').click()
+    expect(follower.locator('[data-figure="push-updates"]')).to_have_attribute('data-value', re.compile(r'^[1-9]'))
+    follower.get_by_role('button', name='Stop').click()
+    board.get_by_test_id('board-feed-stop').click()
+    expect(board.get_by_text('Class feed stopped')).to_be_visible()
+
     # A restart of the app keeps the class, and the students' places in it.
     teacher.close()
     teacher_app.restart()
