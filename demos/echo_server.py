@@ -42,7 +42,7 @@ from .counting import ConnectionGuards, ConnectionTally, CountingConnection, Tra
 from .feed import DEFAULT_HISTORY_LIMIT, PriceFeed, epoch_ms
 from .inspection import InspectionStream
 from .limits import AddressRateLimiter, MessageRateLimiter, OncePerMinute, PendingHandshakes
-from .origins import origin_allowed
+from .origins import forwarded_client, forwarded_origin, origin_allowed
 from .session_ids import is_genuine
 from .sessions import DEFAULT_SESSION_ID, DemoSession, Handshake, check_session_id
 
@@ -103,6 +103,10 @@ class EchoSettings:
     #: Whether a request without an ``Origin`` header is served. Browsers always send one, so this only
     #: concerns programs (websocat, the benchmark) — which could send any Origin anyway.
     allow_missing_origin: bool = True
+    #: Proxy addresses or networks whose forwarding headers are believed (``--trusted-proxy``). From such a peer, the
+    #: origin rule checks the page against the public origin the proxy forwarded, and per-address limits count the
+    #: browser's forwarded address, not the proxy's. Empty: no header is believed (anyone can send them).
+    trusted_proxies: tuple[str, ...] = ()
     #: Demo sessions kept at once (one per demo page load). Beyond it the least recently used session with no
     #: open connection is forgotten; when every session has one, a new session is refused (503).
     max_sessions: int = 500
@@ -486,6 +490,8 @@ class EchoServer:
             return self._refuse(
                 connection, request, http.HTTPStatus.BAD_REQUEST, f'more than one {error.args[0]} header'
             )
+        headers = _lower_headers(request) if settings.trusted_proxies else {}
+        forwarded = forwarded_origin(headers, connection.peer_host, settings.trusted_proxies) if headers else None
         if not origin_allowed(
             origin,
             settings.allowed_origins,
@@ -493,6 +499,7 @@ class EchoServer:
             app_scheme=settings.app_scheme,
             app_port=settings.app_port,
             request_host=host,
+            forwarded=forwarded,
         ):
             return self._refuse(
                 connection,
@@ -510,7 +517,8 @@ class EchoServer:
 
         session_ids = query.get('session', [DEFAULT_SESSION_ID])
         try:
-            session = self.session(session_ids[-1], client=connection.peer_host)
+            client = forwarded_client(headers, connection.peer_host, settings.trusted_proxies) if headers else None
+            session = self.session(session_ids[-1], client=client or connection.peer_host)
             if endpoint == 'inspect':
                 connection.frame_tap = None  # the page's own window on the session is on no lane
             else:
@@ -715,3 +723,12 @@ def _clock_question(message: str | bytes) -> float | None:
             ):
                 return float(client_sent)
     return None
+
+
+def _lower_headers(request: Request) -> dict[str, str]:
+    """The request's headers by lower-case name, repeated ones joined with commas (as HTTP allows)."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers.raw_items():
+        key = name.lower()
+        headers[key] = f'{headers[key]}, {value}' if key in headers else value
+    return headers

@@ -120,6 +120,27 @@ def forwarded_origin(headers: Mapping[str, str], peer: str | None, trusted_proxi
     return parse_origin(f'{_PAGE_SCHEMES[proto.lower()]}://{host}')
 
 
+def forwarded_client(headers: Mapping[str, str], peer: str | None, trusted_proxies: Iterable[str]) -> str | None:
+    """The browser's address as a trusted proxy forwarded it (the last ``X-Forwarded-For`` entry, the one that
+    proxy added, or ``Forwarded``'s ``for``), or :obj:`None` when the peer is not a trusted proxy.
+
+    Per-address limits count this address behind a proxy: otherwise every learner would be the proxy.
+    """
+    if not peer_is_trusted(peer, trusted_proxies):
+        return None
+    if forwarded := headers.get('forwarded'):
+        client = _first_forwarded(forwarded).get('for')
+    else:
+        entries = [entry.strip() for entry in headers.get('x-forwarded-for', '').split(',') if entry.strip()]
+        client = entries[-1] if entries else None
+    if not client:
+        return None
+    try:
+        return str(ipaddress.ip_address(client.strip('"[]')))
+    except ValueError:
+        return None
+
+
 def origin_allowed(
     origin: str | None,
     allowed_origins: Iterable[str],

@@ -59,10 +59,8 @@ export WEBSOCKET_LESSON_STORAGE_SECRET=$(cat "$SECRET_FILE")
 export WEBSOCKET_LESSON_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export WEBSOCKET_LESSON_PUBLIC_ECHO_URL=/echo-server
 export WEBSOCKET_LESSON_TRUSTED_PROXIES=127.0.0.1
-SCHEME=http; [ -n "${TLS_PEM:-}" ] && SCHEME=https
-PUBLIC_HOST=$BIND; [ "$BIND" = 0.0.0.0 ] && PUBLIC_HOST=$(hostname -I 2>/dev/null | awk '{print $1}')
-# until the echo server reads the proxy's X-Forwarded-Host (demos/origins.forwarded_origin), name the public origin
-export WEBSOCKET_LESSON_ALLOWED_ORIGINS="$SCHEME://$PUBLIC_HOST:$PUBLIC_PORT,$SCHEME://127.0.0.1:$PUBLIC_PORT"
+# The echo servers believe the proxy's X-Forwarded-Host/-Proto (and only the proxy's): a page is allowed when it has
+# exactly the public origin the browser used, whatever address the class typed. No origin needs listing by name.
 
 INSTANCE_ARGS=()
 for k in $(seq 1 "$N"); do
@@ -94,6 +92,8 @@ haproxy -db -f "$STATE_DIR/haproxy.cfg" >"$STATE_DIR/haproxy.log" 2>&1 &
 HAPROXY_PID=$!
 PIDS=("$HAPROXY_PID" "${PIDS[@]}")
 
+SCHEME=http; [ -n "${TLS_PEM:-}" ] && SCHEME=https
+PUBLIC_HOST=$BIND; [ "$BIND" = 0.0.0.0 ] && PUBLIC_HOST=$(hostname -I 2>/dev/null | awk '{print $1}')
 echo "run-local: $N instance(s) behind HAProxy: $SCHEME://$PUBLIC_HOST:$PUBLIC_PORT/ (proxy statistics: http://127.0.0.1:$((PUBLIC_PORT + 1000))/)"
 echo "run-local: logs and state in $STATE_DIR; Ctrl-C stops everything"
 while true; do

@@ -61,6 +61,7 @@ def echo_settings(config: Config, app_port: int) -> EchoSettings:
     """The echo server's limits and origin rule, from the command line."""
     return EchoSettings(
         allowed_origins=app_origins(config, app_port),
+        trusted_proxies=config.trusted_proxies,
         app_scheme=app_scheme(config),
         app_port=app_port,
         max_message_bytes=config.max_message_bytes,

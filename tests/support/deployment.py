@@ -189,11 +189,9 @@ class Deployment:
                     self.redis.url,
                     '--public-echo-url',
                     ECHO_PREFIX,
+                    # the proxy's forwarded Host and scheme are believed from it alone: no origin is listed by name
                     '--trusted-proxy',
                     '127.0.0.1',
-                    # until the echo server reads the forwarded origin (see the report): the public origin by name
-                    '--allowed-origin',
-                    f'http://127.0.0.1:{proxy_port}',
                     *self.extra_args,
                 ],
             )
