@@ -31,10 +31,10 @@ from ..class_store import (
     ClassStarted,
     ClassStore,
     DemoRunRecorded,
-    FileClassStore,
     LearnerJoined,
     LearnerLeft,
 )
+from ..class_store_redis import open_class_store
 from ..classroom import Class, ClassInfo
 from ..cli import WILDCARD_HOSTS, _url_host, machine_ipv4_addresses
 from ..client_files import keep_components
@@ -354,9 +354,10 @@ def join_urls_for(config: Config, app_port: int) -> Callable[[], list[str]]:
 
 
 def setup_for(config: Config, quiz: Quiz, *, echo_port: int, session_key: bytes, app_port: int) -> TeacherSetup:
-    """The teacher pages' parts for this app: the file store (a Redis store when configured, issue 14), the token,
-    the echo process's control channel, the join addresses."""
-    store = FileClassStore(config.data_dir, quiz, max_learners=config.max_learners)
+    """The teacher pages' parts for this app: the class store (files in the data directory, or Redis with
+    ``--redis-url``: :func:`lesson.class_store_redis.open_class_store`), the token, the echo process's control
+    channel, the join addresses."""
+    store = open_class_store(config, quiz)
     app.on_shutdown(store.close)
     return TeacherSetup(
         store=store,
