@@ -85,7 +85,7 @@ class TeacherSetup:
 def qr_svg(url: str) -> str:
     """The address as a QR code, made here (no web service), as inline SVG."""
     # omitsize: a viewBox instead of a fixed size, so CSS can make it as large as the projector allows
-    return segno.make(url, error='m').svg_inline(scale=10, border=2, dark='#000', light='#fff', omitsize=True)
+    return segno.make_qr(url, error='m').svg_inline(scale=10, border=2, dark='#000', light='#fff', omitsize=True)
 
 
 def _when(klass: Class | ClassInfo) -> str:
