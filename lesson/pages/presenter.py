@@ -8,6 +8,12 @@ from nicegui import ui
 
 CSS = """
 body.presenter { font-size: 20px; background: #000; color: #fff; }
+/* the utility sizes are rem (16 px); on the projector each a step larger, in proportion */
+body.presenter .text-sm { font-size: 1.05rem; }
+body.presenter .text-lg { font-size: 1.4rem; }
+body.presenter .text-xl { font-size: 1.6rem; }
+body.presenter .text-3xl { font-size: 2.4rem; }
+body.presenter .board-delay { font-size: 1.4rem; }
 body.presenter .q-page, body.presenter .q-card, body.presenter .q-layout { background: #000; color: #fff; }
 body.presenter .q-card { border: 2px solid #fff; }
 body.presenter .lesson-column { max-width: none; padding: .75rem 1.25rem; }
@@ -22,6 +28,7 @@ body.presenter .join-address { font-size: clamp(2.5rem, 7vw, 5.5rem); color: #ff
   body.presenter .demo-lanes { grid-template-columns: repeat(4, minmax(0, 1fr)); }
 }
 body.presenter .demo-lanes .text-sm { font-size: 1rem; }
+body.presenter [data-panel=lanes] table, body.presenter [data-panel=lanes] table .text-sm { font-size: 1.2rem; }
 /* Quasar's fields draw dark text for a light page */
 body.presenter .q-field__native, body.presenter .q-field__label, body.presenter .q-select__dropdown-icon,
 body.presenter .q-field__marginal { color: #fff; }

@@ -428,8 +428,12 @@ def register(setup: TeacherSetup) -> None:
                     'board-presenter-link'
                 ).props('data-testid=board-presenter-link')
                 ui.link('Demo page, presenter mode', '/demo?presenter=1').classes(LINK)
-            _controls(board)
-            board.show()
+            if presenting:  # on the projector the class comes first; the teacher's buttons wait below
+                board.show()
+                _controls(board)
+            else:
+                _controls(board)
+                board.show()
         client = ui.context.client
         task = background_tasks.create(board.follow(client), name='class board')
         client.on_delete(task.cancel)
