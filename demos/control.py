@@ -157,8 +157,9 @@ class ClassFeed:
             if session.feed is not self.feed:
                 self._own_feeds.setdefault(session.id, session.feed)
                 session.feed = self.feed
+            session.following = True  # from now on a learner's Start does not start the session's own ticker
             if session.running:
-                session.stop()  # a learner's Start while the class feed runs: their lanes follow the class's
+                session.stop()  # started before the class feed: their lanes follow the class's from now on
 
     def stop(self) -> int:
         if self._ticker is not None:
@@ -166,6 +167,7 @@ class ClassFeed:
             self._ticker = None
         returned = 0
         for session in self.sessions():
+            session.following = False
             if (own := self._own_feeds.pop(session.id, None)) is not None:
                 session.feed = own
                 returned += 1

@@ -125,6 +125,8 @@ class DemoSession:
         self.event_streams: set[EventStream] = set()
         # Held long polls wait on these; each new update (or the server stopping) resolves them.
         self._update_waiters: set[asyncio.Future[bool]] = set()
+        #: Whether a class feed (:mod:`demos.control`) publishes to this session instead of its own ticker.
+        self.following = False
         #: Open inspection streams (``/inspect``): the page's view of what only the server sees.
         self.inspectors: set[ServerConnection] = set()
         #: Called with True when the echo connections stop reading (the back-pressure demo) and False when they
@@ -139,10 +141,16 @@ class DemoSession:
         return self._ticker is not None and not self._ticker.done()
 
     def start(self, rate_per_s: float | None = None) -> None:
-        """Start making updates, at ``rate_per_s`` if given (else at the feed's current rate)."""
+        """Start making updates, at ``rate_per_s`` if given (else at the feed's current rate).
+
+        While the session follows a class feed (:attr:`following`), its own ticker stays off: the class feed
+        publishes to it, and a learner's Start must not slip their own updates in between the class's.
+        """
         if rate_per_s is not None:
             self.set_rate(rate_per_s)
         self.touch()
+        if self.following:
+            return
         if not self.running:
             self._ticker = asyncio.get_running_loop().create_task(self._tick(), name=f'feed {self.id}')
 

@@ -111,3 +111,20 @@ async def test_one_learners_reset_or_rate_does_not_change_the_class_feed(start_s
     assert feed.latest_seq >= 3 and feed.rate_per_s == 20
     await command(server, do='class_feed', action='stop')
     assert sessions[0].feed is not feed and sessions[1].feed is not feed
+
+
+async def test_a_learners_start_during_the_class_feed_adds_no_updates_of_their_own(start_server: StartServer) -> None:
+    server = await start_server(session_key=KEY)
+    learner = session_ids.issue(KEY)
+    session = server.session(learner)
+    await command(server, do='class_feed', action='start', rate_per_s=20, session_ids=None)
+    session.start(50)  # the learner presses Start on their page while the class feed runs
+    assert not session.running and session.following
+    async with connect(url(server, f'/push?session={learner}'), origin=APP_ORIGIN) as push:  # type: ignore[arg-type]
+        seqs = [json.loads(await asyncio.wait_for(push.recv(), 5))['seq'] for _ in range(5)]
+    assert seqs == list(range(seqs[0], seqs[0] + 5))  # one numbering, the class's: nothing slipped in between
+    await command(server, do='class_feed', action='stop')
+    assert not session.following
+    session.start(50)
+    assert session.running  # their own feed again once the class feed stops
+    session.stop()
