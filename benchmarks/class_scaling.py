@@ -27,6 +27,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+# Run as a script too (python benchmarks/class_scaling.py): the repository's own packages (tests.support) are found.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from demos.bench import app_loop_factory, target
 from demos.class_bench import ClassRun, Target, run_class
 from demos.proc_stats import tree_cpu_seconds, tree_rss_kib
