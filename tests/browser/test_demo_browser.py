@@ -201,6 +201,8 @@ def test_a_restarted_echo_server_is_survived(lesson_app: RunningApp, page: Page)
     expect(page.locator('[data-status=poll]')).to_contain_text('asking every', timeout=SLOW)
     updates_after_return = figure(page, 'push-updates')
     wait_for_figure_at_least(page, 'push-updates', updates_after_return + 2)
+    # The server's count reaches the page over the inspection stream, which reconnects on its own schedule.
+    wait_for_figure_at_least(page, 'push-connections', 2)
     assert figure(page, 'push-connections') == 2
     assert figure(page, 'push-failed') >= 1
     page.get_by_role('button', name='Stop').click()
