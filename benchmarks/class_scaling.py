@@ -163,12 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines += ['', f'Ratio 2 instances / 1 instance: {served_by[2] / served_by[1]:.2f}x.']
     lines += [
         '',
-        '| instances | learners | push p50 / p95, ms | echo p99 under loads, ms | /demo render p50, ms '
+        '| instances | learners | push p50 / p95, ms | echo p99 under loads (probe), ms | /demo render p50, ms '
         '| busiest instance CPU, % | load avg before | all targets |',
         '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |',
     ]
     for run in runs:
-        echo = (run['echo_rtt_ms'].get('page_loads') or {}).get('p99')
+        # The figure the target judges: the probe in a process of its own (the learners' own echoes queue in the
+        # benchmark's loop with everything else it runs)
+        echo = ((run.get('echo_probe_rtt_ms') or run['echo_rtt_ms']).get('page_loads') or {}).get('p99')
         render = (run['render_ms'].get('page_loads') or {}).get('p50')
         lines.append(
             f'| {run["instances"]} | {run["learners"]} | {_fmt(_p(run, "p50"))} / {_fmt(_p(run, "p95"))} '
