@@ -1,8 +1,8 @@
 """Two app instances behind HAProxy with Redis, in Chromium: one public port, progress that follows the learner,
 an instance killed mid-class, Redis restarted mid-quiz.
 
-The teacher's class board is not wired into the app yet (issue 13 in progress), so these tests follow learner
-progress across instances; the class store's own cross-process test is tests/deploy/test_class_store_redis.py.
+The class board across the two instances is tests/browser/test_deploy_class_board.py; the class store's own
+cross-process test is tests/deploy/test_class_store_redis.py.
 """
 
 from __future__ import annotations
