@@ -47,9 +47,16 @@ def default_app_command() -> str:
     return found
 
 
-def app_environment() -> dict[str, str]:
+def clean_environment() -> dict[str, str]:
+    """This process's environment for an app started from it: NiceGUI's ``ui.run`` behaves as under test when it
+    sees a ``PYTEST_*`` variable, so none is passed on, and no display (no browser tab to open)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith('PYTEST')}
-    env.pop('DISPLAY', None)  # no browser to open
+    env.pop('DISPLAY', None)
+    return env
+
+
+def app_environment() -> dict[str, str]:
+    env = clean_environment()
     # Every simulated learner comes from 127.0.0.1: the per-address cap on new demo sessions (a guard against one
     # machine churning a class's sessions) would refuse a class of more than 60. A variable, not a flag, so an
     # older app that has no such cap starts all the same.

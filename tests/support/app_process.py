@@ -6,17 +6,15 @@ browser stack.
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import socket
 import ssl
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from demos.bench_app import AppCommandMissing, clean_environment, default_app_command, free_port
 
 CHROMIUM = '/usr/bin/chromium'
 # Without these, Chromium tries to phone home on a machine with no internet and logs noise or stalls.
@@ -36,26 +34,19 @@ class ConsoleScriptMissing(RuntimeError):
     """The package is not installed in this interpreter's environment, so there is no app to start."""
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return int(probe.getsockname()[1])
-
-
 def lesson_command() -> str:
     """The installed console script, next to this interpreter (the way a learner starts the app)."""
-    script = Path(sys.executable).with_name('websocket-lesson')
-    found = str(script) if script.exists() else shutil.which('websocket-lesson')
-    if not found:
-        raise ConsoleScriptMissing('the websocket-lesson console script is not installed: pip install -e ".[test]"')
-    return found
+    try:
+        return default_app_command()
+    except AppCommandMissing as missing:
+        raise ConsoleScriptMissing(
+            'the websocket-lesson console script is not installed: pip install -e ".[test]"'
+        ) from missing
 
 
 def app_environment() -> dict[str, str]:
-    # NiceGUI's ui.run behaves as under test when it sees PYTEST_* variables: drop them all.
-    env = {key: value for key, value in os.environ.items() if not key.startswith('PYTEST')}
-    env.pop('DISPLAY', None)
-    return env
+    """The test's environment without its PYTEST_* variables (the app's real defaults, unlike a benchmark's)."""
+    return clean_environment()
 
 
 def insecure_context() -> ssl.SSLContext:
