@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import classroom
+from .atomic_files import write_atomically
 from .classroom import CLASS_ID, Attempt, Class, ClassClosed, ClassInfo, DemoTotals, Learner
 from .progress import DemoRun
 from .quiz import Quiz
@@ -134,27 +134,6 @@ class ClassStore(Protocol):
 
 
 # -- files in the data directory -----------------------------------------------------------------------------
-
-
-def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``text`` whole: a crash leaves the old file or the new one, never half of either."""
-    temporary = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(descriptor, 'w', encoding='utf-8') as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    # the rename itself is durable only once the directory is synced
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 def new_class_id(at: datetime) -> str:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .atomic_files import write_atomically
 from .config import Config
 
 log = logging.getLogger(__name__)
@@ -205,30 +206,6 @@ def keep_aside(path: Path, now: datetime) -> Path:
         os.utime(target)
         return target
     raise FileExistsError(f'no free name to keep {path} aside')
-
-
-def write_atomically(path: Path, text: str, encoding: str = 'utf-8') -> None:
-    """Write the whole file or nothing: a temporary file, flushed to disk, renamed over the old one.
-
-    A crash or a full disk mid-write leaves the previous version intact instead of a truncated file.
-    """
-    temporary = path.with_name(path.name + '.tmp')
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(descriptor, 'w', encoding=encoding) as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    # the rename itself is durable only once the directory is flushed too
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 def session_id_of(path: Path) -> str | None:
