@@ -323,6 +323,19 @@ def browser_headers(origin: str = BROWSER_ORIGIN) -> str:
     return ''.join(f'{name}: {replaced.get(name, value)}\r\n' for name, value in BROWSER_LIKE_HEADERS)
 
 
+def dechunk(body: bytes) -> bytes:
+    """The body of a ``Transfer-Encoding: chunked`` answer."""
+    out = bytearray()
+    while body:
+        size_line, _, rest = body.partition(b'\r\n')
+        size = int(size_line.split(b';')[0], 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        body = rest[size + 2 :]
+    return bytes(out)
+
+
 async def poll(
     port: int,
     session: str,
@@ -332,21 +345,30 @@ async def poll(
     *,
     path: str = '/poll',
     origin: str = BROWSER_ORIGIN,
+    prefix: str = '',
+    cookie: str | None = None,
 ) -> None:
     """Poll like the browser's poller: one request at a time, one every ``interval_s`` start to start.
 
     With ``path='/longpoll'`` and ``interval_s=0`` it is the long-polling lane: it asks again the moment each
-    answer is in (the server holds a request until there is news).
+    answer is in (the server holds a request until there is news). Behind a proxy, ``prefix`` is the echo server's
+    path there and ``cookie`` the routing cookie a browser sends with every same-origin request.
     """
     loop = asyncio.get_running_loop()
     headers = browser_headers(origin)
+    if prefix or cookie:
+        # A proxy keeps a keep-alive client connection open after the answer (the echo server itself closes every
+        # one): ask it to close, since each answer is read to the end of its connection here.
+        headers = headers.replace('Connection: keep-alive', 'Connection: close') + (
+            f'Cookie: {cookie}\r\n' if cookie else ''
+        )
     cursor = 0
     # Random phase, as when learners press start at different moments.
     await asyncio.sleep(random.uniform(0, interval_s))
     while not stop.is_set():
         started = loop.time()
         request = (
-            f'GET {path}?session={session}&after={cursor} HTTP/1.1\r\nHost: {HOST}:{port}\r\n{headers}\r\n'
+            f'GET {prefix}{path}?session={session}&after={cursor} HTTP/1.1\r\nHost: {HOST}:{port}\r\n{headers}\r\n'
         ).encode()
         reader, writer = await asyncio.open_connection(HOST, port)
         try:
@@ -358,6 +380,8 @@ async def poll(
         head, _, body = answer.partition(b'\r\n\r\n')
         if not head.startswith(b'HTTP/1.1 200 '):
             raise RuntimeError(f'{path} refused: {head.splitlines()[0] if head else b"(no answer)"!r}')
+        if b'transfer-encoding: chunked' in head.lower():
+            body = dechunk(body)
         received.requests += 1
         received.header_bytes += len(request) + len(head) + 4
         received.body_bytes += len(body)

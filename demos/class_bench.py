@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import os
-import random
 import re
 import secrets
 import statistics
@@ -37,7 +36,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from .bench import HOST, PushSubscriber, Received, app_loop_factory, now_ms, poll, target
+from .bench import HOST, PushSubscriber, Received, app_loop_factory, dechunk, now_ms, poll, target
 from .bench_app import AppUnderTest
 from .echo_probe import EchoProbe, ProbeSample
 from .metrics import summarize
@@ -76,19 +75,6 @@ def session_id_in(html: str) -> str | None:
     """The demo session id a ``/demo`` page embeds (in its panels' props), or None when it has none."""
     found = SIGNED_SESSION_ID.search(html)
     return found.group(1) if found else None
-
-
-def dechunk(body: bytes) -> bytes:
-    """The body of a ``Transfer-Encoding: chunked`` answer."""
-    out = bytearray()
-    while body:
-        size_line, _, rest = body.partition(b'\r\n')
-        size = int(size_line.split(b';')[0], 16)
-        if size == 0:
-            break
-        out += rest[:size]
-        body = rest[size + 2 :]
-    return bytes(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,14 +195,11 @@ class Learner:
         await asyncio.wait_for(sse_open, CONNECT_TIMEOUT_S)
         await self.command('start', rate_per_s=RATE_PER_S)
         port, session = self.target.echo_port, log.session
-        if self._route is None:
-            self._spawn('poll', poll(port, session, POLL_INTERVAL_S, log.poll, self.stop, origin=self.target.origin))
-            self._spawn(
-                'longpoll', poll(port, session, 0, log.longpoll, self.stop, path='/longpoll', origin=self.target.origin)
-            )
-        else:
-            self._spawn('poll', self._routed_poll('/poll', POLL_INTERVAL_S, log.poll))
-            self._spawn('longpoll', self._routed_poll('/longpoll', 0, log.longpoll))
+        # Behind a proxy the polls go under the echo prefix with the routing cookie a browser sends with every
+        # same-origin fetch, so they reach the page's own instance; straight to the echo port, neither.
+        lane = {'origin': self.target.origin, 'prefix': self.target.echo_prefix, 'cookie': self._route}
+        self._spawn('poll', poll(port, session, POLL_INTERVAL_S, log.poll, self.stop, **lane))  # type: ignore[arg-type]
+        self._spawn('longpoll', poll(port, session, 0, log.longpoll, self.stop, path='/longpoll', **lane))  # type: ignore[arg-type]
         self._spawn('echo', self._echo())
 
     @property
@@ -228,43 +211,6 @@ class Learner:
 
     def _ws_headers(self) -> dict[str, str] | None:
         return {'Cookie': self._route} if self._route else None
-
-    async def _routed_poll(self, path: str, interval_s: float, received: Received) -> None:
-        """:func:`demos.bench.poll` through a proxy: the same requests under the echo prefix, with the routing
-        cookie (a browser sends it with every same-origin ``fetch``), so they reach the page's own instance."""
-        loop = asyncio.get_running_loop()
-        port, cursor = self.target.echo_port, 0
-        await asyncio.sleep(random.uniform(0, interval_s))  # learners press start at different moments
-        while not self.stop.is_set():
-            started = loop.time()
-            request = (
-                f'GET {self._path(path)}?session={self.log.session}&after={cursor} HTTP/1.1\r\nHost: {HOST}:{port}\r\n'
-                f'Origin: {self.target.origin}\r\nCookie: {self._route}\r\nConnection: close\r\n\r\n'
-            ).encode()
-            reader, writer = await asyncio.open_connection(HOST, port)
-            try:
-                writer.write(request)
-                answer = await reader.read()
-                received_at = now_ms()
-            finally:
-                writer.close()
-            head, _, body = answer.partition(b'\r\n\r\n')
-            if not head.startswith(b'HTTP/1.1 200 '):
-                raise RuntimeError(f'{path} refused: {head.splitlines()[0] if head else b"(no answer)"!r}')
-            if b'transfer-encoding: chunked' in head.lower():
-                body = dechunk(body)
-            received.requests += 1
-            received.header_bytes += len(request) + len(head) + 4
-            received.body_bytes += len(body)
-            updates = json.loads(body)['updates']
-            received.empty += not updates
-            for update in updates:
-                received.samples.append((update['seq'], update['made_at'], received_at))
-                cursor = max(cursor, update['seq'])
-            time_left = interval_s - (loop.time() - started)
-            if time_left > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), time_left)
 
     async def command(self, action: str, **arguments: Any) -> None:
         if self._inspect is None:

@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from demos import class_bench, echo_server, session_ids
-from demos.class_bench import ClassRun, Target, class_markdown, dechunk, run_class, session_id_in
+from demos.bench import dechunk
+from demos.class_bench import ClassRun, Target, class_markdown, run_class, session_id_in
 from demos.proc_stats import tree_cpu_seconds, tree_rss_kib
 
 from .conftest import StartServer
