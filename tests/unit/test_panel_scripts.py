@@ -58,7 +58,7 @@ def test_the_burst_stays_within_what_the_server_accepts() -> None:
 def run_node(script: str, tmp_path: Path) -> object:
     """Run an ES module that imports the panels (copied as .mjs) and prints one JSON value."""
     if NODE is None:
-        pytest.skip('node is not installed')
+        pytest.fail("node is not installed: apt-get install -y nodejs (the panels' pure JavaScript runs in it)")
     for source in PANELS.glob('*_panel.js'):
         shutil.copy(source, tmp_path / f'{source.stem}.mjs')
     shutil.copy(ROOT / 'demos' / 'static' / 'break_it.js', tmp_path / 'break_it.cjs')
