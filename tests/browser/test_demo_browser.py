@@ -71,15 +71,17 @@ def test_polling_and_push_side_by_side(lesson_app: RunningApp, page: Page, offsi
     page.get_by_role('button', name='Start').click()
     wait_for_figure_at_least(page, 'push-updates', 1)
     page.wait_for_timeout(RUN_S * 1000)
+    seen_before_stop = len(pushed_seqs)
     page.get_by_role('button', name='Stop').click()
     # The last batch of samples and the server's last counts: wait until the figures agree with what was seen.
+    # (Updates in flight while the socket closes may reach the wire but not the page: it stopped listening.)
     page.wait_for_function("() => document.querySelector('[data-status=push]').textContent.includes('closed')")
     page.wait_for_function(
         "(n) => Number(document.querySelector('[data-figure=poll-connections]').dataset.value) >= n",
         arg=len(poll_times) - 1,
     )
     page.wait_for_function(
-        "(n) => Number(document.querySelector('[data-figure=push-updates]').dataset.value) >= n", arg=len(pushed_seqs)
+        "(n) => Number(document.querySelector('[data-figure=push-updates]').dataset.value) >= n", arg=seen_before_stop
     )
 
     # Polling kept its interval (one request at a time, start to start), within generous bounds.
@@ -93,7 +95,7 @@ def test_polling_and_push_side_by_side(lesson_app: RunningApp, page: Page, offsi
 
     # Every pushed update arrived, numbered from the first one, with no gap.
     assert pushed_seqs == list(range(1, len(pushed_seqs) + 1)), pushed_seqs
-    assert figure(page, 'push-updates') == len(pushed_seqs)
+    assert seen_before_stop <= figure(page, 'push-updates') <= len(pushed_seqs)
     assert figure(page, 'push-missing') == 0
     assert figure(page, 'poll-missing') == 0
 
