@@ -13,11 +13,13 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -53,6 +55,39 @@ def clean_environment() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith('PYTEST')}
     env.pop('DISPLAY', None)
     return env
+
+
+def wait_until_serving(
+    process: subprocess.Popen[bytes],
+    url: str,
+    timeout_s: float,
+    read_log: Callable[[], str],
+    ssl_context: ssl.SSLContext | None = None,
+) -> None:
+    """Block until ``url`` answers 200; raise with the app's log when it exits first or takes over ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f'the app exited with {process.returncode}:\n{read_log()}')
+        try:
+            with urllib.request.urlopen(url, timeout=5, context=ssl_context) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)  # the interval between attempts while the app boots, not a wait for a result
+    raise RuntimeError(f'the app did not answer within {timeout_s:g} s:\n{read_log()}')
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout_s: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM (the app closes its sockets with 1001), then SIGKILL if it takes longer than ``timeout_s``."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 def app_environment() -> dict[str, str]:
@@ -134,19 +169,12 @@ class AppUnderTest:
         self.started_in_s = time.perf_counter() - started
 
     def _wait_until_serving(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f'the app exited with {self.process.returncode}:\n{self.log}')
-            try:
-                with urllib.request.urlopen(self.url + '/', timeout=5) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)  # the interval between attempts while the app boots
-        self.stop()
-        raise RuntimeError(f'the app did not answer within {STARTUP_TIMEOUT_S:g} s:\n{self.log}')
+        assert self.process is not None
+        try:
+            wait_until_serving(self.process, self.url + '/', STARTUP_TIMEOUT_S, lambda: self.log)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def cpu_seconds(self) -> float:
         """CPU time of the app and its children so far (the echo server runs in a child in the new design)."""
@@ -157,13 +185,8 @@ class AppUnderTest:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+        if process is not None:
+            stop_process(process)
         if self._scratch is not None:
             with contextlib.suppress(OSError):
                 self._scratch.cleanup()

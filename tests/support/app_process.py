@@ -6,15 +6,20 @@ browser stack.
 
 from __future__ import annotations
 
-import signal
 import ssl
 import subprocess
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from demos.bench_app import AppCommandMissing, clean_environment, default_app_command, free_port
+from demos.bench_app import (
+    AppCommandMissing,
+    clean_environment,
+    default_app_command,
+    free_port,
+    stop_process,
+    wait_until_serving,
+)
 
 CHROMIUM = '/usr/bin/chromium'
 # Without these, Chromium tries to phone home on a machine with no internet and logs noise or stalls.
@@ -104,28 +109,12 @@ class RunningApp:
         self.started_in_s = time.perf_counter() - started
 
     def _wait_until_serving(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f'the app exited with {self.process.returncode}:\n{self.log}')
-            try:
-                with urllib.request.urlopen(self.url + '/', timeout=2, context=insecure_context()) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)  # polling interval while the process boots, not a wait for a result
-        raise RuntimeError(f'the app did not answer within {STARTUP_TIMEOUT_S} s:\n{self.log}')
+        assert self.process is not None
+        wait_until_serving(self.process, self.url + '/', STARTUP_TIMEOUT_S, lambda: self.log, insecure_context())
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        if self.process is not None:
+            stop_process(self.process)
 
     def restart(self) -> None:
         self.stop()
