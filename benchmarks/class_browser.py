@@ -13,7 +13,8 @@ venv of its own) on free loopback ports with a temporary data directory. Then:
    and each page's own figures (updates received on push and polling) show that its lanes ran.
 
 The app's CPU is that of its process and its children (the echo server's process), from /proc (see
-``demos/proc_stats.py``); Chromium's own CPU is not in it. Needs the test extras (Playwright) and /usr/bin/chromium.
+``demos/bench/proc_stats.py``); Chromium's own CPU is not in it. Needs the test extras (Playwright) and
+/usr/bin/chromium.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 from playwright.sync_api import Page, expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from demos.bench_app import AppUnderTest
+from demos.bench.app_under_test import AppUnderTest
 from tests.support.app_process import CHROMIUM, CHROMIUM_ARGS
 
 READY_TIMEOUT_MS = 60_000

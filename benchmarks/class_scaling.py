@@ -2,13 +2,14 @@
 
     .venv/bin/python -m benchmarks.class_scaling [--sizes 10,20,30,...] [--duration 6] [--json]
 
-For each instance count, simulated classes of growing size (``demos.class_bench``: every learner loads ``/demo``
+For each instance count, simulated classes of growing size
+(``demos.bench.class_run``: every learner loads ``/demo``
 through the proxy, takes the proxy's routing cookie like a browser, and runs the four lanes and the echo through
 ``/echo-server/`` on the same port) until two classes in a row miss a target; the largest class that met them all
 is what that deployment serves. Then the ratio 2 instances / 1 instance, and the proxy's added delay: the same class on
 one instance, once straight to its ports and once through the proxy (push p50 and p95).
 
-The targets, per class (``demos.class_bench.class_targets``, with the CPU one per instance): push delay p95
+The targets, per class (``demos.bench.class_run.class_targets``, with the CPU one per instance): push delay p95
 <= 20 ms, no lost update, echo round trip p99 <= 10 ms while /demo loads, /demo render median <= 50 ms, each
 instance's processes <= 100 % of one core. Everything stays on 127.0.0.1; the deployment is stopped after each run.
 The simulated learners run in this process, on the same two cores as the instances: the report gives the machine's
@@ -30,10 +31,10 @@ from typing import Any
 # Run as a script too (python benchmarks/class_scaling.py): the repository's own packages (tests.support) are found.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from demos.bench import app_loop_factory, target
-from demos.class_bench import ClassRun, Target, run_class
-from demos.proc_stats import tree_cpu_seconds, tree_rss_kib
-from lesson.deployment import ECHO_PREFIX
+from demos.bench.class_run import ClassRun, Target, run_class
+from demos.bench.command import app_loop_factory, target
+from demos.bench.proc_stats import tree_cpu_seconds, tree_rss_kib
+from lesson.web.deployment import ECHO_PREFIX
 from tests.support.deployment import Deployment
 
 DEFAULT_SIZES = (10, 20, 30, 40, 50, 60, 80, 100)

@@ -23,7 +23,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from demos.proc_stats import tree_rss_kib
+from demos.bench.proc_stats import tree_rss_kib
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, RunningApp
 
 

@@ -72,7 +72,7 @@ for k in $(seq 1 "$N"); do
 done
 PIDS+=("$REDIS_PID")
 
-"$PYTHON" -m lesson.deployment --bind "$BIND:$PUBLIC_PORT" "${INSTANCE_ARGS[@]}" \
+"$PYTHON" -m lesson.web.deployment --bind "$BIND:$PUBLIC_PORT" "${INSTANCE_ARGS[@]}" \
   ${TLS_PEM:+--tls-pem "$TLS_PEM"} --stats "127.0.0.1:$((PUBLIC_PORT + 1000))" > "$STATE_DIR/haproxy.cfg"
 haproxy -c -q -f "$STATE_DIR/haproxy.cfg"
 for k in $(seq 1 "$N"); do

@@ -10,27 +10,27 @@ from pathlib import Path
 from nicegui import app, ui
 from nicegui.storage import Storage
 
-from demos import session_ids
-from demos.echo_process import EchoProcess, EchoProcessSpec
-
-from . import hardening, redis_storage
-from .client_files import keep_components, read_client_sources, serve_client_files
-from .config import Config
-from .content_files import bundled_content_dir, load_lesson, load_quiz, read_content_file
-from .demo_content import DemoContent, parse_demo, parse_panel_texts
-from .echo_config import echo_settings, echo_ssl_context
-from .pages import demo as demo_page
-from .pages import join as join_page
-from .pages import lesson as lesson_page
-from .pages import quiz as quiz_page
-from .pages import teacher as teacher_page
-from .panels import console as console_panel
-from .panels import lanes as lanes_panel
-from .panels.break_it import BreakItPanel
-from .panels.frames import FramesPanel
-from .panels.handshake import HandshakePanel
-from .panels.lesson_code import LessonCodePanel
-from .panels.restart import RestartPanel
+from demos.protocol import session_ids
+from demos.server.echo_process import EchoProcess, EchoProcessSpec
+from lesson.config import Config
+from lesson.pages import demo as demo_page
+from lesson.pages import join as join_page
+from lesson.pages import lesson as lesson_page
+from lesson.pages import quiz as quiz_page
+from lesson.pages import teacher as teacher_page
+from lesson.panels import console as console_panel
+from lesson.panels import lanes as lanes_panel
+from lesson.panels.break_it import BreakItPanel
+from lesson.panels.frames import FramesPanel
+from lesson.panels.handshake import HandshakePanel
+from lesson.panels.lesson_code import LessonCodePanel
+from lesson.panels.restart import RestartPanel
+from lesson.rules.demo_content import DemoContent, parse_demo, parse_panel_texts
+from lesson.storage import redis_storage
+from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz, read_content_file
+from lesson.web import hardening
+from lesson.web.client_files import keep_components, read_client_sources, serve_client_files
+from lesson.web.echo_config import echo_settings, echo_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ DEMO_PANELS_FILE = 'demo_panels.toml'
 def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProcess:
     """Load and validate content, start the echo process, and register every page.
 
-    Raises :class:`lesson.content.ContentError` before anything is served when content is broken, and
+    Raises :class:`lesson.rules.content.ContentError` before anything is served when content is broken, and
     :class:`CertificateError` when the TLS certificate cannot be loaded.
     """
     content_dir = config.content_dir or bundled_content_dir()

@@ -13,9 +13,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from .config import Config, config_from_args
-from .content import ContentError
-from .ports import PortInUseError, bind_listening_socket, claim_free_port
+from lesson.config import Config, config_from_args
+from lesson.rules.content import ContentError
+from lesson.web.ports import PortInUseError, bind_listening_socket, claim_free_port
 
 PROG = 'websocket-lesson'
 
@@ -115,7 +115,7 @@ def startup_lines(
 
 def _print_startup(config: Config, app_port: int, echo_port: int) -> None:
     addresses = machine_ipv4_addresses() if config.is_exposed and config.host in WILDCARD_HOSTS else []
-    from .teacher_access import teacher_token
+    from lesson.teaching.access import teacher_token
 
     token = teacher_token(config.teacher_token, config.data_dir)
     print('\n'.join(startup_lines(config, app_port, echo_port, addresses, token)), flush=True)
@@ -135,7 +135,7 @@ def _configure_logging() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ['bench']:
-        from demos.bench import main as bench_main
+        from demos.bench.command import main as bench_main
 
         return bench_main(args[1:])
 
@@ -151,8 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = replace(config, port=app_port, echo_port=echo_port)
 
     # NiceGUI is imported only now: `--help` and flag errors stay instant.
-    from . import app
-    from .echo_config import CertificateError
+    from lesson import app
+    from lesson.web.echo_config import CertificateError
 
     app.use_data_dir(config.data_dir)
     try:

@@ -26,7 +26,7 @@ LOOPBACK_HOSTS = frozenset({'127.0.0.1', 'localhost', '::1'})
 #: shorter than the hash gives an attacker less to guess than the hash itself would.
 MIN_SECRET_BYTES = 32
 
-# The echo server's defaults (demos.echo_server.EchoSettings), repeated so that `--help` imports no server code;
+# The echo server's defaults (demos.server.echo_server.EchoSettings), repeated so that `--help` imports no server code;
 # a test checks that every one of them agrees.
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024
 DEFAULT_MAX_CONNECTIONS = 2000
@@ -48,12 +48,12 @@ DEFAULT_REQUEST_TIMEOUT_S = 3.0
 DEFAULT_MAX_QUEUE_MESSAGES = 1
 DEFAULT_SOCKET_BUFFER_BYTES = 16 * 1024
 
-# The page server's own limits (lesson.hardening).
+# The page server's own limits (lesson.web.hardening).
 #: Seconds a client gets to send a request's headers on the page port; slower ones are closed (slowloris).
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 #: Days a learner's progress file may go untouched before it is deleted; 0 keeps everything.
 DEFAULT_FORGET_AFTER_DAYS = 90.0
-# Teaching a class (lesson.classroom.DEFAULT_MAX_LEARNERS, repeated so that `--help` imports no page code).
+# Teaching a class (lesson.rules.classroom.DEFAULT_MAX_LEARNERS, repeated so that `--help` imports no page code).
 DEFAULT_MAX_LEARNERS = 200
 #: Shortest teacher token accepted from a flag: it is all that guards the class's results.
 MIN_TEACHER_TOKEN_CHARS = 16
@@ -77,7 +77,7 @@ class Config:
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     #: Concurrent connections the echo server accepts; beyond it the handshake is answered 503.
     max_connections: int = DEFAULT_MAX_CONNECTIONS
-    # The echo server's other limits, named like the fields of demos.echo_server.EchoSettings they fill.
+    # The echo server's other limits, named like the fields of demos.server.echo_server.EchoSettings they fill.
     #: Sustained messages per second per WebSocket connection; 0 means no limit (benchmarks).
     messages_per_s: float = DEFAULT_MESSAGES_PER_S
     message_burst: int = DEFAULT_MESSAGE_BURST
@@ -515,7 +515,7 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
             default=environ.get(limit.env, repr(limit.default) if limit.kind is float else str(limit.default)),
             help=limit.help,
         )
-    # Listed for --help only: cli.main hands `bench ...` to demos.bench before this parser sees it.
+    # Listed for --help only: cli.main hands `bench ...` to demos.bench.command before this parser sees it.
     commands = parser.add_subparsers(title='subcommands', dest='command', metavar='{bench}')
     commands.add_parser(
         'bench',

@@ -84,7 +84,7 @@ wsDemo.BreakIt = class BreakIt {
 };
 
 // Bytes of data frames in each direction on the newest connection that the browser closed with `reason`, from
-// frame-log entries (demos/frame_log.py): what the server read and wrote, headers included. null when that
+// frame-log entries (demos/server/frame_log.py): what the server read and wrote, headers included. null when that
 // connection's frames are not (yet) among `entries`.
 wsDemo.wireBytes = (entries, reason) => {
   const byConnection = new Map();

@@ -1,6 +1,6 @@
 // NTP-style clock comparison with the echo server. One exchange: the browser notes t0 (its clock), the
 // server answers with its time ts, the browser notes t3. The page's Python code turns the exchanges into
-// an offset (demos/metrics.py, estimate_clock_offset: the exchange with the shortest round trip wins),
+// an offset (demos/protocol/metrics.py, estimate_clock_offset: the exchange with the shortest round trip wins),
 // so delays stay right when the server and the browser are different machines with different clocks.
 'use strict';
 

@@ -1,5 +1,5 @@
 // The statistics behind the demo's figures, computed in the learner's browser from what its own sockets saw. The
-// definitions are those of demos/metrics.py (the benchmark's), so a figure means the same on the page and in a
+// definitions are those of demos/protocol/metrics.py (the benchmark's), so a figure means the same on the page and in a
 // benchmark table; a browser test checks that both give the same numbers for the same samples.
 'use strict';
 

@@ -14,24 +14,24 @@ from dataclasses import dataclass
 
 from nicegui import background_tasks, ui
 
-from demos import frames
-from demos.handshake import check_handshake
-
-from .. import class_membership
-from ..client_files import ClientSource, ServerSource, script_tags
-from ..demo_content import DemoContent
-from ..panels.break_it import BreakItPanel
-from ..panels.console import EchoConsolePanel
-from ..panels.frames import FramesPanel
-from ..panels.handshake import HandshakePanel
-from ..panels.lanes import LanesPanel
-from ..panels.lesson_code import LessonCodePanel
-from ..panels.restart import RestartPanel
-from ..panels.setup import DemoSetup
-from ..progress import DEMO_RUN_KEY, DemoRun, demo_run_to_store, learner_store
-from .demo_sources import show_sources
-from .layout import page_frame
-from .presenter import presenter_on
+from demos.protocol import frames
+from demos.protocol.handshake import check_handshake
+from lesson.pages.demo_sources import show_sources
+from lesson.pages.layout import page_frame
+from lesson.pages.presenter import presenter_on
+from lesson.panels.break_it import BreakItPanel
+from lesson.panels.console import EchoConsolePanel
+from lesson.panels.frames import FramesPanel
+from lesson.panels.handshake import HandshakePanel
+from lesson.panels.lanes import LanesPanel
+from lesson.panels.lesson_code import LessonCodePanel
+from lesson.panels.restart import RestartPanel
+from lesson.panels.setup import DemoSetup
+from lesson.rules.demo_content import DemoContent
+from lesson.rules.progress import DEMO_RUN_KEY, DemoRun, demo_run_to_store
+from lesson.storage.learner_store import learner_store
+from lesson.teaching import membership as class_membership
+from lesson.web.client_files import ClientSource, ServerSource, script_tags
 
 PRIMARY_COLOR = '#3949ab'  # indigo 600: 6.9:1 against white
 # Pygments' default colours for comments, error names and regexes come out at 4.4:1 on the code background, just

@@ -1,6 +1,6 @@
 """The code that runs, shown beside the panel it drives: an expansion that renders the file only when opened.
 
-The text was read once at start-up (:mod:`lesson.client_files`), so what a learner reads is what their browser
+The text was read once at start-up (:mod:`lesson.web.client_files`), so what a learner reads is what their browser
 runs. Rendering it only on demand keeps the page small: a dozen highlighted files are most of a page's weight,
 and most learners open one or two.
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from nicegui import ui
 
-from ..client_files import ClientSource, ServerSource
+from lesson.web.client_files import ClientSource, ServerSource
 
 
 def code_block(text: str, name: str, language: str = 'javascript') -> ui.code:
@@ -28,7 +28,11 @@ def show_sources(sources: Sequence[ClientSource | ServerSource]) -> None:
     when it is opened."""
     names = ', '.join(source.name for source in sources)
     expansion = (
-        ui.expansion(f'The code that runs: {names}', icon='code').classes('w-full').props(f'data-source="{names}"')
+        ui.expansion(f'The code that runs: {names}', icon='code')
+        .classes('w-full')
+        # dotted module paths are long unbroken words: let them wrap on a phone instead of widening the page
+        .style('overflow-wrap: anywhere')
+        .props(f'data-source="{names}"')
     )
 
     def fill(_: object) -> None:

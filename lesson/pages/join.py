@@ -1,17 +1,17 @@
 """The learner's join page (`/join`): an optional nickname, then the quiz and the demos count for the class.
 
 No account and no other personal data: the nickname (or "Learner 7") is all the class sees, and it is shown as
-text everywhere. The membership lives in the learner's own storage (:mod:`lesson.class_membership`).
+text everywhere. The membership lives in the learner's own storage (:mod:`lesson.teaching.membership`).
 """
 
 from __future__ import annotations
 
 from nicegui import ui
 
-from .. import class_membership
-from ..classroom import NICKNAME_MAX_CHARS, ClassroomRejected
-from ..progress import learner_store
-from .layout import page_frame
+from lesson.pages.layout import page_frame
+from lesson.rules.classroom import NICKNAME_MAX_CHARS, ClassroomRejected
+from lesson.storage.learner_store import learner_store
+from lesson.teaching import membership as class_membership
 
 BUTTON_COLOR = 'indigo-8'
 

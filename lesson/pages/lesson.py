@@ -7,8 +7,8 @@ from html import escape
 
 from nicegui import ui
 
-from ..content import Code, Diagram, Lesson, Prose, Section
-from .layout import page_frame
+from lesson.pages.layout import page_frame
+from lesson.rules.content import Code, Diagram, Lesson, Prose, Section
 
 # Called inside the page to add e.g. the learner's best quiz score; the quiz module registers it.
 LessonExtras = Callable[[], None]

@@ -1,13 +1,13 @@
 """The self-test page (`/quiz`) and the lesson page's best-score banner: NiceGUI rendering only.
 
 Questions, options, feedback and messages come from ``content/quiz.toml``; the rules (grading, what may
-change the learner's progress) live in :mod:`lesson.quiz` and :mod:`lesson.progress`.
+change the learner's progress) live in :mod:`lesson.rules.quiz` and :mod:`lesson.rules.progress`.
 
 The browser only ever receives option labels: ``ui.radio`` sends an index per label and maps it back to an
 option id on the server, so which option is correct stays on the server until the learner submits. The index
-is checked first (:func:`lesson.quiz.checked_option_index`): a crafted event is refused with one WARNING line.
+is checked first (:func:`lesson.rules.quiz.checked_option_index`): a crafted event is refused with one WARNING line.
 
-Attempt times are shown in the browser's time zone, asked once per page (:mod:`lesson.local_time`).
+Attempt times are shown in the browser's time zone, asked once per page (:mod:`lesson.rules.local_time`).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from nicegui import background_tasks, ui
 from nicegui.client import Client
 from nicegui.events import GenericEventArguments, ValueChangeEventArguments
 
-from .. import class_membership
-from ..content import Lesson
-from ..local_time import BROWSER_TIME_ZONE_JS, local_time_text, zone_from_browser
-from ..progress import (
+from lesson.pages.layout import page_frame
+from lesson.rules.content import Lesson
+from lesson.rules.local_time import BROWSER_TIME_ZONE_JS, local_time_text, zone_from_browser
+from lesson.rules.progress import (
     Attempt,
     DemoRun,
     InProgress,
@@ -33,11 +33,11 @@ from ..progress import (
     QuizProgress,
     demo_run_from_store,
     demo_run_to_store,
-    learner_store,
     state_from_store,
 )
-from ..quiz import Grade, InvalidAnswer, Question, Quiz, checked_option_index, grade, shuffled_options
-from .layout import page_frame
+from lesson.rules.quiz import Grade, InvalidAnswer, Question, Quiz, checked_option_index, grade, shuffled_options
+from lesson.storage.learner_store import learner_store
+from lesson.teaching import membership as class_membership
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ class _QuizView:
             self._show_count(state.current)
 
     async def _submit(self, number: int) -> None:
-        # a learner still on a class the teacher has reset: refused whole, nothing changes (lesson.class_membership)
+        # a learner still on a class the teacher has reset: refused whole, nothing changes (lesson.teaching.membership)
         if refusal := await class_membership.refusal_before_submit(self.progress.store):
             ui.notify(refusal, type='warning', multi_line=True, timeout=10_000)
             return

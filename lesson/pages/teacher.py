@@ -1,8 +1,8 @@
 """The teacher's pages: the class board (`/teacher`), the join screen for the projector (`/teacher/join`), the CSV
 exports, and the shared moments. Every one of them answers 403 without the teacher token (``?token=``).
 
-NiceGUI rendering only: the class's rules are :mod:`lesson.classroom`'s, its state the store's
-(:mod:`lesson.class_store`). The board is itself a WebSocket demo: it subscribes to the store's events and redraws
+NiceGUI rendering only: the class's rules are :mod:`lesson.rules.classroom`'s, its state the store's
+(:mod:`lesson.teaching.store`). The board is itself a WebSocket demo: it subscribes to the store's events and redraws
 over the page's own socket.io connection when an answer is recorded, and says how long that took
 (:mod:`lesson.panels.board_delay`).
 """
@@ -23,9 +23,17 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from nicegui import app, background_tasks, ui
 from nicegui.client import Client
 
-from .. import classroom
-from ..class_membership import use_store
-from ..class_store import (
+from lesson.cli import WILDCARD_HOSTS, _url_host, machine_ipv4_addresses
+from lesson.config import Config
+from lesson.pages.layout import page_frame
+from lesson.pages.presenter import presenter_on
+from lesson.panels.board_delay import BoardDelay
+from lesson.rules import classroom
+from lesson.rules.classroom import Class, ClassInfo
+from lesson.rules.quiz import Quiz
+from lesson.teaching.access import EchoControl, teacher_token, token_matches
+from lesson.teaching.membership import use_store
+from lesson.teaching.store import (
     AttemptRecorded,
     ClassEvent,
     ClassStarted,
@@ -34,16 +42,8 @@ from ..class_store import (
     LearnerJoined,
     LearnerLeft,
 )
-from ..class_store_redis import open_class_store
-from ..classroom import Class, ClassInfo
-from ..cli import WILDCARD_HOSTS, _url_host, machine_ipv4_addresses
-from ..client_files import keep_components
-from ..config import Config
-from ..panels.board_delay import BoardDelay
-from ..quiz import Quiz
-from ..teacher_access import EchoControl, teacher_token, token_matches
-from .layout import page_frame
-from .presenter import presenter_on
+from lesson.teaching.store_redis import open_class_store
+from lesson.web.client_files import keep_components
 
 log = logging.getLogger(__name__)
 T = TypeVar('T', bound=ui.element)
@@ -355,7 +355,7 @@ def join_urls_for(config: Config, app_port: int) -> Callable[[], list[str]]:
 
 def setup_for(config: Config, quiz: Quiz, *, echo_port: int, session_key: bytes, app_port: int) -> TeacherSetup:
     """The teacher pages' parts for this app: the class store (files in the data directory, or Redis with
-    ``--redis-url``: :func:`lesson.class_store_redis.open_class_store`), the token, the echo process's control
+    ``--redis-url``: :func:`lesson.teaching.store_redis.open_class_store`), the token, the echo process's control
     channel, the join addresses."""
     store = open_class_store(config, quiz)
     app.on_shutdown(store.close)
@@ -386,7 +386,7 @@ def register(setup: TeacherSetup) -> None:
         klass = await setup.store.read(class_id)
         if klass is None:
             return PlainTextResponse('404 Not Found: no such class\n', status_code=404)
-        # the BOM makes spreadsheets (Excel) read UTF-8; the rest is RFC 4180 (lesson.classroom)
+        # the BOM makes spreadsheets (Excel) read UTF-8; the rest is RFC 4180 (lesson.rules.classroom)
         body = '\ufeff' + make(klass, setup.quiz)
         return Response(
             body.encode('utf-8'),

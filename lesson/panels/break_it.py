@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
-from demos.break_it import CLOSE_CODES
-from demos.echo_server import EchoSettings
-
-from .panel_texts import checked_texts
-from .setup import DemoSetup
+from demos.server.break_it import CLOSE_CODES
+from demos.server.echo_server import EchoSettings
+from lesson.panels.panel_texts import checked_texts
+from lesson.panels.setup import DemoSetup
 
 #: The codes the learner picks from (1000 has its own button): the server's list, so the two never disagree.
 PICKED_CLOSE_CODES = tuple(code for code in sorted(CLOSE_CODES) if code != 1000)

@@ -178,7 +178,7 @@ export default {
     texts: Object,
     burstPlan: Object,  // { count, size, pauseS }: within the server's burst allowance and message size
     compressionMessages: Array,
-    closeCodes: Array,  // the server's (demos/break_it.py), but 1000, which has its own button
+    closeCodes: Array,  // the server's (demos/server/break_it.py), but 1000, which has its own button
   },
   data() {
     return {

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from nicegui import ui
 
-from .setup import DemoSetup
+from lesson.panels.setup import DemoSetup
 
 TEXT_KEYS = (
     'connect',

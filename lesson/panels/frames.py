@@ -1,7 +1,8 @@
 """The frame log panel: every frame of the echo console's connection as the server read it off the socket.
 
 The browser side is ``frames_panel.js``: it takes the ``frames`` messages of the page's inspection stream
-(:mod:`demos.inspection`, entries of :func:`demos.frame_log.frame_entry`) and shows each header field by field; its
+(:mod:`demos.server.inspection`, entries of :func:`demos.server.frame_log.frame_entry`) and shows each
+header field by field; its
 three buttons send 125, 126 and 65,536 bytes through the shared echo console, one per length form. The page
 server only builds it.
 """
@@ -12,8 +13,8 @@ from collections.abc import Mapping
 
 from nicegui import ui
 
-from .panel_texts import checked_texts
-from .setup import DemoSetup
+from lesson.panels.panel_texts import checked_texts
+from lesson.panels.setup import DemoSetup
 
 TEXT_KEYS: tuple[str, ...] = (
     'send_button',

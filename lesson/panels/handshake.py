@@ -1,6 +1,6 @@
 """The handshake computed: ``Sec-WebSocket-Accept`` worked out again from the echo console's last handshake.
 
-The echo server does the arithmetic (:func:`demos.handshake.check_handshake`) on the request and response it
+The echo server does the arithmetic (:func:`demos.protocol.handshake.check_handshake`) on the request and response it
 really exchanged and sends the steps in the ``handshake`` message of the page's inspection stream;
 ``handshake_panel.js`` shows each step and the verdict. The page server only builds it.
 """
@@ -11,10 +11,9 @@ from collections.abc import Mapping
 
 from nicegui import ui
 
-from demos.handshake import GUID
-
-from .panel_texts import checked_texts
-from .setup import DemoSetup
+from demos.protocol.handshake import GUID
+from lesson.panels.panel_texts import checked_texts
+from lesson.panels.setup import DemoSetup
 
 TEXT_KEYS: tuple[str, ...] = (
     'step_key',

@@ -1,6 +1,6 @@
 // The handshake, computed: the last echo handshake's key, the GUID, SHA-1, base64, and whether the server's answer
 // matches, as the echo server worked it out again from the request and response it really exchanged (hub
-// `handshake` messages; demos/handshake.py does the arithmetic). Runs in the browser: the page server only built it.
+// `handshake` messages; demos/protocol/handshake.py does the arithmetic). Runs in the browser: the page server only built it.
 
 // The steps in the order they are computed: [data-handshake-step name, field of the message's `check`, text key].
 export const STEPS = [
@@ -34,7 +34,7 @@ export default {
   props: {
     setup: Object,
     texts: Object,
-    guid: String,  // RFC 6455's, from demos/handshake.py: shown before the first handshake too
+    guid: String,  // RFC 6455's, from demos/protocol/handshake.py: shown before the first handshake too
   },
   data() {
     return { steps: STEPS, check: null, verdict: '' };

@@ -11,11 +11,10 @@ from typing import Any
 
 from nicegui import ui
 
-from demos.lanes import COMPARED_LANES
-
-from ..demo_content import LaneText
-from ..progress import DemoRun
-from .setup import DemoSetup
+from demos.protocol.lanes import COMPARED_LANES
+from lesson.panels.setup import DemoSetup
+from lesson.rules.demo_content import LaneText
+from lesson.rules.progress import DemoRun
 
 POLL_INTERVALS_MS = ((100, '100 ms'), (250, '250 ms'), (500, '500 ms'), (1000, '1 s'), (2000, '2 s'), (5000, '5 s'))
 UPDATE_RATES_PER_S = (

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 
 from nicegui import ui
 
-from .panel_texts import checked_texts
-from .setup import DemoSetup
+from lesson.panels.panel_texts import checked_texts
+from lesson.panels.setup import DemoSetup
 
 TEXT_KEYS: tuple[str, ...] = ('button', 'down', 'back', 'failed', 'switched_off')
 

@@ -12,7 +12,7 @@ class DemoSetup:
 
     Args:
         echo_port: The echo server's port; the browser reaches it at the host the page came from.
-        session: The page's demo session id, issued by the app (:mod:`demos.session_ids`).
+        session: The page's demo session id, issued by the app (:mod:`demos.protocol.session_ids`).
         may_restart: Whether the page may take the echo server down (off when a class shares it).
         echo_base: Behind a proxy (``--public-echo-url``), where browsers reach the echo server instead: a path on
             the page's origin (``/echo-server``) or an absolute ``ws://``/``wss://`` URL.

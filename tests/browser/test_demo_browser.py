@@ -13,7 +13,7 @@ import time
 
 from playwright.sync_api import Page, WebSocket, expect
 
-from lesson.content_files import bundled_content_dir, load_lesson
+from lesson.storage.content_files import bundled_content_dir, load_lesson
 
 from .accessibility import serious_violations
 from .conftest import OffsiteRequests, RunningApp

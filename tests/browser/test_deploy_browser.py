@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
-from lesson.deployment import ECHO_PREFIX
+from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
+from lesson.web.deployment import ECHO_PREFIX
 
 from ..support.app_process import ConsoleScriptMissing
 from ..support.deployment import Deployment, MissingBinary

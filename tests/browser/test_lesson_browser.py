@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from lesson.content_files import bundled_content_dir, load_lesson
+from lesson.storage.content_files import bundled_content_dir, load_lesson
 
 from .accessibility import serious_violations
 from .conftest import OffsiteRequests, RunningApp

@@ -5,8 +5,8 @@ from itertools import pairwise
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
-from lesson.quiz import Question
+from lesson.rules.quiz import Question
+from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 
 from .accessibility import serious_violations
 from .conftest import RunningApp

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
+from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 
 from ..support import qr_decode
 from .accessibility import serious_violations

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from demos.echo_server import EchoSettings
+from demos.server.echo_server import EchoSettings
 from lesson.config import LIMITS, Config, config_from_args
 
 from ..support.app_process import app_environment, lesson_command
@@ -48,7 +48,7 @@ def test_help_lists_bench_and_bench_help_is_the_benchmarks() -> None:
     assert 'subcommands:' in result.stdout and 'bench' in result.stdout.split('subcommands:')[1]
     bench = run_lesson('bench', '--help')
     assert bench.returncode == 0
-    assert '--clients' in bench.stdout and '--max-message-bytes' not in bench.stdout  # demos.bench's own flags
+    assert '--clients' in bench.stdout and '--max-message-bytes' not in bench.stdout  # demos.bench.command's own flags
     misplaced = run_lesson('--port', '0', 'bench')
     assert misplaced.returncode == 2 and 'put it first' in misplaced.stderr
 
@@ -126,7 +126,7 @@ def test_environment_variables_and_flags(tmp_path: Path) -> None:
 
 def test_the_limit_defaults_are_the_echo_servers() -> None:
     """config.py repeats EchoSettings' defaults (so --help imports no server code): every one must agree."""
-    from lesson.echo_config import echo_settings
+    from lesson.web.echo_config import echo_settings
 
     defaults, config = EchoSettings(), Config()
     echo_limits = [limit for limit in LIMITS if limit.field in EchoSettings.__dataclass_fields__]
@@ -180,7 +180,7 @@ def test_a_bad_limit_in_the_environment_names_flag_and_variable(
 
 def test_every_limit_has_a_flag_and_a_variable(tmp_path: Path) -> None:
     """Each limit set by flag and by variable reaches Config, then the echo server's settings."""
-    from lesson.echo_config import echo_settings
+    from lesson.web.echo_config import echo_settings
 
     chosen = {limit.field: limit.kind(limit.default * 2 + 1) for limit in LIMITS}  # differs from the default
     by_flag = config_from_args(
@@ -200,8 +200,8 @@ def test_every_limit_has_a_flag_and_a_variable(tmp_path: Path) -> None:
 
 
 def test_zero_means_no_limit_for_the_rate_and_off_for_keepalive(tmp_path: Path) -> None:
-    from demos.limits import MessageRateLimiter
-    from lesson.echo_config import echo_settings
+    from demos.protocol.limits import MessageRateLimiter
+    from lesson.web.echo_config import echo_settings
 
     config = config_from_args(
         [
@@ -232,7 +232,7 @@ def test_zero_means_no_limit_for_the_rate_and_off_for_keepalive(tmp_path: Path) 
 
 
 def test_the_echo_server_gets_the_apps_limits_and_origin_rule(tmp_path: Path) -> None:
-    from lesson.echo_config import echo_settings
+    from lesson.web.echo_config import echo_settings
 
     config = Config(
         host='0.0.0.0',

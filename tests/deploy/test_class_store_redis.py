@@ -8,19 +8,19 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lesson.class_store import AttemptRecorded, ClassEvent, ClassStarted, DemoRunRecorded, LearnerJoined
-from lesson.class_store_redis import (
+from lesson.config import Config
+from lesson.rules.classroom import Attempt, ClassClosed, ClassFull, DemoTotals, Learner
+from lesson.rules.progress import DemoRun
+from lesson.rules.quiz import grade
+from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
+from lesson.teaching.store import AttemptRecorded, ClassEvent, ClassStarted, DemoRunRecorded, LearnerJoined
+from lesson.teaching.store_redis import (
     ClassStoreUnavailable,
     RedisClassStore,
     event_from_json,
     event_to_json,
     open_class_store,
 )
-from lesson.classroom import Attempt, ClassClosed, ClassFull, DemoTotals, Learner
-from lesson.config import Config
-from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
-from lesson.progress import DemoRun
-from lesson.quiz import grade
 
 from ..support.deployment import RedisServer
 

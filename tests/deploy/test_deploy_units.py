@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from demos.origins import Origin, forwarded_origin, origin_allowed, peer_is_trusted
+from demos.protocol.origins import Origin, forwarded_origin, origin_allowed, peer_is_trusted
 from lesson.config import config_from_args, deployment_problems
-from lesson.deployment import ECHO_PREFIX, Instance, ProxySettings, haproxy_config
-from lesson.hardening import content_security_policy
 from lesson.panels.setup import DemoSetup
-from lesson.progress import Attempt, InProgress, QuizState
-from lesson.redis_storage import merge_learner_data, merge_quiz, redacted, retry_delays
+from lesson.rules.progress import Attempt, InProgress, QuizState
+from lesson.storage.redis_storage import merge_learner_data, merge_quiz, redacted, retry_delays
+from lesson.web.deployment import ECHO_PREFIX, Instance, ProxySettings, haproxy_config
+from lesson.web.hardening import content_security_policy
 
 SECRET = 'x' * 40
 
@@ -174,12 +174,12 @@ def test_compose_proxy_config_is_what_its_first_line_makes() -> None:
     import shlex
     from pathlib import Path
 
-    from lesson.deployment import main
+    from lesson.web.deployment import main
 
     text = (Path(__file__).parents[2] / 'deploy' / 'haproxy.cfg').read_text()
     first, _, rest = text.partition('\n')
     command = shlex.split(first.split(': ', 1)[1])
-    assert command[:3] == ['python', '-m', 'lesson.deployment']
+    assert command[:3] == ['python', '-m', 'lesson.web.deployment']
     import contextlib
     import io
 

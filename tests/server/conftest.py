@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from demos.echo_server import EchoServer, EchoSettings
+from demos.server.echo_server import EchoServer, EchoSettings
 
 APP_ORIGIN = 'http://127.0.0.1:8080'
 

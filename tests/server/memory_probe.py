@@ -31,8 +31,8 @@ from websockets.frames import Frame, Opcode
 # The echo process's own event loop (uvloop when installed): its buffers are what a class's server holds.
 _CHILD = """
 import asyncio, json, sys
-from demos.echo_process import _loop_factory
-from demos.echo_server import EchoServer, EchoSettings
+from demos.server.echo_process import _loop_factory
+from demos.server.echo_server import EchoServer, EchoSettings
 
 def trim():
     # What the allocator keeps after a peak is the process's too, but reusable; trimming shows what is held.

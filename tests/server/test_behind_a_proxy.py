@@ -3,7 +3,7 @@ per-address limits count the browser's forwarded address; from anyone else, forw
 
 from __future__ import annotations
 
-from demos import session_ids
+from demos.protocol import session_ids
 
 from .clients import http_get
 from .conftest import StartServer

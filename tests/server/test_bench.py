@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from demos import bench
+from demos.bench import command as bench
 
 
 def run_bench(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict:

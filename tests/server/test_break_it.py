@@ -14,8 +14,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 
-from demos.echo_server import EchoServer
-from demos.frame_log import CLIENT_TO_SERVER, SERVER_TO_CLIENT
+from demos.server.echo_server import EchoServer
+from demos.server.frame_log import CLIENT_TO_SERVER, SERVER_TO_CLIENT
 
 from .clients import CountingClientConnection, eventually, http_get
 

@@ -14,10 +14,12 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from demos import class_bench, echo_server, session_ids
-from demos.bench import dechunk
-from demos.class_bench import ClassRun, Target, class_markdown, run_class, session_id_in
-from demos.proc_stats import tree_cpu_seconds, tree_rss_kib
+from demos.bench import class_run as class_bench
+from demos.bench.class_run import ClassRun, Target, class_markdown, run_class, session_id_in
+from demos.bench.command import dechunk
+from demos.bench.proc_stats import tree_cpu_seconds, tree_rss_kib
+from demos.protocol import session_ids
+from demos.server import echo_server
 
 from .conftest import StartServer
 

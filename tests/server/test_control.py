@@ -10,9 +10,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from demos import session_ids
-from demos.control import CONTROL_HEADER, ControlGate, control_header
-from demos.echo_server import EchoServer
+from demos.protocol import session_ids
+from demos.server.control import CONTROL_HEADER, ControlGate, control_header
+from demos.server.echo_server import EchoServer
 
 from .conftest import APP_ORIGIN, StartServer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from websockets.asyncio.client import connect
 
-from demos.echo_server import EchoServer
+from demos.server.echo_server import EchoServer
 
 from .clients import CountingClientConnection, eventually, http_get
 

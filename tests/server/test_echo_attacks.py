@@ -18,8 +18,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 from websockets.frames import Close, Frame, Opcode
 
-from demos import session_ids
-from demos.echo_server import EchoServer
+from demos.protocol import session_ids
+from demos.server.echo_server import EchoServer
 
 from . import memory_probe
 from .clients import eventually, raw_websocket, request_bytes
@@ -93,7 +93,7 @@ async def test_the_sessions_a_page_connects_to_are_not_pushed_out_by_a_flood(sta
 
 
 def test_refusal_log_lines_once_a_minute_with_the_count() -> None:
-    from demos.limits import AddressRateLimiter, OncePerMinute
+    from demos.protocol.limits import AddressRateLimiter, OncePerMinute
 
     now = [0.0]
     lines = OncePerMinute(60.0, clock=lambda: now[0])

@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from demos.echo_server import EchoServer
+from demos.server.echo_server import EchoServer
 
 from .clients import eventually, http_get, still_serves
 from .conftest import APP_ORIGIN, StartServer
@@ -147,7 +147,8 @@ async def test_a_malformed_handshake_is_a_400(server: EchoServer) -> None:
 
 def test_every_answer_carries_the_same_head() -> None:
     """JSON answers, refusals and the event-stream head come from one list of headers."""
-    from demos import http_answers, http_push
+    from demos.protocol import http_answers
+    from demos.server import http_push
 
     heads = {
         'json': http_answers.json_answer({}, allow_origin=APP_ORIGIN).headers,

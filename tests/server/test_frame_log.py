@@ -8,9 +8,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.frames import Frame, Opcode
 
-from demos.echo_server import EchoServer
-from demos.frame_log import CLIENT_TO_SERVER, SERVER_TO_CLIENT, FrameLog
-from demos.frames import decode_frame
+from demos.protocol.frames import decode_frame
+from demos.server.echo_server import EchoServer
+from demos.server.frame_log import CLIENT_TO_SERVER, SERVER_TO_CLIENT, FrameLog
 
 from .clients import eventually, raw_websocket
 

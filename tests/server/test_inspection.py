@@ -11,8 +11,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from demos import session_ids
-from demos.echo_server import EchoServer
+from demos.protocol import session_ids
+from demos.server.echo_server import EchoServer
 
 from .clients import eventually, http_get
 from .conftest import APP_ORIGIN, StartServer

@@ -8,7 +8,7 @@ import json
 import time
 from typing import Any
 
-from demos.echo_server import EchoServer
+from demos.server.echo_server import EchoServer
 
 from .clients import eventually, http_get, request_bytes
 from .conftest import APP_ORIGIN, StartServer

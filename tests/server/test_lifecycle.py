@@ -9,7 +9,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedOK
 
-from demos.echo_server import EchoServer, EchoSettings
+from demos.server.echo_server import EchoServer, EchoSettings
 
 from .clients import eventually
 from .conftest import StartServer

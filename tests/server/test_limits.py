@@ -9,8 +9,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
-from demos.echo_server import EchoServer, EchoSettings
-from demos.limits import MessageRateLimiter
+from demos.protocol.limits import MessageRateLimiter
+from demos.server.echo_server import EchoServer, EchoSettings
 
 from .clients import eventually, http_get, raw_websocket
 from .clients import still_serves as still_serves_on

@@ -11,7 +11,7 @@ import trustme
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedOK, InvalidMessage
 
-from demos.echo_server import EchoServer, EchoSettings
+from demos.server.echo_server import EchoServer, EchoSettings
 
 from .clients import CountingClientConnection, eventually, http_get, still_serves
 from .conftest import APP_ORIGIN

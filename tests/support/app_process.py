@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from demos.bench_app import (
+from demos.bench.app_under_test import (
     AppCommandMissing,
     clean_environment,
     default_app_command,

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
-from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
+from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 
 from .app_process import RunningApp
 from .browser import launch_chromium

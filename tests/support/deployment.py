@@ -2,7 +2,7 @@
 
 The same shape as ``deploy/run-local.sh``: one redis-server, N app processes (:class:`RunningApp`, the installed
 console script) each with ``--redis-url`` and ``--public-echo-url /echo-server``, and one haproxy whose
-configuration comes from :mod:`lesson.deployment`. Nothing here imports Playwright or pytest.
+configuration comes from :mod:`lesson.web.deployment`. Nothing here imports Playwright or pytest.
 
 A missing binary is an error that names the Debian package to install, never a skip.
 """
@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lesson.deployment import ECHO_PREFIX, Instance, ProxySettings, haproxy_config
+from lesson.web.deployment import ECHO_PREFIX, Instance, ProxySettings, haproxy_config
 
 from .app_process import RunningApp, free_port
 

@@ -7,7 +7,7 @@ from nicegui import ui
 
 from lesson import app
 from lesson.config import Config
-from lesson.ports import bind_listening_socket
+from lesson.web.ports import bind_listening_socket
 
 if __name__ == '__main__':
     config = Config(

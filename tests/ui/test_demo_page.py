@@ -9,12 +9,12 @@ from nicegui import app, ui
 from nicegui.events import GenericEventArguments
 from nicegui.testing import User
 
-from demos.lanes import COMPARED_LANES
-from lesson.client_files import CLIENT_FILES, STATIC_DIR, read_client_sources, serve_client_files
-from lesson.content_files import bundled_content_dir, load_lesson
+from demos.protocol.lanes import COMPARED_LANES
 from lesson.pages.demo import PANEL_ANCHORS
 from lesson.panels.lanes import LanesPanel, run_from_event
-from lesson.progress import DEMO_RUN_KEY, DemoRun
+from lesson.rules.progress import DEMO_RUN_KEY, DemoRun
+from lesson.storage.content_files import bundled_content_dir, load_lesson
+from lesson.web.client_files import CLIENT_FILES, STATIC_DIR, read_client_sources, serve_client_files
 
 SNIPPET = load_lesson(bundled_content_dir()).code('first-socket').source
 SESSION_ID = re.compile(r'[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}')

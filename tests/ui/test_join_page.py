@@ -3,7 +3,7 @@
 from nicegui import ui
 from nicegui.testing import User
 
-from lesson import class_membership
+from lesson.teaching import membership as class_membership
 
 
 async def start_a_class() -> str:

@@ -1,7 +1,7 @@
 from nicegui.testing import User
 
-from lesson.content import Code, Lesson
-from lesson.content_files import bundled_content_dir, load_lesson
+from lesson.rules.content import Code, Lesson
+from lesson.storage.content_files import bundled_content_dir, load_lesson
 
 LESSON: Lesson = load_lesson(bundled_content_dir())
 

@@ -5,15 +5,15 @@ import tomllib
 
 from nicegui.testing import User
 
-from demos.break_it import CLOSE_CODES
-from demos.echo_server import EchoSettings
-from demos.handshake import GUID
-from lesson.content_files import bundled_content_dir, load_lesson
+from demos.protocol.handshake import GUID
+from demos.server.break_it import CLOSE_CODES
+from demos.server.echo_server import EchoSettings
 from lesson.panels.break_it import COMPRESSION_MESSAGES, BreakItPanel
 from lesson.panels.frames import FramesPanel
 from lesson.panels.handshake import HandshakePanel
 from lesson.panels.lesson_code import LessonCodePanel
 from lesson.panels.restart import DOWNTIME_S, RestartPanel
+from lesson.storage.content_files import bundled_content_dir, load_lesson
 
 TEXTS = tomllib.loads((bundled_content_dir() / 'demo_panels.toml').read_text(encoding='utf-8'))
 SNIPPET = load_lesson(bundled_content_dir()).code('first-socket').source

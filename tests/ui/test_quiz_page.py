@@ -9,11 +9,11 @@ import pytest
 from nicegui import app, ui
 from nicegui.testing import User
 
-from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
-from lesson.local_time import BROWSER_TIME_ZONE_JS
 from lesson.pages.quiz import run_quote
-from lesson.progress import DEMO_RUN_KEY, STORE_KEY, demo_run_from_store, demo_run_to_store
-from lesson.quiz import Quiz
+from lesson.rules.local_time import BROWSER_TIME_ZONE_JS
+from lesson.rules.progress import DEMO_RUN_KEY, STORE_KEY, demo_run_from_store, demo_run_to_store
+from lesson.rules.quiz import Quiz
+from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 
 CONTENT = bundled_content_dir()
 LESSON = load_lesson(CONTENT)

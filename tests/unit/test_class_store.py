@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from lesson.class_store import (
+from lesson.rules.classroom import Attempt, ClassClosed, ClassFull, NicknameRejected
+from lesson.rules.progress import DemoRun
+from lesson.rules.quiz import grade
+from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
+from lesson.teaching.store import (
     AttemptRecorded,
     ClassEvent,
     ClassStarted,
@@ -18,10 +22,6 @@ from lesson.class_store import (
     LearnerJoined,
     write_atomically,
 )
-from lesson.classroom import Attempt, ClassClosed, ClassFull, NicknameRejected
-from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
-from lesson.progress import DemoRun
-from lesson.quiz import grade
 
 CONTENT = bundled_content_dir()
 QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)

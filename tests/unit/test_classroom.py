@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lesson import classroom
-from lesson.classroom import (
+from lesson.rules import classroom
+from lesson.rules.classroom import (
     Attempt,
     Class,
     ClassFull,
@@ -16,9 +16,9 @@ from lesson.classroom import (
     NicknameRejected,
     NotJoined,
 )
-from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
-from lesson.progress import DemoRun
-from lesson.quiz import grade
+from lesson.rules.progress import DemoRun
+from lesson.rules.quiz import grade
+from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 
 CONTENT = bundled_content_dir()
 QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)

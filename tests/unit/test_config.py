@@ -102,8 +102,8 @@ def test_a_bad_new_echo_limit_is_a_usage_error(
 
 
 def test_the_new_echo_limits_reach_the_echo_server(tmp_path: Path) -> None:
-    from demos.echo_server import EchoServer
-    from lesson.echo_config import echo_settings
+    from demos.server.echo_server import EchoServer
+    from lesson.web.echo_config import echo_settings
 
     config = config_from_args(
         ['--sessions-per-minute', '0', '--pending-per-address', '4', '--data-dir', str(tmp_path)],

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from lesson.content import Code, ContentError, Diagram, parse_lesson
-from lesson.content_files import bundled_content_dir, load_lesson
+from lesson.rules.content import Code, ContentError, Diagram, parse_lesson
+from lesson.storage.content_files import bundled_content_dir, load_lesson
 
 FRONT = '+++\ntitle = "T"\ntags = ["a", "b"]\n+++\n'
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from lesson.content import ContentError
-from lesson.content_files import bundled_content_dir
-from lesson.demo_content import parse_demo, parse_panel_texts
+from lesson.rules.content import ContentError
+from lesson.rules.demo_content import parse_demo, parse_panel_texts
+from lesson.storage.content_files import bundled_content_dir
 
 DEMO = (bundled_content_dir() / 'demo.md').read_text(encoding='utf-8')
 ANCHORS = ('polling-vs-push', 'echo-console')

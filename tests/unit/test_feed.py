@@ -1,6 +1,6 @@
 import pytest
 
-from demos.feed import MAX_RATE_PER_S, PriceFeed
+from demos.protocol.feed import MAX_RATE_PER_S, PriceFeed
 
 
 def fake_clock(start: float = 1_000.0, step: float = 100.0):

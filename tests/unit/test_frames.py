@@ -6,7 +6,7 @@ import pytest
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Close, Frame, Opcode
 
-from demos.frames import (
+from demos.protocol.frames import (
     MAX_CONTROL_PAYLOAD,
     MAX_HEADER_SIZE,
     PREVIEW_SIZE,

@@ -6,7 +6,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 
-from demos.handshake import GUID, HandshakeError, accept_for, check_handshake
+from demos.protocol.handshake import GUID, HandshakeError, accept_for, check_handshake
 
 RFC_KEY = 'dGhlIHNhbXBsZSBub25jZQ=='  # RFC 6455 section 1.3
 RFC_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo='

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lesson import hardening
 from lesson.config import Config
-from lesson.hardening import (
+from lesson.web import hardening
+from lesson.web.hardening import (
     LogBudget,
     ProgressNotices,
     check_all_progress,
@@ -119,7 +119,7 @@ def test_a_truncated_file_is_kept_aside_logged_and_queued(tmp_path: Path, caplog
     path = tmp_path / 'storage-user-abc.json'
     damaged = _truncated(path)
     notices = ProgressNotices()
-    with caplog.at_level(logging.WARNING, logger='lesson.hardening'):
+    with caplog.at_level(logging.WARNING, logger='lesson.web.hardening'):
         assert check_progress_file(path, notices, NOW) == {}
     assert not path.exists()
     kept = tmp_path / 'storage-user-abc.json.unreadable-20260131T120000Z'
@@ -161,7 +161,7 @@ def test_start_up_finds_every_unreadable_file_and_the_untold_ones_from_before(
     (tmp_path / 'storage-user-old.json.unreadable-20250101T000000Z').write_text('{', encoding='utf-8')
     (tmp_path / 'storage-user-told.json.unreadable-20250101T000000Z.told').write_text('{', encoding='utf-8')
     notices = ProgressNotices()
-    with caplog.at_level(logging.WARNING, logger='lesson.hardening'):
+    with caplog.at_level(logging.WARNING, logger='lesson.web.hardening'):
         assert check_all_progress(tmp_path, notices) == 1
     assert str(tmp_path / 'storage-user-bad.json') in caplog.text
     assert sorted(notices.pending) == ['bad', 'old']
@@ -242,7 +242,7 @@ def test_the_log_budget_is_per_page_and_per_minute() -> None:
 def test_the_slow_client_warning_is_rate_limited(caplog: pytest.LogCaptureFixture) -> None:
     now = [0.0]
     slow = hardening.SlowClientLog(clock=lambda: now[0])
-    with caplog.at_level(logging.WARNING, logger='lesson.hardening'):
+    with caplog.at_level(logging.WARNING, logger='lesson.web.hardening'):
         for _ in range(500):
             slow.record()
         now[0] = 61.0

@@ -1,6 +1,6 @@
 import pytest
 
-from demos.inspection import Command, CommandError, parse_command
+from demos.server.inspection import Command, CommandError, parse_command
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lesson.local_time import local_time_text, zone_from_browser
+from lesson.rules.local_time import local_time_text, zone_from_browser
 
 NOON_UTC = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
 SUMMER_NOON_UTC = datetime(2025, 7, 31, 12, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from demos.metrics import (
+from demos.protocol.metrics import (
     ClockExchange,
     bytes_per_update,
     delivery_delay,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from demos.origins import Origin, host_without_port, origin_allowed, parse_origin
+from demos.protocol.origins import Origin, host_without_port, origin_allowed, parse_origin
 
 LOOPBACK_ORIGINS = ('http://127.0.0.1:8080', 'http://localhost:8080')
 

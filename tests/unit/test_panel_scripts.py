@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from websockets.frames import Close, Frame, Opcode
 
-from demos.frame_log import frame_entry
-from demos.frames import decode_frame
+from demos.protocol.frames import decode_frame
+from demos.server.frame_log import frame_entry
 from lesson.panels import break_it, frames, handshake, lesson_code, restart
 
 ROOT = Path(__file__).resolve().parents[2]

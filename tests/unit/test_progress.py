@@ -5,8 +5,7 @@ from typing import Any
 
 import pytest
 
-from lesson.content_files import bundled_content_dir, load_lesson, load_quiz
-from lesson.progress import (
+from lesson.rules.progress import (
     STORE_KEY,
     InProgress,
     ProgressRejected,
@@ -15,7 +14,8 @@ from lesson.progress import (
     state_from_store,
     state_to_store,
 )
-from lesson.quiz import option_order
+from lesson.rules.quiz import option_order
+from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 
 CONTENT = bundled_content_dir()
 QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)

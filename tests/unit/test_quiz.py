@@ -2,10 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from lesson.content import ContentError
-from lesson.content_files import bundled_content_dir, demo_run_placeholders, load_lesson, load_quiz
-from lesson.progress import DemoRun, demo_run_to_store
-from lesson.quiz import (
+from lesson.rules.content import ContentError
+from lesson.rules.progress import DemoRun, demo_run_to_store
+from lesson.rules.quiz import (
     Band,
     InvalidAnswer,
     Option,
@@ -19,6 +18,7 @@ from lesson.quiz import (
     percent_of,
     shuffled_options,
 )
+from lesson.storage.content_files import bundled_content_dir, demo_run_placeholders, load_lesson, load_quiz
 
 ANCHORS = frozenset({'intro', 'details'})
 HEAD = """title = "Check"

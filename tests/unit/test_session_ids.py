@@ -1,5 +1,5 @@
-from demos import session_ids
-from demos.sessions import check_session_id
+from demos.protocol import session_ids
+from demos.server.sessions import check_session_id
 
 
 def test_an_issued_id_is_genuine_for_its_key_only() -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from lesson.config import Config
 from lesson.pages import teacher
-from lesson.teacher_access import load_or_create_teacher_token, teacher_token, token_matches
+from lesson.teaching.access import load_or_create_teacher_token, teacher_token, token_matches
 
 
 def test_the_token_is_made_once_kept_0600_and_reused(tmp_path: Path) -> None:

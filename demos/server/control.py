@@ -1,0 +1,250 @@
+"""The app's control channel to the echo process: a WebSocket at ``/control`` for the teacher's shared moments.
+
+Only the app may use it. It presents ``X-Lesson-Control: AT_MS.SIGNATURE``, the HMAC-SHA256 of ``control:AT_MS``
+with the key it already shares with the echo process (:mod:`demos.protocol.session_ids`), checked in constant time; the
+time must be within :data:`MAX_CLOCK_SKEW_MS` of the echo process's clock and each signature works once, so a
+recorded header is worth nothing later. A browser never gets in: any request with an ``Origin`` is refused (the
+app's client sends none), and a page cannot set the header on a WebSocket anyway.
+
+Commands, one JSON text message each, answered ``{"id": N, "ok": true, ...}`` or ``{"id": N, "ok": false,
+"error": "..."}``:
+
+* ``{"id": N, "do": "restart", "seconds": S}`` (0.5 to 30): the whole echo server goes away for ``S`` seconds,
+  as :meth:`demos.server.echo_server.EchoServer.restart` does; every learner's sockets close with 1001 and their
+  panels reconnect. The reply is sent before the server goes down.
+* ``{"id": N, "do": "class_feed", "action": "start", "rate_per_s": R, "session_ids": [...] | null}``: one feed
+  for the whole class. Its updates (the same numbers, prices and times) go to each listed demo session, or to
+  every session the server has (``null``: pages that open later follow too); the sessions' own feeds are
+  paused meanwhile, so a learner's Start joins the class feed instead of starting a feed of their own (and their
+  Reset or rate change leaves everyone else's updates alone: :class:`SharedFeed`).
+  ``"action": "stop"`` gives every session its own feed back (stopped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import http
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+from websockets.datastructures import MultipleValuesError
+from websockets.frames import CloseCode
+from websockets.http11 import Request, Response
+
+from demos.protocol import http_answers
+from demos.protocol.feed import PriceFeed, check_rate
+from demos.server.sessions import DemoSession
+
+#: The header carrying the app's proof.
+CONTROL_HEADER = 'X-Lesson-Control'
+#: How far the app's clock stamp may be from the echo process's (both run on one machine; generous for a busy one).
+MAX_CLOCK_SKEW_MS = 30_000
+#: Signatures remembered to refuse a replay; older ones are out of the time window anyway.
+SEEN_LIMIT = 1000
+MIN_RESTART_S = 0.5
+MAX_RESTART_S = 30.0
+
+
+def _signature(key: bytes, at_ms: int) -> str:
+    return hmac.new(key, f'control:{at_ms}'.encode('ascii'), hashlib.sha256).hexdigest()
+
+
+def control_header(key: bytes, at_ms: int | None = None) -> str:
+    """The header value the app sends (``AT_MS.SIGNATURE``)."""
+    at_ms = int(time.time() * 1000) if at_ms is None else at_ms
+    return f'{at_ms}.{_signature(key, at_ms)}'
+
+
+class ControlGate:
+    """Decides who may open ``/control``: pure but for the memory of signatures already used."""
+
+    def __init__(self, key: bytes | None, clock: Callable[[], float] = time.time) -> None:
+        self.key = key
+        self.clock = clock
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def problem(self, origin: str | None, value: str | None) -> str | None:
+        """Why the request may not control the server, or ``None`` when it may."""
+        if self.key is None:
+            return 'this echo server takes no control commands (it has no key)'
+        if origin is not None:
+            return 'the control channel is not for pages'
+        at_text, dot, signature = (value or '').partition('.')
+        if not dot or not at_text.isdigit() or len(at_text) > 15:
+            return f'missing or malformed {CONTROL_HEADER} header'
+        at_ms = int(at_text)
+        if abs(self.clock() * 1000 - at_ms) > MAX_CLOCK_SKEW_MS:
+            return f'{CONTROL_HEADER} is stale'
+        if not hmac.compare_digest(signature.encode('ascii', 'replace'), _signature(self.key, at_ms).encode('ascii')):
+            return f'{CONTROL_HEADER} has a wrong signature'
+        if signature in self._seen:
+            return f'{CONTROL_HEADER} was used already'
+        self._seen[signature] = None
+        while len(self._seen) > SEEN_LIMIT:
+            self._seen.popitem(last=False)
+        return None
+
+    def refusal(self, request: Request) -> Response | None:
+        """For ``process_request``: a 403 saying why, or ``None`` to let the handshake go on."""
+        try:
+            problem = self.problem(request.headers.get('Origin'), request.headers.get(CONTROL_HEADER))
+        except MultipleValuesError:
+            problem = 'more than one Origin or control header'
+        if problem is None:
+            return None
+        return http_answers.refusal(http.HTTPStatus.FORBIDDEN, problem, allow_origin=None)
+
+
+class SharedFeed(PriceFeed):
+    """The class feed as each follower's session sees it: a learner's Reset or rate change (their page's commands
+    to their own session) must not renumber or speed up everyone's updates, so both are ignored here."""
+
+    _numbering_started = False
+
+    def reset(self) -> None:
+        if not self._numbering_started:  # only the first, from the constructor
+            self._numbering_started = True
+            super().reset()
+
+    @property
+    def rate_per_s(self) -> float:
+        return self._rate_per_s
+
+    @rate_per_s.setter
+    def rate_per_s(self, rate_per_s: float) -> None:
+        check_rate(rate_per_s)  # a bad rate is still refused as before; a good one changes nothing for the class
+
+
+class ClassFeed:
+    """One feed for the class: one ticker, each update published to every following session.
+
+    Args:
+        sessions: The sessions the server has now (followed when no ids were given).
+    """
+
+    def __init__(self, sessions: Callable[[], Iterable[DemoSession]]) -> None:
+        self.sessions = sessions
+        self.feed: PriceFeed | None = None
+        self.session_ids: frozenset[str] | None = None
+        self._own_feeds: dict[str, PriceFeed] = {}
+        self._ticker: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._ticker is not None and not self._ticker.done()
+
+    def followers(self) -> list[DemoSession]:
+        return [s for s in self.sessions() if self.session_ids is None or s.id in self.session_ids]
+
+    def start(self, rate_per_s: float, session_ids: Iterable[str] | None) -> int:
+        self.stop()
+        self.feed = SharedFeed(rate_per_s=check_rate(rate_per_s))
+        self.session_ids = None if session_ids is None else frozenset(session_ids)
+        self._follow()
+        self._ticker = asyncio.get_running_loop().create_task(self._tick(), name='class feed')
+        return len(self.followers())
+
+    def _follow(self) -> None:
+        """Point each follower at the class feed (its polls and streams read its history), its own ticker off."""
+        assert self.feed is not None
+        for session in self.followers():
+            if session.feed is not self.feed:
+                self._own_feeds.setdefault(session.id, session.feed)
+                session.feed = self.feed
+            session.following = True  # from now on a learner's Start does not start the session's own ticker
+            if session.running:
+                session.stop()  # started before the class feed: their lanes follow the class's from now on
+
+    def stop(self) -> int:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        returned = 0
+        for session in self.sessions():
+            session.following = False
+            if (own := self._own_feeds.pop(session.id, None)) is not None:
+                session.feed = own
+                returned += 1
+        self._own_feeds.clear()
+        self.feed = None
+        return returned
+
+    async def _tick(self) -> None:
+        assert self.feed is not None
+        feed = self.feed
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        while True:
+            next_at += feed.next_interval_s()
+            if (delay := next_at - loop.time()) > 0:
+                await asyncio.sleep(delay)
+            elif delay < -1.0:
+                next_at = loop.time()
+            self._follow()  # sessions opened since the last update join in
+            update = feed.make_update()
+            for session in self.followers():
+                session.publish(update)
+
+
+class ControlChannel:
+    """Serves ``/control`` connections that passed the :class:`ControlGate`.
+
+    Args:
+        restart: Takes the echo server down for some seconds, outliving this connection.
+        sessions: The server's sessions now.
+    """
+
+    def __init__(
+        self, restart: Callable[[float], Awaitable[None]], sessions: Callable[[], Iterable[DemoSession]]
+    ) -> None:
+        self.restart = restart
+        self.class_feed = ClassFeed(sessions)
+
+    async def serve(self, connection: ServerConnection) -> None:
+        async for message in connection:
+            if not isinstance(message, str):
+                await connection.close(CloseCode.UNSUPPORTED_DATA, 'commands are JSON text')
+                return
+            try:
+                command = json.loads(message)
+                if not isinstance(command, dict):
+                    raise ValueError('a command is a JSON object')
+                reply = await self.run(command)
+            except (ValueError, TypeError) as error:
+                reply = {'ok': False, 'error': str(error)}
+            reply['id'] = command.get('id') if isinstance(command, dict) else None
+            await connection.send(json.dumps(reply))
+
+    async def run(self, command: dict[str, Any]) -> dict[str, Any]:
+        match command.get('do'):
+            case 'restart':
+                seconds = float(command.get('seconds', 3))
+                if not MIN_RESTART_S <= seconds <= MAX_RESTART_S:
+                    raise ValueError(f'seconds must be {MIN_RESTART_S} to {MAX_RESTART_S}')
+                await self.restart(seconds)
+                return {'ok': True, 'down_for_s': seconds}
+            case 'class_feed':
+                return self._class_feed(command)
+            case other:
+                raise ValueError(f'unknown command {other!r}')
+
+    def _class_feed(self, command: dict[str, Any]) -> dict[str, Any]:
+        action = command.get('action')
+        if action == 'stop':
+            return {'ok': True, 'running': False, 'returned': self.class_feed.stop()}
+        if action != 'start':
+            raise ValueError('class_feed action is start or stop')
+        ids = command.get('session_ids')
+        if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
+            raise ValueError('session_ids is a list of session ids, or null for every session')
+        followers = self.class_feed.start(float(command.get('rate_per_s', 1.0)), ids)
+        return {'ok': True, 'running': True, 'followers': followers}
+
+    def stop(self) -> None:
+        self.class_feed.stop()

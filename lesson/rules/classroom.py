@@ -1,0 +1,470 @@
+"""One class at a time: who joined, what they answered, what their demos measured. Pure: no I/O, no NiceGUI.
+
+A :class:`Class` is an immutable value; every change is a function returning a new one, after checking the
+change whole (a rejected join or submission leaves the class as it was). The stores (:mod:`lesson.teaching.store`,
+and a Redis one) keep these values and move them as JSON (:func:`class_to_json`, :func:`class_from_json`); the
+board and the CSV export read them through the summaries below.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from lesson.rules.progress import DemoRun
+from lesson.rules.quiz import InvalidAnswer, Quiz, percent_of
+
+#: Longest nickname, in characters: fits a bar label on the projector.
+NICKNAME_MAX_CHARS = 24
+#: Learners one class holds unless the teacher says otherwise (``--max-learners``): bounds the class file and
+#: the board's work per event.
+DEFAULT_MAX_LEARNERS = 200
+#: Attempts one learner may submit in one class; beyond, a retry is refused (bounds the class file).
+MAX_ATTEMPTS_PER_LEARNER = 50
+#: A class id: the start time and a random suffix (``20260131-091500-a1b2c3``); checked wherever one arrives
+#: from outside (a query parameter, a learner's storage), since the file store makes a file name of it.
+CLASS_ID = re.compile(r'^\d{8}-\d{6}-[0-9a-f]{6}$')
+LEARNER_ID = re.compile(r'^[A-Za-z0-9_-]{8,64}$')
+
+
+class ClassroomRejected(ValueError):
+    """A change that must not happen; the message is fit to show the learner or teacher."""
+
+
+class NicknameRejected(ClassroomRejected):
+    pass
+
+
+class ClassFull(ClassroomRejected):
+    pass
+
+
+class ClassClosed(ClassroomRejected):
+    """The class was reset (or never existed): nothing is recorded for it any more."""
+
+
+class NotJoined(ClassroomRejected):
+    pass
+
+
+# -- values --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoTotals:
+    """Polling-against-push figures summed over runs (one learner's, or the whole class's)."""
+
+    runs: int = 0
+    poll_requests: int = 0
+    poll_updates: int = 0
+    poll_empty: int = 0
+    push_updates: int = 0
+
+    def __add__(self, other: DemoTotals) -> DemoTotals:
+        return DemoTotals(
+            self.runs + other.runs,
+            self.poll_requests + other.poll_requests,
+            self.poll_updates + other.poll_updates,
+            self.poll_empty + other.poll_empty,
+            self.push_updates + other.push_updates,
+        )
+
+
+@dataclass(frozen=True)
+class Learner:
+    id: str  # random, kept in the learner's own storage; never shown
+    number: int  # 1, 2, ... in order of joining: the anonymous name
+    nickname: str | None
+    joined_at: datetime
+    present: bool = True
+    demo: DemoTotals = field(default_factory=DemoTotals)
+    #: The last run summary heard (the demo page sends a growing summary every few seconds of a run), so the
+    #: next one adds only what is new: see :func:`record_demo_run`.
+    last_run: DemoRun | None = None
+
+    @property
+    def name(self) -> str:
+        return self.nickname or f'Learner {self.number}'
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One submitted quiz attempt, as graded when it was submitted."""
+
+    learner_id: str
+    number: int  # the learner's own attempt number (their history may start before the class)
+    submitted_at: datetime
+    score: int
+    total: int
+    answers: Mapping[str, str]
+
+    @property
+    def percent(self) -> int:
+        return percent_of(self.score, self.total)
+
+
+@dataclass(frozen=True)
+class Class:
+    id: str
+    started_at: datetime
+    max_learners: int = DEFAULT_MAX_LEARNERS
+    learners: tuple[Learner, ...] = ()  # in order of joining
+    attempts: tuple[Attempt, ...] = ()  # in order of submission
+
+    def learner(self, learner_id: str) -> Learner | None:
+        return next((learner for learner in self.learners if learner.id == learner_id), None)
+
+    @property
+    def present(self) -> tuple[Learner, ...]:
+        return tuple(learner for learner in self.learners if learner.present)
+
+    @property
+    def demo_totals(self) -> DemoTotals:
+        return sum((learner.demo for learner in self.learners), DemoTotals())
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    """A line of the list of classes: enough to choose one to export."""
+
+    id: str
+    started_at: datetime
+    learners: int
+    attempts: int
+    current: bool
+
+
+# -- changes -------------------------------------------------------------------------------------------------
+
+
+def checked_nickname(raw: str | None) -> str | None:
+    """The nickname as it will be shown (trimmed), ``None`` for anonymous; :class:`NicknameRejected` otherwise.
+
+    Control and format characters (newlines, bidi overrides, zero-width joiners) are refused rather than
+    stripped: they could make one name look like another, or break a CSV cell in a spreadsheet.
+    """
+    if raw is None:
+        return None
+    nickname = unicodedata.normalize('NFC', raw).strip()
+    if not nickname:
+        return None
+    if any(unicodedata.category(char) in {'Cc', 'Cf', 'Cs', 'Co', 'Cn'} for char in nickname):
+        raise NicknameRejected('A nickname cannot contain control or invisible characters.')
+    if len(nickname) > NICKNAME_MAX_CHARS:
+        raise NicknameRejected(f'A nickname has at most {NICKNAME_MAX_CHARS} characters ({len(nickname)} given).')
+    return nickname
+
+
+def join(klass: Class, learner_id: str, nickname: str | None, at: datetime) -> tuple[Class, Learner]:
+    """Add the learner (or bring them back, with the new nickname); the class is refused when full."""
+    if not LEARNER_ID.match(learner_id):
+        raise ClassroomRejected('That learner id is not one this app makes.')
+    name = checked_nickname(nickname)
+    if (known := klass.learner(learner_id)) is not None:
+        back = replace(known, nickname=name, present=True)
+        return _with_learner(klass, back), back
+    if len(klass.learners) >= klass.max_learners:
+        raise ClassFull(f'This class is full ({klass.max_learners} learners); ask your teacher.')
+    learner = Learner(learner_id, len(klass.learners) + 1, name, at)
+    return replace(klass, learners=(*klass.learners, learner)), learner
+
+
+def leave(klass: Class, learner_id: str) -> Class:
+    """Mark the learner as gone; their attempts stay in the class's results."""
+    learner = _joined(klass, learner_id)
+    return _with_learner(klass, replace(learner, present=False))
+
+
+def record_attempt(klass: Class, attempt: Attempt, quiz: Quiz) -> Class:
+    """Add a submitted attempt; its answers must fit the quiz and the learner must have joined."""
+    _joined(klass, attempt.learner_id)
+    for question_id, option_id in attempt.answers.items():
+        try:
+            quiz.check_answer(question_id, option_id)
+        except InvalidAnswer as error:
+            raise ClassroomRejected(str(error)) from error
+    mine = [a for a in klass.attempts if a.learner_id == attempt.learner_id]
+    if any(a.number == attempt.number for a in mine):
+        raise ClassroomRejected(f'Attempt {attempt.number} was already counted for this class.')
+    if len(mine) >= MAX_ATTEMPTS_PER_LEARNER:
+        raise ClassroomRejected(f'At most {MAX_ATTEMPTS_PER_LEARNER} attempts count for one class.')
+    return replace(klass, attempts=(*klass.attempts, attempt))
+
+
+def _delta(run: DemoRun, previous: DemoRun | None) -> DemoTotals:
+    """What a run summary adds: all of it for a new run, the growth for the next summary of the same run.
+
+    The page sends the same run's growing figures every few seconds and a new run starts from zero, so a
+    summary with any count smaller than the last one's is a new run.
+    """
+    counts = ('poll_requests', 'poll_updates', 'poll_empty', 'push_updates')
+    same_run = previous is not None and all(getattr(run, name) >= getattr(previous, name) for name in counts)
+    if same_run:
+        assert previous is not None
+        return DemoTotals(0, *(getattr(run, name) - getattr(previous, name) for name in counts))
+    return DemoTotals(1, *(getattr(run, name) for name in counts))
+
+
+def record_demo_run(klass: Class, learner_id: str, run: DemoRun) -> Class:
+    learner = _joined(klass, learner_id)
+    grown = replace(learner, demo=learner.demo + _delta(run, learner.last_run), last_run=run)
+    return _with_learner(klass, grown)
+
+
+def _joined(klass: Class, learner_id: str) -> Learner:
+    learner = klass.learner(learner_id)
+    if learner is None:
+        raise NotJoined('You are not in this class; join it again.')
+    return learner
+
+
+def _with_learner(klass: Class, learner: Learner) -> Class:
+    return replace(klass, learners=tuple(learner if each.id == learner.id else each for each in klass.learners))
+
+
+# -- what the board shows ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptionTally:
+    option_id: str
+    text: str
+    correct: bool
+    count: int
+
+
+@dataclass(frozen=True)
+class QuestionTally:
+    question_id: str
+    prompt: str
+    options: tuple[OptionTally, ...]  # in the quiz file's order
+
+    @property
+    def answered(self) -> int:
+        return sum(option.count for option in self.options)
+
+    @property
+    def right(self) -> int:
+        return sum(option.count for option in self.options if option.correct)
+
+
+def first_attempts(klass: Class) -> tuple[Attempt, ...]:
+    """Each learner's first attempt submitted in this class (earlier ones at home do not count)."""
+    seen: set[str] = set()
+    firsts = []
+    for attempt in klass.attempts:
+        if attempt.learner_id not in seen:
+            seen.add(attempt.learner_id)
+            firsts.append(attempt)
+    return tuple(firsts)
+
+
+def retries(klass: Class) -> tuple[Attempt, ...]:
+    firsts = {id(attempt) for attempt in first_attempts(klass)}
+    return tuple(attempt for attempt in klass.attempts if id(attempt) not in firsts)
+
+
+def tallies(quiz: Quiz, attempts: Iterable[Attempt]) -> tuple[QuestionTally, ...]:
+    """The distribution of answers per question, the right option marked; answers the quiz no longer has
+    (an edited quiz file) are left out rather than failing the board."""
+    counts: dict[tuple[str, str], int] = {}
+    for attempt in attempts:
+        for question_id, option_id in attempt.answers.items():
+            counts[question_id, option_id] = counts.get((question_id, option_id), 0) + 1
+    return tuple(
+        QuestionTally(
+            question.id,
+            question.prompt,
+            tuple(
+                OptionTally(option.id, option.text, option.correct, counts.get((question.id, option.id), 0))
+                for option in question.options
+            ),
+        )
+        for question in quiz.questions
+    )
+
+
+@dataclass(frozen=True)
+class Scores:
+    submitted: int  # learners with at least one attempt
+    attempts: int
+    first_average_percent: float | None
+    retry_average_percent: float | None
+    best_percent: int | None
+    best_names: tuple[str, ...]  # who reached the best score
+
+
+def _average(attempts: Sequence[Attempt]) -> float | None:
+    return round(sum(a.percent for a in attempts) / len(attempts), 1) if attempts else None
+
+
+def scores(klass: Class) -> Scores:
+    firsts, again = first_attempts(klass), retries(klass)
+    best = max((a.percent for a in klass.attempts), default=None)
+    names = {learner.id: learner.name for learner in klass.learners}
+    best_ids = dict.fromkeys(a.learner_id for a in klass.attempts if a.percent == best)
+    return Scores(
+        submitted=len(firsts),
+        attempts=len(klass.attempts),
+        first_average_percent=_average(firsts),
+        retry_average_percent=_average(again),
+        best_percent=best,
+        best_names=tuple(names.get(learner_id, '?') for learner_id in best_ids),
+    )
+
+
+def demo_sentence(totals: DemoTotals) -> str:
+    """The class's demo totals in one sentence for the board."""
+    if not totals.runs:
+        return 'No demo runs yet: the figures appear here as students run the polling-versus-push demo.'
+    runs = f'{totals.runs:,} run{"s" if totals.runs != 1 else ""}'
+    return (
+        f'Your class sent {totals.poll_requests:,} polls, {totals.poll_empty:,} came back empty; push delivered '
+        f'{totals.push_updates:,} updates over 1 connection per run ({runs}).'
+    )
+
+
+# -- CSV export ----------------------------------------------------------------------------------------------
+
+
+def _csv_text(rows: Iterable[Sequence[object]]) -> str:
+    """RFC 4180: comma-separated, CRLF line ends, fields with commas, quotes or line breaks quoted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, dialect='excel', lineterminator='\r\n')
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """A nickname starting with = + - @ would be run as a formula by a spreadsheet (CSV injection): quote it."""
+    return f"'{text}" if text[:1] in {'=', '+', '-', '@'} else text
+
+
+def attempts_csv(klass: Class, quiz: Quiz) -> str:
+    """One row per learner per attempt: name, time (UTC, ISO 8601), attempt number, each answer's text, score."""
+    names = {learner.id: learner.name for learner in klass.learners}
+    header: list[object] = ['learner', 'submitted_at', 'attempt', 'first_in_class']
+    header += [f'{question.id}' for question in quiz.questions] + ['score', 'total', 'percent']
+    firsts = {id(a) for a in first_attempts(klass)}
+    rows: list[list[object]] = [header]
+    for attempt in klass.attempts:
+        answers = []
+        for question in quiz.questions:
+            option_id = attempt.answers.get(question.id)
+            try:
+                answers.append(question.option(option_id).text if option_id else '')
+            except InvalidAnswer:
+                answers.append(option_id or '')
+        rows.append(
+            [
+                _spreadsheet_safe(names.get(attempt.learner_id, '?')),
+                attempt.submitted_at.isoformat(timespec='seconds'),
+                attempt.number,
+                'yes' if id(attempt) in firsts else 'no',
+                *answers,
+                attempt.score,
+                attempt.total,
+                attempt.percent,
+            ]
+        )
+    return _csv_text(rows)
+
+
+def questions_csv(klass: Class, quiz: Quiz) -> str:
+    """One row per question and option: how many chose it, on first attempts and on all attempts."""
+    first = tallies(quiz, first_attempts(klass))
+    every = tallies(quiz, klass.attempts)
+    rows: list[list[object]] = [['question', 'prompt', 'option', 'correct', 'first_attempts', 'all_attempts']]
+    for first_tally, all_tally in zip(first, every, strict=True):
+        for first_option, all_option in zip(first_tally.options, all_tally.options, strict=True):
+            rows.append(
+                [
+                    first_tally.question_id,
+                    first_tally.prompt,
+                    first_option.text,
+                    'yes' if first_option.correct else 'no',
+                    first_option.count,
+                    all_option.count,
+                ]
+            )
+    return _csv_text(rows)
+
+
+# -- JSON (what the stores keep) -----------------------------------------------------------------------------
+
+
+def _run_json(run: DemoRun | None) -> dict[str, Any] | None:
+    return None if run is None else {name: getattr(run, name) for name in DemoRun.__dataclass_fields__}
+
+
+def class_to_json(klass: Class) -> dict[str, Any]:
+    return {
+        'id': klass.id,
+        'started_at': klass.started_at.isoformat(),
+        'max_learners': klass.max_learners,
+        'learners': [
+            {
+                'id': learner.id,
+                'number': learner.number,
+                'nickname': learner.nickname,
+                'joined_at': learner.joined_at.isoformat(),
+                'present': learner.present,
+                'demo': vars(learner.demo),
+                'last_run': _run_json(learner.last_run),
+            }
+            for learner in klass.learners
+        ],
+        'attempts': [
+            {
+                'learner_id': a.learner_id,
+                'number': a.number,
+                'submitted_at': a.submitted_at.isoformat(),
+                'score': a.score,
+                'total': a.total,
+                'answers': dict(a.answers),
+            }
+            for a in klass.attempts
+        ],
+    }
+
+
+def class_from_json(raw: Mapping[str, Any]) -> Class:
+    """The class as stored; raises ``ValueError`` (or ``KeyError``/``TypeError``) when it is not one."""
+    if not CLASS_ID.match(str(raw['id'])):
+        raise ValueError(f'not a class id: {raw["id"]!r}')
+    learners = tuple(
+        Learner(
+            id=str(item['id']),
+            number=int(item['number']),
+            nickname=item.get('nickname'),
+            joined_at=datetime.fromisoformat(item['joined_at']),
+            present=bool(item.get('present', True)),
+            demo=DemoTotals(**{name: int(item['demo'][name]) for name in DemoTotals.__dataclass_fields__}),
+            last_run=DemoRun(**item['last_run']) if item.get('last_run') else None,
+        )
+        for item in raw['learners']
+    )
+    attempts = tuple(
+        Attempt(
+            learner_id=str(item['learner_id']),
+            number=int(item['number']),
+            submitted_at=datetime.fromisoformat(item['submitted_at']),
+            score=int(item['score']),
+            total=int(item['total']),
+            answers={str(k): str(v) for k, v in item['answers'].items()},
+        )
+        for item in raw['attempts']
+    )
+    return Class(
+        id=str(raw['id']),
+        started_at=datetime.fromisoformat(raw['started_at']),
+        max_learners=int(raw['max_learners']),
+        learners=learners,
+        attempts=attempts,
+    )

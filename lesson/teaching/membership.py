@@ -1,0 +1,128 @@
+"""A learner's place in the running class, and the hooks the quiz and demo pages call.
+
+The membership is kept in the learner's own storage (``app.storage.user['class']``: the class id, their random
+learner id, the name they go by); the class's state is the store's (:mod:`lesson.teaching.store`). With no store
+configured (self-study, the UI tests) or no membership, every hook does nothing: the app works as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from lesson.rules.classroom import CLASS_ID, LEARNER_ID, Attempt, ClassClosed, ClassroomRejected
+from lesson.rules.progress import Attempt as LearnerAttempt
+from lesson.rules.progress import DemoRun
+from lesson.teaching.store import ClassStore
+
+log = logging.getLogger(__name__)
+
+STORE_KEY = 'class'
+#: Said to a learner whose class was reset while they worked.
+CLASS_ENDED = 'Your class has ended: your teacher started a new one. Join again on the Join page to take part.'
+
+
+@dataclass(frozen=True)
+class Membership:
+    class_id: str
+    learner_id: str
+    name: str
+
+
+class _Active:
+    """The store the app was built with (one per process); None until :func:`use_store`."""
+
+    store: ClassStore | None = None
+
+
+def use_store(store: ClassStore | None) -> None:
+    _Active.store = store
+
+
+def active_store() -> ClassStore | None:
+    return _Active.store
+
+
+def membership(user_store: Mapping[str, Any]) -> Membership | None:
+    """The learner's membership as stored, or None (absent or not in the shape this app writes)."""
+    raw = user_store.get(STORE_KEY)
+    if not isinstance(raw, Mapping):
+        return None
+    class_id, learner_id, name = raw.get('class_id'), raw.get('learner_id'), raw.get('name')
+    if not (isinstance(class_id, str) and CLASS_ID.match(class_id)):
+        return None
+    if not (isinstance(learner_id, str) and LEARNER_ID.match(learner_id)) or not isinstance(name, str):
+        return None
+    return Membership(class_id, learner_id, name)
+
+
+def learner_id_for(user_store: Mapping[str, Any]) -> str:
+    """The learner's id: kept across classes (the same browser is the same learner), made on first join."""
+    raw = user_store.get(STORE_KEY)
+    if isinstance(raw, Mapping) and isinstance(raw.get('learner_id'), str) and LEARNER_ID.match(raw['learner_id']):
+        return str(raw['learner_id'])
+    return secrets.token_urlsafe(12)
+
+
+async def join(user_store: MutableMapping[str, Any], nickname: str | None) -> Membership:
+    """Join the running class; raises ClassroomRejected (no class, full, bad nickname) and keeps nothing then."""
+    store = active_store()
+    current = None if store is None else await store.current()
+    if store is None or current is None:
+        raise ClassClosed('No class is running right now; you can still study on your own.')
+    learner = await store.join(current.id, learner_id_for(user_store), nickname)
+    kept = Membership(current.id, learner.id, learner.name)
+    user_store[STORE_KEY] = {'class_id': kept.class_id, 'learner_id': kept.learner_id, 'name': kept.name}
+    return kept
+
+
+async def leave(user_store: MutableMapping[str, Any]) -> None:
+    member = membership(user_store)
+    store = active_store()
+    if member is not None and store is not None:
+        with contextlib.suppress(ClassroomRejected):  # a class that has ended is left already
+            await store.leave(member.class_id, member.learner_id)
+    if isinstance(raw := user_store.get(STORE_KEY), Mapping):
+        user_store[STORE_KEY] = {'learner_id': raw.get('learner_id')}  # the id stays: the same learner next time
+
+
+async def refusal_before_submit(user_store: Mapping[str, Any]) -> str | None:
+    """Why a quiz submission must be refused whole (the learner's class was reset), or None to go on."""
+    member = membership(user_store)
+    store = active_store()
+    if member is None or store is None:
+        return None
+    current = await store.current()
+    return None if current is not None and current.id == member.class_id else CLASS_ENDED
+
+
+async def count_attempt(user_store: Mapping[str, Any], attempt: LearnerAttempt) -> str | None:
+    """Count a graded attempt for the learner's class; returns what to tell the learner when it was not counted."""
+    member = membership(user_store)
+    store = active_store()
+    if member is None or store is None:
+        return None
+    counted = Attempt(
+        member.learner_id, attempt.number, attempt.submitted_at, attempt.score, attempt.total, dict(attempt.answers)
+    )
+    try:
+        await store.record_attempt(member.class_id, counted)
+    except ClassroomRejected as refused:
+        log.warning('class attempt not counted: %s', refused)
+        return str(refused)
+    return None
+
+
+async def count_demo_run(user_store: Mapping[str, Any], run: DemoRun) -> None:
+    member = membership(user_store)
+    store = active_store()
+    if member is None or store is None:
+        return
+    try:
+        await store.record_demo_run(member.class_id, member.learner_id, run)
+    except ClassroomRejected as refused:  # a reset class: the run stays the learner's own, as in self-study
+        log.info('demo run not counted for a class: %s', refused)
