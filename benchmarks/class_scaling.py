@@ -9,7 +9,7 @@ through the proxy, takes the proxy's routing cookie like a browser, and runs the
 is what that deployment serves. Then the ratio 2 instances / 1 instance, and the proxy's added delay: the same class on
 one instance, once straight to its ports and once through the proxy (push p50 and p95).
 
-The targets, per class (``demos.bench.class_run.class_targets``, with the CPU one per instance): push delay p95
+The targets, per class (``demos.bench.class_report.class_targets``, with the CPU one per instance): push delay p95
 <= 20 ms, no lost update, echo round trip p99 <= 10 ms while /demo loads, /demo render median <= 50 ms, each
 instance's processes <= 100 % of one core. Everything stays on 127.0.0.1; the deployment is stopped after each run.
 The simulated learners run in this process, on the same two cores as the instances: the report gives the machine's
@@ -31,9 +31,11 @@ from typing import Any
 # Run as a script too (python benchmarks/class_scaling.py): the repository's own packages (tests.support) are found.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from demos.bench.class_run import ClassRun, Target, run_class
-from demos.bench.command import app_loop_factory, target
+from demos.bench.class_run import ClassRun, run_class
+from demos.bench.learner import Target
 from demos.bench.proc_stats import tree_cpu_seconds, tree_rss_kib
+from demos.bench.server_process import app_loop_factory
+from demos.bench.targets import target
 from lesson.web.deployment import ECHO_PREFIX
 from tests.support.deployment import Deployment
 

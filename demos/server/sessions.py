@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.datastructures import Headers
@@ -29,9 +29,6 @@ from demos.server.break_it import EchoControls, parse_deflate
 from demos.server.counting import LANES, CountingConnection, LaneCounters
 from demos.server.frame_log import FrameLog
 
-if TYPE_CHECKING:
-    from demos.server.http_push import EventStream
-
 log = logging.getLogger(__name__)
 
 #: What a session id may look like: the app issues signed ones (:mod:`demos.protocol.session_ids`); a server without a
@@ -43,6 +40,15 @@ DEFAULT_SESSION_ID = 'default'
 
 #: Header values not to echo onto a page: browsers send the app's cookies to the echo port too.
 _REDACTED_HEADERS = frozenset({'cookie', 'authorization'})
+
+
+class EventStream(Protocol):
+    """An open Server-Sent Events stream, as the session sees it (:class:`demos.server.http_push.EventStream` is one):
+    the session writes each update to it and ends it; the stream removes itself when its client goes away."""
+
+    def send(self, updates: Sequence[Update]) -> bool: ...
+
+    def close(self) -> None: ...
 
 
 def check_session_id(session_id: str) -> str:

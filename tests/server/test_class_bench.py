@@ -15,8 +15,10 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from demos.bench import class_run as class_bench
-from demos.bench.class_run import ClassRun, Target, class_markdown, run_class, session_id_in
-from demos.bench.command import dechunk
+from demos.bench.class_report import class_markdown
+from demos.bench.class_run import ClassRun, run_class
+from demos.bench.clients import dechunk
+from demos.bench.learner import CLOCK_CHECKS, Target, session_id_in
 from demos.bench.proc_stats import tree_cpu_seconds, tree_rss_kib
 from demos.protocol import session_ids
 from demos.server import echo_server
@@ -97,7 +99,7 @@ async def test_a_tiny_class_gets_every_update(start_server: StartServer, pages: 
     assert report['lost_updates'] == {'push': 0, 'sse': 0, 'poll': 0, 'longpoll': 0, 'push_and_sse': 0}
     assert report['push_delay_ms']['all']['count'] == report['updates_made']  # each learner's, once on push
     assert report['sse_delay_ms']['all']['count'] == report['updates_made']
-    assert report['clock_round_trip_ms']['count'] == 2 * class_bench.CLOCK_CHECKS
+    assert report['clock_round_trip_ms']['count'] == 2 * CLOCK_CHECKS
     assert report['polls'] > 0 and report['long_polls'] > 0
     assert report['echo_rtt_ms']['quiet']['count'] >= 2 and report['echo_rtt_ms']['page_loads']['count'] >= 2
     assert report['page_loads']['made'] == 6 and report['page_loads']['failed'] == 0
