@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
 import logging
-import re
-import shutil
-import socket
-import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from lesson.config import Config, config_from_args
 from lesson.rules.content import ContentError
+from lesson.web.addresses import WILDCARD_HOSTS, machine_ipv4_addresses, url_host
 from lesson.web.ports import PortInUseError, bind_listening_socket, claim_free_port
 
 PROG = 'websocket-lesson'
@@ -38,49 +33,6 @@ def _warn_if_exposed(config: Config, app_port: int, echo_port: int) -> None:
 
 # -- the start-up block: where the lesson is, and what to hand out to a class -----------------------------------
 
-WILDCARD_HOSTS = frozenset({'0.0.0.0', '::', ''})
-_IP_ADDR_INET = re.compile(r'\binet (\d{1,3}(?:\.\d{1,3}){3})/')
-
-
-def parse_ip_addr(text: str) -> list[str]:
-    """IPv4 addresses in the output of ``ip -o -4 addr`` (one interface address a line)."""
-    return _IP_ADDR_INET.findall(text)
-
-
-def hand_out_addresses(candidates: Iterable[str]) -> list[str]:
-    """The addresses learners can use: IPv4, not loopback or unspecified, each once, in numeric order."""
-    found = set()
-    for candidate in candidates:
-        try:
-            address = ipaddress.IPv4Address(candidate)
-        except ValueError:
-            continue
-        if not (address.is_loopback or address.is_unspecified):
-            found.add(address)
-    return [str(address) for address in sorted(found)]
-
-
-def machine_ipv4_addresses() -> list[str]:
-    """This machine's IPv4 addresses, from the resolver and from ``ip`` where it exists (no dependency).
-
-    The resolver alone often knows only 127.0.1.1 for the host name (Debian's /etc/hosts), hence both.
-    """
-    candidates: list[str] = []
-    with contextlib.suppress(OSError):
-        candidates += [str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
-    if ip := shutil.which('ip'):
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            candidates += parse_ip_addr(
-                subprocess.run(
-                    [ip, '-o', '-4', 'addr', 'show'], capture_output=True, text=True, timeout=2, check=False
-                ).stdout
-            )
-    return hand_out_addresses(candidates)
-
-
-def _url_host(host: str) -> str:
-    return f'[{host}]' if ':' in host else host
-
 
 def startup_lines(
     config: Config, app_port: int, echo_port: int, addresses: Sequence[str], teacher_token: str | None = None
@@ -88,7 +40,7 @@ def startup_lines(
     """What start-up prints: the lesson's three pages, the echo server, the teacher's address (the only line
     that ever shows the token), and for a class what to hand out."""
     scheme, ws = ('https', 'wss') if config.uses_tls else ('http', 'ws')
-    local = '127.0.0.1' if config.host in WILDCARD_HOSTS else _url_host(config.host)
+    local = '127.0.0.1' if config.host in WILDCARD_HOSTS else url_host(config.host)
     base = f'{scheme}://{local}:{app_port}'
     lines = [
         f'{PROG}: the lesson is at {base}/',
@@ -103,7 +55,7 @@ def startup_lines(
     if config.is_exposed:
         handed = addresses if config.host in WILDCARD_HOSTS else [config.host]
         if handed:
-            lines.append('  for the class: ' + ', '.join(f'{scheme}://{_url_host(a)}:{app_port}/' for a in handed))
+            lines.append('  for the class: ' + ', '.join(f'{scheme}://{url_host(a)}:{app_port}/' for a in handed))
         else:
             lines.append(
                 "  for the class: this machine's network addresses could not be listed; "

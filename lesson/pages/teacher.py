@@ -23,7 +23,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from nicegui import app, background_tasks, ui
 from nicegui.client import Client
 
-from lesson.cli import WILDCARD_HOSTS, _url_host, machine_ipv4_addresses
 from lesson.config import Config
 from lesson.pages.layout import page_frame
 from lesson.pages.presenter import presenter_on
@@ -43,6 +42,7 @@ from lesson.teaching.store import (
     LearnerLeft,
 )
 from lesson.teaching.store_redis import open_class_store
+from lesson.web.addresses import WILDCARD_HOSTS, machine_ipv4_addresses, url_host
 from lesson.web.client_files import keep_components
 
 log = logging.getLogger(__name__)
@@ -348,7 +348,7 @@ def join_urls_for(config: Config, app_port: int) -> Callable[[], list[str]]:
     def urls() -> list[str]:
         wildcard = config.host in WILDCARD_HOSTS
         hosts = (machine_ipv4_addresses() or ['127.0.0.1']) if wildcard else [config.host]
-        return [f'{scheme}://{_url_host(host)}:{app_port}/join' for host in hosts]
+        return [f'{scheme}://{url_host(host)}:{app_port}/join' for host in hosts]
 
     return urls
 

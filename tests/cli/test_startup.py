@@ -7,8 +7,9 @@ import signal
 import subprocess
 from pathlib import Path
 
-from lesson.cli import hand_out_addresses, machine_ipv4_addresses, parse_ip_addr, startup_lines
+from lesson.cli import startup_lines
 from lesson.config import Config
+from lesson.web.addresses import hand_out_addresses, machine_ipv4_addresses, parse_ip_addr
 
 from ..support.app_process import app_environment, lesson_command
 
