@@ -27,7 +27,6 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 from websockets.extensions.permessage_deflate import PerMessageDeflate, enable_server_permessage_deflate
-from websockets.protocol import OPEN
 
 from demos.server.counting import CountingConnection
 from demos.server.frame_log import FrameLog
@@ -95,26 +94,26 @@ class EchoControls:
         """
         choice = self.deflate if deflate is None else deflate
         if choice is not None:
-            connection.protocol.available_extensions = enable_server_permessage_deflate(None) if choice else []
+            connection.offer_extensions(enable_server_permessage_deflate(None) if choice else [])
         tap = connection.frame_tap
         number = tap.attach(self.frame_log) if tap is not None else self.frame_log.new_connection()
         self._connections[connection] = number
-        connection.connection_lost_waiter.add_done_callback(lambda _: self._connections.pop(connection, None))
+        connection.gone.add_done_callback(lambda _: self._connections.pop(connection, None))
 
     # For the page.
 
     def open_connections(self) -> list[CountingConnection]:
         """The session's echo connections that finished the opening handshake and are not closing."""
-        return [connection for connection in self._connections if connection.protocol.state is OPEN]
+        return [connection for connection in self._connections if connection.is_open]
 
     def describe(self) -> list[dict[str, Any]]:
         """Each echo connection as plain data: its number in the frame log, state, compression, reading held."""
         return [
             {
                 'connection': number,
-                'state': connection.protocol.state.name.lower(),
+                'state': connection.state.name.lower(),
                 'permessage_deflate': any(
-                    isinstance(extension, PerMessageDeflate) for extension in connection.protocol.extensions
+                    isinstance(extension, PerMessageDeflate) for extension in connection.negotiated_extensions
                 ),
                 'reading_held': connection.counting_transport.reading_held,
             }

@@ -9,6 +9,9 @@ The same two points feed the echo lane's frame log (:class:`demos.server.frame_l
 reading for the back-pressure demo (:meth:`CountingTransport.hold_reading`), and let a Server-Sent Events
 stream take a socket over from ``websockets`` once its request is answered (:meth:`CountingConnection.hand_over`).
 
+Where ``websockets`` offers no public hook for these, :mod:`demos.server.websockets_internals` provides one; this
+module uses only those hooks.
+
 The connection is also where the guards sit that ``websockets`` offers no hook for (:class:`ConnectionGuards`):
 
 * a per-address limit on connections whose request has not arrived yet, and a short deadline for the request:
@@ -26,21 +29,15 @@ import asyncio
 import dataclasses
 import http
 import socket
-import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-
-from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import HeaderLineTooLong, InvalidMessage, RequestLineTooLong, TooManyHeaders
-from websockets.frames import CloseCode, Frame, Opcode
-from websockets.http11 import Request
-from websockets.protocol import OPEN, Event
 
 from demos.protocol.http_answers import refusal
 from demos.protocol.lanes import COUNTED_LANE_IDS
 from demos.protocol.limits import MessageRateLimiter, PendingHandshakes
 from demos.server.frame_log import FrameTap
+from demos.server.websockets_internals import AdaptedConnection, head_error_answer
 
 #: The lanes of a demo session (:mod:`demos.protocol.lanes`): the four compared ones and the echo console's.
 LANES = COUNTED_LANE_IDS
@@ -161,46 +158,6 @@ class CountingTransport:
         return getattr(self._transport, name)
 
 
-class _HandedOverTransport:
-    """What websockets holds once its socket was handed over: writes and closes go nowhere."""
-
-    def __init__(self, transport: CountingTransport) -> None:
-        self._transport = transport
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        pass
-
-    def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
-        pass
-
-    def write_eof(self) -> None:
-        pass
-
-    def can_write_eof(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        pass
-
-    def abort(self) -> None:
-        pass
-
-    def is_closing(self) -> bool:
-        return True
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return self._transport.get_extra_info(name, default)
-
-
-#: Frames at least this large are written as header and payload, without a copy (see CountingConnection._send_frame).
-ZERO_COPY_FROM_BYTES = 4096
-
 #: Called when a connection is turned away before ``process_request``: the connection, the HTTP status (or 0 when
 #: nothing could be answered), a short kind for grouping log lines (e.g. ``'pending'``) and the reason.
 RefusalHook = Callable[['CountingConnection', int, str, str], None]
@@ -240,29 +197,7 @@ class ConnectionTally:
         self.guards = guards or ConnectionGuards()
 
 
-def _refused_head_status(error: BaseException) -> tuple[http.HTTPStatus, str]:
-    """The answer to a request head websockets could not parse: the status and why, for the client and the log."""
-    if isinstance(error, RequestLineTooLong):
-        return http.HTTPStatus.REQUEST_URI_TOO_LONG, 'request line too long'
-    if isinstance(error, HeaderLineTooLong | TooManyHeaders):
-        return http.HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, str(error)
-    cause = error.__cause__ if isinstance(error, InvalidMessage) else error
-    text = str(cause)
-    if isinstance(cause, NotImplementedError):
-        return http.HTTPStatus.BAD_REQUEST, 'Transfer-Encoding: this server takes no request body'
-    if text.startswith('unsupported protocol'):
-        return http.HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, 'speak HTTP/1.1 (an HTTP/2 preface or another version)'
-    if text == 'unsupported request body':
-        return http.HTTPStatus.BAD_REQUEST, 'Content-Length: this server takes no request body'
-    if text == 'line without CRLF':
-        return http.HTTPStatus.BAD_REQUEST, 'a line that does not end in CRLF (a bare LF)'
-    if isinstance(cause, UnicodeDecodeError):
-        return http.HTTPStatus.BAD_REQUEST, 'a request line that is not ASCII'
-    # e.g. "invalid HTTP header value: ..." (a NUL in a header): websockets' own words, cut short
-    return http.HTTPStatus.BAD_REQUEST, f'not a valid HTTP request ({text[:80]})'
-
-
-class CountingConnection(ServerConnection):
+class CountingConnection(AdaptedConnection):
     """A :class:`ServerConnection` that counts its socket's bytes and the server's open connections.
 
     Until the request says which session and lane the connection is for, bytes are only kept on the
@@ -277,14 +212,6 @@ class CountingConnection(ServerConnection):
         # The client's host while the connection counts as pending (its request has not arrived), else None.
         self._pending_address: str | None = None
         self._request_timer: asyncio.TimerHandle | None = None
-        self._receiving = False  # inside data_received: a parse error now means the client sent a bad request
-        self._head_refused = False
-        # websockets answers pings inside its protocol layer (a pong queued before any handler runs); its frames
-        # pass through recv_frame first, so that is where they are counted.
-        self._protocol_recv_frame = self.protocol.recv_frame
-        self.protocol.recv_frame = self._recv_frame  # type: ignore[method-assign]
-        self._protocol_send_frame = self.protocol.send_frame
-        self.protocol.send_frame = self._send_frame  # type: ignore[method-assign]
         self.traffic = Traffic()
         self.lane: LaneCounters | None = None
         #: Set by the server's ``process_request``: which endpoint and demo session this connection serves.
@@ -295,7 +222,6 @@ class CountingConnection(ServerConnection):
         #: Reads the frames on both directions of the socket for the frame log, from the first byte on;
         #: :meth:`demos.server.sessions.DemoSession.admit` attaches a log on the echo lane and retires it elsewhere.
         self.frame_tap: FrameTap | None = FrameTap()
-        self._handed_over_to: asyncio.Protocol | None = None
 
     def bind(self, lane: LaneCounters) -> None:
         """Credit this connection's bytes, so far and from now on, to ``lane``, and count it as a connection."""
@@ -327,27 +253,8 @@ class CountingConnection(ServerConnection):
     @property
     def counting_transport(self) -> CountingTransport:
         """The socket's transport as this connection counts it, also after :meth:`hand_over`."""
-        transport = self.transport
-        if isinstance(transport, _HandedOverTransport):
-            return transport._transport
+        transport = self.socket_transport
         assert isinstance(transport, CountingTransport)
-        return transport
-
-    def hand_over(self, protocol: asyncio.Protocol) -> CountingTransport:
-        """Take the socket away from websockets and give it to ``protocol``, e.g. a Server-Sent Events stream.
-
-        Call it from ``process_request``, after writing the response head yourself, then return any
-        :class:`~websockets.http11.Response`: websockets is told the connection is gone, so it sends nothing,
-        ends its handshake at once (its ``open_timeout`` no longer applies) and finds only a muted transport
-        to close. This connection stays the socket's asyncio protocol and keeps counting; the socket's
-        events (data, EOF, loss, write flow control) go on to ``protocol``, which writes through the
-        returned counting transport and closes the socket when it is done.
-        """
-        transport = self.counting_transport
-        self._handed_over_to = protocol
-        self.transport = _HandedOverTransport(transport)  # type: ignore[assignment]
-        super().connection_lost(None)
-        protocol.connection_made(transport)  # type: ignore[arg-type]
         return transport
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -397,11 +304,11 @@ class CountingConnection(ServerConnection):
     def _request_too_slow(self) -> None:
         """No complete request within the request timeout: answer 408 and close (a slowloris, an idle socket)."""
         self._request_timer = None
-        if self.request is not None or self._head_refused:
+        if self.request is not None or self.head_refused:
             return
         timeout = self.tally.guards.request_timeout_s
         reason = f'no complete request within {timeout:g} s'
-        self._head_refused = True
+        self.head_refused = True
         self._end_pending()
         self._report(http.HTTPStatus.REQUEST_TIMEOUT, 'slow request', reason)
         transport = self.counting_transport
@@ -413,104 +320,43 @@ class CountingConnection(ServerConnection):
         if hook is not None:
             hook(self, status, kind, reason)
 
-    def process_event(self, event: Event) -> None:
-        super().process_event(event)
-        if isinstance(event, Request):
-            self._end_pending()  # the request is here: from now on the connection cap and open_timeout apply
+    def request_arrived(self) -> None:
+        self._end_pending()  # the request is here: from now on the connection cap and open_timeout apply
 
-    def send_data(self) -> None:
-        if self._receiving and self.request is None and not self._head_refused:
-            error = self.protocol.handshake_exc
-            if error is not None:
-                self._refuse_head(error)
-        super().send_data()
-        if self._head_refused and self.request is None:
-            # websockets only half-closes; a client that keeps its side open would hold the slot for open_timeout
-            self.counting_transport.close()
-
-    def _refuse_head(self, error: BaseException) -> None:
+    def request_unparsable(self, error: BaseException, answered_by_websockets: bool) -> None:
         """websockets could not parse the request: answer it (unless websockets did, 414/431) and log it."""
-        self._head_refused = True
         self._end_pending()
-        status, reason = _refused_head_status(error)
+        status, reason = head_error_answer(error)
         self._report(status, 'bad request', reason)
-        if not isinstance(error, RequestLineTooLong | HeaderLineTooLong | TooManyHeaders):
+        if not answered_by_websockets:
             # websockets queued only an EOF: the answer goes first.
             self.counting_transport.write(refusal(status, reason).serialize())
 
-    def _recv_frame(self, frame: Frame) -> None:
+    def control_frame_refusal(self) -> str | None:
         """Count a ping or pong against the message rate before the protocol answers it; close with 1008 beyond."""
         limiter = self.rate_limiter
-        if (
-            frame.opcode in (Opcode.PING, Opcode.PONG)
-            and limiter is not None
-            and self.protocol.state is OPEN
-            and not limiter.allow()
-        ):
-            hook = self.tally.guards.on_over_rate
-            reason = hook(self) if hook is not None else 'too many messages'
-            # fail() sends the close frame and EOF and discards whatever else the client already sent.
-            self.protocol.fail(CloseCode.POLICY_VIOLATION, reason)
-            return
-        self._protocol_recv_frame(frame)
-
-    def _send_frame(self, frame: Frame) -> None:
-        """Queue a large frame as its header and the payload object itself, not a serialized copy of both.
-
-        websockets serializes a frame into one new bytes object; for an echo that a client does not read, that
-        copy waits in the write buffer while the received message (the same bytes the payload is) is still held
-        by the parser: two copies of up to 64 KiB per connection. Frames with an extension (compression) are
-        transformed on the way and left to websockets.
-        """
-        protocol = self.protocol
-        if len(frame.data) < ZERO_COPY_FROM_BYTES or protocol.extensions or frame.rsv1 or frame.rsv2 or frame.rsv3:
-            self._protocol_send_frame(frame)
-            return
-        frame.check()
-        head = (0b10000000 if frame.fin else 0) | frame.opcode
-        length = len(frame.data)
-        header = struct.pack('!BBH', head, 126, length) if length < 65536 else struct.pack('!BBQ', head, 127, length)
-        data = frame.data
-        # A server's frames are not masked: the payload goes as it is (bytes: the very object; a view is copied once).
-        protocol.writes += [header, data if isinstance(data, bytes) else bytes(data)]
+        if limiter is None or limiter.allow():
+            return None
+        hook = self.tally.guards.on_over_rate
+        return hook(self) if hook is not None else 'too many messages'
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.tally.open_connections -= 1
         self._end_pending()
-        if self._handed_over_to is not None:
-            self._handed_over_to.connection_lost(exc)
-        else:
-            super().connection_lost(exc)
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         self.count_in(data)
-        if self._handed_over_to is not None:
-            self._handed_over_to.data_received(data)
-        else:
-            self._receiving = True
-            try:
-                super().data_received(data)
-            finally:
-                self._receiving = False
-
-    # The handed-over protocol may keep the socket half-open (True); websockets' own answer is always None.
-    def eof_received(self) -> bool | None:  # type: ignore[override]
-        if self._handed_over_to is not None:
-            return self._handed_over_to.eof_received()
-        return super().eof_received()
+        super().data_received(data)
 
     def pause_writing(self) -> None:
-        if self._handed_over_to is not None:
-            self._handed_over_to.pause_writing()
-        else:
-            super().pause_writing()
+        super().pause_writing()
+        if not self.handed_over:
             self.counting_transport.writes_backed_up(True)
 
     def resume_writing(self) -> None:
-        if self._handed_over_to is not None:
-            self._handed_over_to.resume_writing()
-        else:
-            super().resume_writing()
+        super().resume_writing()
+        if not self.handed_over:
             self.counting_transport.writes_backed_up(False)
 
     @property

@@ -611,7 +611,7 @@ class EchoServer:
         if response.status_code == http.HTTPStatus.SWITCHING_PROTOCOLS:
             if connection.endpoint == 'echo' and connection.demo_session is not None:
                 connection.demo_session.last_handshake = Handshake.from_exchange(request, response, epoch_ms())
-        elif connection.protocol.accept_called:
+        elif connection.answered_by_websockets:
             # websockets itself turned the handshake down (bad key, version, method): say so once.
             reason = response.body.decode(errors='replace').strip().splitlines()[0] if response.body else ''
             self.rejections[f'{response.status_code} {response.reason_phrase}'] += 1

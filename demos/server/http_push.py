@@ -108,9 +108,9 @@ async def _hold(
     batch_limit: int,
     allow_origin: str | None,
 ) -> Response:
-    updates = await session.wait_for_updates(cursor, batch_limit, deadline, gone=connection.connection_lost_waiter)
+    updates = await session.wait_for_updates(cursor, batch_limit, deadline, gone=connection.gone)
     answer = poll_answer(updates, epoch_ms(), allow_origin=allow_origin)
-    if connection.connection_lost_waiter.done():
+    if connection.gone.done():
         return answer  # the client went away while held: websockets sends nothing, nothing to count
     lane.messages_out += 1
     lane.updates_out += len(updates)

@@ -293,7 +293,7 @@ class DemoSession:
         """
         keeping_up = []
         for subscriber in list(self.subscribers):
-            if subscriber.protocol.state is not OPEN:
+            if subscriber.state is not OPEN:
                 continue
             if subscriber.transport.get_write_buffer_size() > self.push_backlog_limit_bytes:
                 self._drop_slow(subscriber)
