@@ -17,7 +17,8 @@ from lesson.pages import demo as demo_page
 from lesson.pages import join as join_page
 from lesson.pages import lesson as lesson_page
 from lesson.pages import quiz as quiz_page
-from lesson.pages import teacher as teacher_page
+from lesson.pages.teacher import router as teacher_pages
+from lesson.pages.teacher.setup import setup_for as teacher_setup
 from lesson.panels import console as console_panel
 from lesson.panels import lanes as lanes_panel
 from lesson.panels.break_it import BreakItPanel
@@ -94,9 +95,7 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
         echo_base=config.public_echo_url,
     )
     # teaching a class: the board, join screen, exports (teacher token) and the learners' /join
-    teacher_page.register(
-        teacher_page.setup_for(config, quiz, echo_port=echo.port, session_key=session_key, app_port=app_port)
-    )
+    teacher_pages.register(teacher_setup(config, quiz, echo_port=echo.port, session_key=session_key, app_port=app_port))
     join_page.register()
     return echo
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from lesson.config import Config
-from lesson.pages import teacher
+from lesson.pages.teacher import join_screen, setup
 from lesson.teaching.access import load_or_create_teacher_token, teacher_token, token_matches
 
 
@@ -31,14 +31,14 @@ def test_only_the_exact_token_matches(given: object) -> None:
 
 
 def test_join_addresses_are_every_machine_address_on_0_0_0_0(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(teacher, 'machine_ipv4_addresses', lambda: ['10.0.0.7', '192.168.1.23'])
-    assert teacher.join_urls_for(Config(host='0.0.0.0'), 8080)() == [
+    monkeypatch.setattr(setup, 'machine_ipv4_addresses', lambda: ['10.0.0.7', '192.168.1.23'])
+    assert setup.join_urls_for(Config(host='0.0.0.0'), 8080)() == [
         'http://10.0.0.7:8080/join',
         'http://192.168.1.23:8080/join',
     ]
-    assert teacher.join_urls_for(Config(host='192.168.1.5'), 9000)() == ['http://192.168.1.5:9000/join']
+    assert setup.join_urls_for(Config(host='192.168.1.5'), 9000)() == ['http://192.168.1.5:9000/join']
 
 
 def test_the_qr_code_is_inline_svg_made_here() -> None:
-    svg = teacher.qr_svg('http://10.0.0.7:8080/join')
+    svg = join_screen.qr_svg('http://10.0.0.7:8080/join')
     assert svg.startswith('<svg') and 'http' not in svg  # no link to a web service, no address in clear

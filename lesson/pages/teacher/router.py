@@ -1,0 +1,25 @@
+"""Every teacher page under one ``/teacher`` router, behind one guard (as in NiceGUI's ``modularization``
+example: the pages are created explicitly, then the router is included once)."""
+
+from __future__ import annotations
+
+from fastapi import Depends
+from nicegui import APIRouter, app
+
+from lesson.pages.teacher.board import add_board
+from lesson.pages.teacher.exports import add_exports
+from lesson.pages.teacher.guard import NotTheTeacher, forbidden, teacher_guard
+from lesson.pages.teacher.join_screen import add_join_screen
+from lesson.pages.teacher.setup import TeacherSetup
+from lesson.teaching.membership import use_store
+
+
+def register(setup: TeacherSetup) -> None:
+    """Register the board, the join screen and the exports; every one answers 403 without the teacher's token."""
+    use_store(setup.store)
+    router = APIRouter(prefix='/teacher', dependencies=[Depends(teacher_guard(setup.token))])
+    add_board(router, setup)
+    add_join_screen(router, setup)
+    add_exports(router, setup)
+    app.add_exception_handler(NotTheTeacher, forbidden)
+    app.include_router(router)
