@@ -1,0 +1,189 @@
+"""What a link does to each lane of the demo: the delivery delay the model predicts, from how the lanes behave.
+
+The page and ``websocket-lesson bench --link`` put these figures beside the delays they measure. Each one follows
+from the link (:mod:`demos.protocol.link`) and from what our lanes really do on the wire:
+
+* **polling** (``/poll``): a new TCP connection per question, one every ``poll_interval_ms`` measured start to
+  start (``demos/static/poller.js``), or back to back when a question takes longer than that. A question costs the
+  connection's set-up (one round trip, two with TLS), half a round trip to reach the server and half a round trip
+  back: the server looks at the feed once per question, so between two looks ``cycle = max(interval, set-up + RTT +
+  sending times)`` passes. An update made at a random moment waits half a cycle for the next look, then half a
+  round trip: **median = cycle / 2 + RTT / 2 + the answer's sending time**.
+* **long polling** (``/longpoll``): the server holds each question until there is news, then the client asks again
+  at once, on a new connection. After each answer the server has nobody to tell for ``window = set-up + RTT +
+  sending times`` (the answer's half round trip back, the new connection, the question's half round trip out:
+  it re-arms one round trip and a half after the client has its answer). Updates further apart than that window
+  find a question waiting: **median = RTT / 2 + sending time**. Closer together, updates pile up during the window
+  and wait half of it: **median = window / 2 + RTT / 2 + sending time**, long polling turned into polling flat out.
+* **Server-Sent Events** and **WebSocket push**: one connection, set up once; each update leaves the moment it is
+  made: **median = RTT / 2 + sending time**.
+
+Loss leaves these medians alone (a profile loses at most a few per cent of segments) but holds some updates back
+by about a retransmission timeout: :attr:`LaneForecast.stalled_share` says roughly how many.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from demos.protocol.lanes import COMPARED_LANES
+from demos.protocol.link import SYN_RTO_MS, LinkProfile, transmission_ms
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSizes:
+    """Payload bytes of each lane's messages, as the echo server counts them (HTTP heads and framing included).
+
+    The defaults are what the server counted for Chromium on ``/demo``; the page and the bench pass their own
+    counters' averages when they have them.
+    """
+
+    #: A poll's or long poll's request head (a browser's ``fetch`` sends a dozen headers).
+    poll_request: int = 520
+    #: A poll answer without its updates: status line, headers and the JSON around the list.
+    answer_head: int = 250
+    #: One update inside a poll answer.
+    update_in_answer: int = 75
+    #: One Server-Sent Event (``id:`` and ``data:`` lines).
+    sse_event: int = 95
+    #: One WebSocket text frame with an update (2 bytes of header and the JSON).
+    push_frame: int = 80
+
+    def answer(self, updates: float) -> int:
+        return round(self.answer_head + updates * self.update_in_answer)
+
+
+#: Sizes the page uses until its own counters have seen a message of each kind.
+BROWSER_SIZES = MessageSizes()
+
+
+@dataclass(frozen=True, slots=True)
+class LaneForecast:
+    """The model's figures for one lane under one profile, polling interval and update rate (milliseconds)."""
+
+    lane: str
+    #: Median delivery delay: from the server making an update to the browser having it.
+    median_ms: float
+    #: What opening a connection costs before its request is read: paid per answer on ``poll`` and ``longpoll``,
+    #: once on ``sse`` and ``push``.
+    setup_ms: float
+    #: One question's full price on ``poll``/``longpoll`` (set-up, a round trip, sending times); None for streams.
+    round_trip_ms: float | None
+    #: ``poll``: the time between two looks at the feed; ``longpoll``: the window after each answer in which the
+    #: server holds no question; None for streams.
+    cycle_ms: float | None
+    #: ``poll``: the round trip, not the interval, sets the pace; ``longpoll``: updates come faster than it re-arms.
+    link_bound: bool
+    #: Rough share of updates held back by a lost segment, and by about how long.
+    stalled_share: float
+    stall_ms: float
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def forecast(
+    profile: LinkProfile,
+    *,
+    poll_interval_ms: float,
+    rate_per_s: float,
+    sizes: MessageSizes = BROWSER_SIZES,
+    tls: bool = False,
+) -> tuple[LaneForecast, ...]:
+    """The forecast for every compared lane, in the order of :data:`demos.protocol.lanes.COMPARED_LANES`."""
+    if poll_interval_ms < 0 or rate_per_s <= 0:
+        raise ValueError(f'need an interval >= 0 and a rate > 0, not {poll_interval_ms!r} and {rate_per_s!r}')
+    by_lane = {
+        'poll': _polling(profile, poll_interval_ms, rate_per_s, sizes, tls),
+        'longpoll': _long_polling(profile, rate_per_s, sizes, tls),
+        'sse': _stream('sse', profile, sizes.sse_event, rate_per_s, tls),
+        'push': _stream('push', profile, sizes.push_frame, rate_per_s, tls),
+    }
+    return tuple(by_lane[lane.id] for lane in COMPARED_LANES)
+
+
+def _setup_ms(profile: LinkProfile, tls: bool) -> float:
+    return profile.rtt_ms * (2 if tls else 1)
+
+
+def _question_ms(profile: LinkProfile, sizes: MessageSizes, answer_bytes: int, tls: bool) -> float:
+    """From opening a connection to having its answer, when the server answers at once."""
+    sending = transmission_ms(sizes.poll_request, profile.up_bits_per_s)
+    sending += transmission_ms(answer_bytes, profile.down_bits_per_s)
+    return _setup_ms(profile, tls) + profile.rtt_ms + sending
+
+
+def _per_question_loss(profile: LinkProfile) -> tuple[float, float]:
+    """A question's four segments (SYN, SYN-ACK, request, answer): the chance one is lost, and the mean cost."""
+    share = 1 - (1 - profile.loss) ** 4
+    return share, (2 * SYN_RTO_MS + 2 * profile.rto_ms) / 4
+
+
+def _settled(
+    profile: LinkProfile, sizes: MessageSizes, tls: bool, rate_per_s: float, interval_ms: float
+) -> tuple[int, float, float]:
+    """A question's answer size, its full price and the cycle it sets, for questions at most ``interval_ms`` apart.
+
+    The answer carries the updates of one cycle and the cycle depends on the answer's sending time: two rounds
+    settle it to well under a millisecond.
+    """
+    answer = sizes.answer(1)
+    question = _question_ms(profile, sizes, answer, tls)
+    cycle = max(interval_ms, question)
+    for _ in range(2):
+        answer = sizes.answer(max(1.0, cycle * rate_per_s / 1000))
+        question = _question_ms(profile, sizes, answer, tls)
+        cycle = max(interval_ms, question)
+    return answer, question, cycle
+
+
+def _polling(
+    profile: LinkProfile, interval_ms: float, rate_per_s: float, sizes: MessageSizes, tls: bool
+) -> LaneForecast:
+    answer, question, cycle = _settled(profile, sizes, tls, rate_per_s, interval_ms)
+    stalled, stall = _per_question_loss(profile)
+    return LaneForecast(
+        lane='poll',
+        median_ms=cycle / 2 + profile.one_way_ms + transmission_ms(answer, profile.down_bits_per_s),
+        setup_ms=_setup_ms(profile, tls),
+        round_trip_ms=question,
+        cycle_ms=cycle,
+        link_bound=question > interval_ms,
+        stalled_share=stalled,
+        stall_ms=stall,
+    )
+
+
+def _long_polling(profile: LinkProfile, rate_per_s: float, sizes: MessageSizes, tls: bool) -> LaneForecast:
+    # The next question leaves the moment an answer is in: no interval of its own.
+    answer, window, _ = _settled(profile, sizes, tls, rate_per_s, 0.0)
+    piles_up = window > 1000 / rate_per_s
+    stalled, stall = _per_question_loss(profile)
+    return LaneForecast(
+        lane='longpoll',
+        median_ms=(window / 2 if piles_up else 0.0)
+        + profile.one_way_ms
+        + transmission_ms(answer, profile.down_bits_per_s),
+        setup_ms=_setup_ms(profile, tls),
+        round_trip_ms=window,
+        cycle_ms=window,
+        link_bound=piles_up,
+        stalled_share=stalled,
+        stall_ms=stall,
+    )
+
+
+def _stream(lane: str, profile: LinkProfile, message_bytes: int, rate_per_s: float, tls: bool) -> LaneForecast:
+    # An update is held back when its own segment is lost, or an earlier one still being resent: those sent
+    # within one retransmission timeout before it.
+    exposed_segments = 1 + rate_per_s * profile.rto_ms / 1000
+    return LaneForecast(
+        lane=lane,
+        median_ms=profile.one_way_ms + transmission_ms(message_bytes, profile.down_bits_per_s),
+        setup_ms=_setup_ms(profile, tls),
+        round_trip_ms=None,
+        cycle_ms=None,
+        link_bound=False,
+        stalled_share=1 - (1 - profile.loss) ** exposed_segments,
+        stall_ms=profile.rto_ms,
+    )
