@@ -10,49 +10,20 @@ import ipaddress
 import logging
 import os
 import re
-import secrets
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+from lesson.storage.storage_secret import load_or_create_secret, secret_problem
 
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = 'WEBSOCKET_LESSON_'
 LOOPBACK_HOSTS = frozenset({'127.0.0.1', 'localhost', '::1'})
-#: Shortest storage secret used, in bytes: the cookie is an HMAC-SHA1 signature (itsdangerous), and a key
-#: shorter than the hash gives an attacker less to guess than the hash itself would.
-MIN_SECRET_BYTES = 32
 
-# The echo server's defaults (demos.server.echo_server.EchoSettings), repeated so that `--help` imports no server code;
-# a test checks that every one of them agrees.
-DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024
-DEFAULT_MAX_CONNECTIONS = 2000
-DEFAULT_MESSAGES_PER_S = 50.0
-DEFAULT_MESSAGE_BURST = 100
-DEFAULT_LISTEN_BACKLOG = 1024
-DEFAULT_WRITE_LIMIT_BYTES = 32 * 1024
-DEFAULT_PUSH_BACKLOG_LIMIT_BYTES = 256 * 1024
-DEFAULT_PING_INTERVAL_S = 20.0
-DEFAULT_PING_TIMEOUT_S = 20.0
-DEFAULT_OPEN_TIMEOUT_S = 10.0
-DEFAULT_CLOSE_TIMEOUT_S = 2.0
-DEFAULT_MAX_SESSIONS = 500
-DEFAULT_SESSION_IDLE_TIMEOUT_S = 3600.0
-DEFAULT_POLL_BATCH_LIMIT = 100
-DEFAULT_SESSIONS_PER_MINUTE = 60
-DEFAULT_PENDING_PER_ADDRESS = 16
-DEFAULT_REQUEST_TIMEOUT_S = 3.0
-DEFAULT_MAX_QUEUE_MESSAGES = 1
-DEFAULT_SOCKET_BUFFER_BYTES = 16 * 1024
-
-# The page server's own limits (lesson.web.hardening).
-#: Seconds a client gets to send a request's headers on the page port; slower ones are closed (slowloris).
-DEFAULT_HEADER_TIMEOUT_S = 10.0
-#: Days a learner's progress file may go untouched before it is deleted; 0 keeps everything.
-DEFAULT_FORGET_AFTER_DAYS = 90.0
 # Teaching a class (lesson.rules.classroom.DEFAULT_MAX_LEARNERS, repeated so that `--help` imports no page code).
 DEFAULT_MAX_LEARNERS = 200
 #: Shortest teacher token accepted from a flag: it is all that guards the class's results.
@@ -74,34 +45,37 @@ class Config:
     certfile: Path | None = None
     keyfile: Path | None = None
     #: Largest WebSocket message a client may send to the echo server; bigger ones close with 1009.
-    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    max_message_bytes: int = 64 * 1024
     #: Concurrent connections the echo server accepts; beyond it the handshake is answered 503.
-    max_connections: int = DEFAULT_MAX_CONNECTIONS
-    # The echo server's other limits, named like the fields of demos.server.echo_server.EchoSettings they fill.
+    max_connections: int = 2000
+    # The echo server's other limits, named like the fields of demos.server.echo_server.EchoSettings they fill; the
+    # defaults are EchoSettings' too, repeated so that `--help` imports no server code (a test checks they agree).
     #: Sustained messages per second per WebSocket connection; 0 means no limit (benchmarks).
-    messages_per_s: float = DEFAULT_MESSAGES_PER_S
-    message_burst: int = DEFAULT_MESSAGE_BURST
-    listen_backlog: int = DEFAULT_LISTEN_BACKLOG
-    write_limit_bytes: int = DEFAULT_WRITE_LIMIT_BYTES
-    push_backlog_limit_bytes: int = DEFAULT_PUSH_BACKLOG_LIMIT_BYTES
+    messages_per_s: float = 50.0
+    message_burst: int = 100
+    listen_backlog: int = 1024
+    write_limit_bytes: int = 32 * 1024
+    push_backlog_limit_bytes: int = 256 * 1024
     #: Keepalive ping period and pong wait, in seconds; 0 turns either off.
-    ping_interval_s: float = DEFAULT_PING_INTERVAL_S
-    ping_timeout_s: float = DEFAULT_PING_TIMEOUT_S
-    open_timeout_s: float = DEFAULT_OPEN_TIMEOUT_S
-    close_timeout_s: float = DEFAULT_CLOSE_TIMEOUT_S
-    max_sessions: int = DEFAULT_MAX_SESSIONS
-    session_idle_timeout_s: float = DEFAULT_SESSION_IDLE_TIMEOUT_S
-    poll_batch_limit: int = DEFAULT_POLL_BATCH_LIMIT
+    ping_interval_s: float = 20.0
+    ping_timeout_s: float = 20.0
+    open_timeout_s: float = 10.0
+    close_timeout_s: float = 2.0
+    max_sessions: int = 500
+    session_idle_timeout_s: float = 3600.0
+    poll_batch_limit: int = 100
     #: New demo sessions per client address and minute; 0 means no limit.
-    sessions_per_minute_per_address: int = DEFAULT_SESSIONS_PER_MINUTE
-    pending_per_address: int = DEFAULT_PENDING_PER_ADDRESS
-    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
-    max_queue_messages: int = DEFAULT_MAX_QUEUE_MESSAGES
+    sessions_per_minute_per_address: int = 60
+    pending_per_address: int = 16
+    request_timeout_s: float = 3.0
+    max_queue_messages: int = 1
     #: SO_RCVBUF/SO_SNDBUF of each echo connection; 0 leaves the kernel's autotuning.
-    socket_buffer_bytes: int = DEFAULT_SOCKET_BUFFER_BYTES
+    socket_buffer_bytes: int = 16 * 1024
     # The page server's.
-    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
-    forget_after_days: float = DEFAULT_FORGET_AFTER_DAYS
+    #: Seconds a client gets to send a request's headers on the page port; slower ones are closed (slowloris).
+    header_timeout_s: float = 10.0
+    #: Days a learner's progress file may go untouched before it is deleted; 0 keeps everything.
+    forget_after_days: float = 90.0
     # Several instances behind a proxy (deploy/): shared state and the one public address.
     #: Redis for learner progress (NiceGUI's storage) and class state; None keeps both in the data directory.
     redis_url: str | None = None
@@ -110,7 +84,7 @@ class Config:
     public_echo_url: str | None = None
     #: Proxy addresses (or networks) whose X-Forwarded-Host/-Proto and Forwarded headers are believed.
     trusted_proxies: tuple[str, ...] = ()
-    # Teaching a class (lesson/pages/teacher.py).
+    # Teaching a class (lesson/pages/teacher/).
     #: The teacher pages' secret; None: the one kept in the data directory (``teacher_token``, made at first start).
     teacher_token: str | None = None
     #: Learners one class holds; beyond, joining is refused.
@@ -133,227 +107,182 @@ class Config:
 
 @dataclass(frozen=True)
 class Limit:
-    """One numeric flag: its Config field, its smallest value and what it does (for --help and the README)."""
+    """One numeric flag: its Config field, its smallest value and what it does (for --help and the README).
+
+    Its type and default are the Config field's: one home for each default.
+    """
 
     flag: str
     field: str
-    kind: type[int] | type[float]
-    default: float
     minimum: float
-    #: True: the minimum itself is refused (a timeout of 0 s would close everything at once).
-    above_minimum: bool
     help: str
+    #: Said after the default in --help, e.g. the default in KiB.
+    note: str = ''
+    #: True: the minimum itself is refused (a timeout of 0 s would close everything at once).
+    above_minimum: bool = False
+
+    @property
+    def default(self) -> float:
+        value: float = Config.__dataclass_fields__[self.field].default  # type: ignore[assignment]
+        return value
+
+    @property
+    def kind(self) -> type[int] | type[float]:
+        return int if isinstance(self.default, int) else float
 
     @property
     def env(self) -> str:
         return ENV_PREFIX + self.flag.removeprefix('--').replace('-', '_').upper()
 
+    @property
+    def help_text(self) -> str:
+        default = f'{self.default:g}' if self.kind is float else str(self.default)
+        return f'{self.help} (default: {default}{", " + self.note if self.note else ""})'
 
-#: Every numeric limit a teacher can set, in the order --help lists them.
+
+# Every numeric limit a teacher can set, in the order --help lists them.
+# fmt: off
 LIMITS: tuple[Limit, ...] = (
-    Limit(
-        '--max-message-bytes',
-        'max_message_bytes',
-        int,
-        DEFAULT_MAX_MESSAGE_BYTES,
-        1,
-        False,
-        'largest message a client may send to the echo server; a bigger one closes its connection with 1009 '
-        f'(default: {DEFAULT_MAX_MESSAGE_BYTES}, 64 KiB)',
-    ),
-    Limit(
-        '--max-connections',
-        'max_connections',
-        int,
-        DEFAULT_MAX_CONNECTIONS,
-        1,
-        False,
-        'connections the echo server holds at once; beyond them a new one is answered 503 '
-        f'(default: {DEFAULT_MAX_CONNECTIONS})',
-    ),
-    Limit(
-        '--message-rate',
-        'messages_per_s',
-        float,
-        DEFAULT_MESSAGES_PER_S,
-        0,
-        False,
-        'messages per second one WebSocket connection may send on average; beyond, it is closed with 1008; '
-        f'0 means no limit, for benchmarks (default: {DEFAULT_MESSAGES_PER_S:g})',
-    ),
-    Limit(
-        '--message-burst',
-        'message_burst',
-        int,
-        DEFAULT_MESSAGE_BURST,
-        1,
-        False,
-        f'messages allowed at once after a quiet spell (default: {DEFAULT_MESSAGE_BURST})',
-    ),
-    Limit(
-        '--listen-backlog',
-        'listen_backlog',
-        int,
-        DEFAULT_LISTEN_BACKLOG,
-        1,
-        False,
-        f'connections the kernel queues for the echo server before it accepts them (default: {DEFAULT_LISTEN_BACKLOG})',
-    ),
-    Limit(
-        '--write-limit-bytes',
-        'write_limit_bytes',
-        int,
-        DEFAULT_WRITE_LIMIT_BYTES,
-        0,
-        False,
-        'unsent bytes per connection above which an echo waits for the client to read '
-        f'(default: {DEFAULT_WRITE_LIMIT_BYTES}, 32 KiB)',
-    ),
-    Limit(
-        '--push-backlog-bytes',
-        'push_backlog_limit_bytes',
-        int,
-        DEFAULT_PUSH_BACKLOG_LIMIT_BYTES,
-        1,
-        False,
-        'unsent bytes a push subscriber may hold before it is closed with 1008 '
-        f'(default: {DEFAULT_PUSH_BACKLOG_LIMIT_BYTES}, 256 KiB)',
-    ),
-    Limit(
-        '--ping-interval',
-        'ping_interval_s',
-        float,
-        DEFAULT_PING_INTERVAL_S,
-        0,
-        False,
-        f'seconds between keepalive pings; 0 sends none (default: {DEFAULT_PING_INTERVAL_S:g})',
-    ),
-    Limit(
-        '--ping-timeout',
-        'ping_timeout_s',
-        float,
-        DEFAULT_PING_TIMEOUT_S,
-        0,
-        False,
-        'seconds to wait for the pong before closing with 1011; 0 waits for ever '
-        f'(default: {DEFAULT_PING_TIMEOUT_S:g})',
-    ),
-    Limit(
-        '--open-timeout',
-        'open_timeout_s',
-        float,
-        DEFAULT_OPEN_TIMEOUT_S,
-        0,
-        True,
-        f'seconds a client gets to finish the opening handshake (default: {DEFAULT_OPEN_TIMEOUT_S:g})',
-    ),
-    Limit(
-        '--close-timeout',
-        'close_timeout_s',
-        float,
-        DEFAULT_CLOSE_TIMEOUT_S,
-        0,
-        True,
-        f'seconds a client gets to answer the closing handshake (default: {DEFAULT_CLOSE_TIMEOUT_S:g})',
-    ),
-    Limit(
-        '--max-sessions',
-        'max_sessions',
-        int,
-        DEFAULT_MAX_SESSIONS,
-        1,
-        False,
-        f'demo sessions kept at once, one per demo page load (default: {DEFAULT_MAX_SESSIONS})',
-    ),
-    Limit(
-        '--session-idle-timeout',
-        'session_idle_timeout_s',
-        float,
-        DEFAULT_SESSION_IDLE_TIMEOUT_S,
-        0,
-        True,
-        f'seconds an unused demo session with no subscriber is kept (default: {DEFAULT_SESSION_IDLE_TIMEOUT_S:g})',
-    ),
-    Limit(
-        '--poll-batch-limit',
-        'poll_batch_limit',
-        int,
-        DEFAULT_POLL_BATCH_LIMIT,
-        1,
-        False,
-        f'most updates one poll answer carries (default: {DEFAULT_POLL_BATCH_LIMIT})',
-    ),
-    Limit(
-        '--sessions-per-minute',
-        'sessions_per_minute_per_address',
-        int,
-        DEFAULT_SESSIONS_PER_MINUTE,
-        0,
-        False,
-        'new demo sessions one client address may create a minute (a page load creates one); beyond, 429; '
-        f'0 means no limit, for benchmarks (default: {DEFAULT_SESSIONS_PER_MINUTE})',
-    ),
-    Limit(
-        '--pending-per-address',
-        'pending_per_address',
-        int,
-        DEFAULT_PENDING_PER_ADDRESS,
-        1,
-        False,
-        'echo connections one client address may hold before sending its request, once the echo server holds half '
-        f'of --max-connections; beyond, closed at once (default: {DEFAULT_PENDING_PER_ADDRESS})',
-    ),
-    Limit(
-        '--request-timeout',
-        'request_timeout_s',
-        float,
-        DEFAULT_REQUEST_TIMEOUT_S,
-        0,
-        True,
-        'seconds a new echo connection gets to send its request head; a slower one gets 408 '
-        f'(default: {DEFAULT_REQUEST_TIMEOUT_S:g})',
-    ),
-    Limit(
-        '--max-queue',
-        'max_queue_messages',
-        int,
-        DEFAULT_MAX_QUEUE_MESSAGES,
-        1,
-        False,
-        'incoming messages an echo connection keeps unread before it stops reading the socket '
-        f'(default: {DEFAULT_MAX_QUEUE_MESSAGES})',
-    ),
-    Limit(
-        '--socket-buffer-bytes',
-        'socket_buffer_bytes',
-        int,
-        DEFAULT_SOCKET_BUFFER_BYTES,
-        0,
-        False,
-        "kernel receive and send buffer of each echo connection; 0 leaves the kernel's autotuning "
-        f'(default: {DEFAULT_SOCKET_BUFFER_BYTES}, 16 KiB)',
-    ),
-    Limit(
-        '--header-timeout',
-        'header_timeout_s',
-        float,
-        DEFAULT_HEADER_TIMEOUT_S,
-        0,
-        True,
-        'seconds a client gets to send the headers of a request to the lesson pages; slower ones are closed '
-        f'(default: {DEFAULT_HEADER_TIMEOUT_S:g})',
-    ),
-    Limit(
-        '--forget-after-days',
-        'forget_after_days',
-        float,
-        DEFAULT_FORGET_AFTER_DAYS,
-        0,
-        False,
-        "delete a learner's progress file after this many days untouched, checked at start and hourly; "
-        f'0 keeps everything (default: {DEFAULT_FORGET_AFTER_DAYS:g})',
-    ),
+    Limit('--max-message-bytes', 'max_message_bytes', 1, note='64 KiB', help=
+          'largest message a client may send to the echo server; a bigger one closes its connection with 1009'),
+    Limit('--max-connections', 'max_connections', 1, help=
+          'connections the echo server holds at once; beyond them a new one is answered 503'),
+    Limit('--message-rate', 'messages_per_s', 0, help=
+          'messages per second one WebSocket connection may send on average; beyond, it is closed with 1008; '
+          '0 means no limit, for benchmarks'),
+    Limit('--message-burst', 'message_burst', 1, help='messages allowed at once after a quiet spell'),
+    Limit('--listen-backlog', 'listen_backlog', 1, help=
+          'connections the kernel queues for the echo server before it accepts them'),
+    Limit('--write-limit-bytes', 'write_limit_bytes', 0, note='32 KiB', help=
+          'unsent bytes per connection above which an echo waits for the client to read'),
+    Limit('--push-backlog-bytes', 'push_backlog_limit_bytes', 1, note='256 KiB', help=
+          'unsent bytes a push subscriber may hold before it is closed with 1008'),
+    Limit('--ping-interval', 'ping_interval_s', 0, help='seconds between keepalive pings; 0 sends none'),
+    Limit('--ping-timeout', 'ping_timeout_s', 0, help=
+          'seconds to wait for the pong before closing with 1011; 0 waits for ever'),
+    Limit('--open-timeout', 'open_timeout_s', 0, above_minimum=True, help=
+          'seconds a client gets to finish the opening handshake'),
+    Limit('--close-timeout', 'close_timeout_s', 0, above_minimum=True, help=
+          'seconds a client gets to answer the closing handshake'),
+    Limit('--max-sessions', 'max_sessions', 1, help='demo sessions kept at once, one per demo page load'),
+    Limit('--session-idle-timeout', 'session_idle_timeout_s', 0, above_minimum=True, help=
+          'seconds an unused demo session with no subscriber is kept'),
+    Limit('--poll-batch-limit', 'poll_batch_limit', 1, help='most updates one poll answer carries'),
+    Limit('--sessions-per-minute', 'sessions_per_minute_per_address', 0, help=
+          'new demo sessions one client address may create a minute (a page load creates one); beyond, 429; '
+          '0 means no limit, for benchmarks'),
+    Limit('--pending-per-address', 'pending_per_address', 1, help=
+          'echo connections one client address may hold before sending its request, once the echo server holds '
+          'half of --max-connections; beyond, closed at once'),
+    Limit('--request-timeout', 'request_timeout_s', 0, above_minimum=True, help=
+          'seconds a new echo connection gets to send its request head; a slower one gets 408'),
+    Limit('--max-queue', 'max_queue_messages', 1, help=
+          'incoming messages an echo connection keeps unread before it stops reading the socket'),
+    Limit('--socket-buffer-bytes', 'socket_buffer_bytes', 0, note='16 KiB', help=
+          "kernel receive and send buffer of each echo connection; 0 leaves the kernel's autotuning"),
+    Limit('--header-timeout', 'header_timeout_s', 0, above_minimum=True, help=
+          'seconds a client gets to send the headers of a request to the lesson pages; slower ones are closed'),
+    Limit('--forget-after-days', 'forget_after_days', 0, help=
+          "delete a learner's progress file after this many days untouched, checked at start and hourly; "
+          '0 keeps everything'),
 )
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One of the other flags: what argparse needs, and where its environment variable's value goes."""
+
+    flag: str
+    help: str
+    #: The argument group (a key of GROUPS); '' for the general options.
+    group: str = ''
+    #: 'value' (the flag's value), 'list' (repeatable; the variable is comma-separated), 'switch' (--x / --no-x).
+    kind: str = 'value'
+    type: Callable[[str], object] | None = None
+    dest: str | None = None
+    #: The value when neither flag nor variable gives one (a string goes through ``type`` like a flag's value).
+    fallback: str | None = None
+    #: The variable's name after the prefix, when it is not the flag's.
+    env: str | None = None
+    metavar: str | None = None
+
+    def default(self, environ: Mapping[str, str]) -> object:
+        name = ENV_PREFIX + (self.env or self.flag.removeprefix('--').replace('-', '_').upper())
+        value = environ.get(name)
+        if self.kind == 'list':
+            return [item for item in (value or '').split(',') if item]
+        if self.kind == 'switch':
+            return _env_flag(value)
+        # an empty variable counts as unset where there is a default (WEBSOCKET_LESSON_PORT= in a shell script)
+        return self.fallback if not value and self.fallback is not None else value
+
+    def add_to(self, group: argparse._ActionsContainer, environ: Mapping[str, str]) -> None:
+        options: dict[str, Any] = {'default': self.default(environ), 'help': self.help}
+        options |= {k: v for k, v in (('type', self.type), ('dest', self.dest), ('metavar', self.metavar)) if v}
+        if self.kind == 'list':
+            options['action'] = 'append'
+        elif self.kind == 'switch':
+            options['action'] = argparse.BooleanOptionalAction
+        group.add_argument(self.flag, **options)
+
+
+PARSER_DESCRIPTION = (
+    'An interactive lesson on WebSockets: the lesson at /, live demos at /demo, a quiz at /quiz. '
+    f'Every flag can also be set with an environment variable {ENV_PREFIX}<FLAG>, '
+    f'e.g. {ENV_PREFIX}PORT=9000 or {ENV_PREFIX}MESSAGE_RATE=0.'
+)
+#: The argument groups after the general options, in the order --help shows them: (title, description).
+GROUPS = {
+    'deployment': (
+        'several instances behind a proxy',
+        'see deploy/README; none of these is needed for one app on one machine',
+    ),
+    'teaching': ('teaching a class', 'the teacher pages (/teacher) and class limits'),
+    'limits': ('limits', 'what one client may cost the app; the defaults suit a class'),
+}
+
+# Every flag but the limits, in the order --help lists them.
+# fmt: off
+FLAGS: tuple[Flag, ...] = (
+    Flag('--host', fallback='127.0.0.1', help=
+         'address the app listens on (default: 127.0.0.1, this machine only; use 0.0.0.0 to serve a class on your '
+         'network)'),
+    Flag('--port', type=int, fallback='8080', help='port of the lesson pages (default: 8080)'),
+    Flag('--echo-port', type=int, fallback='8765', help=
+         'port of the embedded WebSocket echo server the demos talk to (default: 8765; 0 picks a free one)'),
+    Flag('--open', kind='switch', dest='open_browser', help=
+         'open the lesson in a browser tab (default: on when there is a display)'),
+    Flag('--storage-secret', help=
+         'secret that signs the learner cookie, at least 32 characters (default: a random one, generated once and '
+         'kept in the data directory)'),
+    Flag('--data-dir', type=Path, help=
+         'where progress and the generated secret are kept '
+         '(default: $XDG_DATA_HOME/websocket-lesson or ~/.local/share/websocket-lesson)'),
+    Flag('--content-dir', type=Path, help=
+         'read lesson.md and quiz.toml from this folder instead of the bundled ones'),
+    Flag('--allowed-origin', kind='list', dest='allowed_origins', env='ALLOWED_ORIGINS', help=
+         'another page origin (scheme://host:port) allowed to use the echo server; repeat for more '
+         '(default: only the app itself)'),
+    Flag('--certfile', type=Path, help=
+         'TLS certificate (PEM): serve the app over https:// and the echo server over wss://'),
+    Flag('--keyfile', type=Path, help='TLS private key (PEM) matching --certfile'),
+    Flag('--redis-url', group='deployment', help=
+         'keep learner progress and class state in this Redis (redis://host:port/db, rediss:// or unix://), '
+         'shared by every instance (default: files in the data directory)'),
+    Flag('--public-echo-url', group='deployment', help=
+         "where browsers reach this instance's echo server through the proxy: a path on the page's own origin "
+         '(/echo-server) or an absolute ws:// or wss:// URL (default: the echo port at the host the page came from)'),
+    Flag('--trusted-proxy', group='deployment', kind='list', dest='trusted_proxies', env='TRUSTED_PROXIES', help=
+         'address or network (127.0.0.1, 10.0.0.0/8) of a proxy whose X-Forwarded-Host/-Proto or Forwarded '
+         'headers name the address the browser used; repeat for more (default: none is believed)'),
+    Flag('--teacher-token', group='teaching', help=
+         f'secret in the teacher address (/teacher?token=...), at least {MIN_TEACHER_TOKEN_CHARS} letters, digits, '
+         '- or _ (default: a random one, generated once and kept in the data directory)'),
+    Flag('--max-learners', group='teaching', type=int, fallback=str(DEFAULT_MAX_LEARNERS), metavar='N', help=
+         f'learners one class may hold; beyond, joining is refused (default: {DEFAULT_MAX_LEARNERS})'),
+)
+# fmt: on
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
@@ -400,120 +329,20 @@ def _bounded(limit: Limit) -> Callable[[str], float]:
 
 
 def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
-    def env(name: str, default: str | None = None) -> str | None:
-        return environ.get(ENV_PREFIX + name, default)
-
-    parser = argparse.ArgumentParser(
-        prog='websocket-lesson',
-        description='An interactive lesson on WebSockets: the lesson at /, live demos at /demo, a quiz at /quiz. '
-        f'Every flag can also be set with an environment variable {ENV_PREFIX}<FLAG>, '
-        f'e.g. {ENV_PREFIX}PORT=9000 or {ENV_PREFIX}MESSAGE_RATE=0.',
-    )
-    parser.add_argument(
-        '--host',
-        default=env('HOST', '127.0.0.1'),
-        help='address the app listens on (default: 127.0.0.1, this machine only; '
-        'use 0.0.0.0 to serve a class on your network)',
-    )
-    parser.add_argument(
-        '--port', type=int, default=int(env('PORT', '8080') or 8080), help='port of the lesson pages (default: 8080)'
-    )
-    parser.add_argument(
-        '--echo-port',
-        type=int,
-        default=int(env('ECHO_PORT', '8765') or 8765),
-        help='port of the embedded WebSocket echo server the demos talk to (default: 8765; 0 picks a free one)',
-    )
-    parser.add_argument(
-        '--open',
-        dest='open_browser',
-        action=argparse.BooleanOptionalAction,
-        default=_env_flag(env('OPEN')),
-        help='open the lesson in a browser tab (default: on when there is a display)',
-    )
-    parser.add_argument(
-        '--storage-secret',
-        default=env('STORAGE_SECRET'),
-        help='secret that signs the learner cookie, at least 32 characters (default: a random '
-        'one, generated once and kept in the data directory)',
-    )
-    parser.add_argument(
-        '--data-dir',
-        type=Path,
-        default=env('DATA_DIR'),
-        help='where progress and the generated secret are kept '
-        '(default: $XDG_DATA_HOME/websocket-lesson or ~/.local/share/websocket-lesson)',
-    )
-    parser.add_argument(
-        '--content-dir',
-        type=Path,
-        default=env('CONTENT_DIR'),
-        help='read lesson.md and quiz.toml from this folder instead of the bundled ones',
-    )
-    parser.add_argument(
-        '--allowed-origin',
-        dest='allowed_origins',
-        action='append',
-        default=[o for o in (env('ALLOWED_ORIGINS') or '').split(',') if o],
-        help='another page origin (scheme://host:port) allowed to use the echo server; '
-        'repeat for more (default: only the app itself)',
-    )
-    parser.add_argument(
-        '--certfile',
-        type=Path,
-        default=env('CERTFILE'),
-        help='TLS certificate (PEM): serve the app over https:// and the echo server over wss://',
-    )
-    parser.add_argument(
-        '--keyfile', type=Path, default=env('KEYFILE'), help='TLS private key (PEM) matching --certfile'
-    )
-    deployment = parser.add_argument_group(
-        'several instances behind a proxy', 'see deploy/README; none of these is needed for one app on one machine'
-    )
-    deployment.add_argument(
-        '--redis-url',
-        default=env('REDIS_URL'),
-        help='keep learner progress and class state in this Redis (redis://host:port/db, rediss:// or unix://), '
-        'shared by every instance (default: files in the data directory)',
-    )
-    deployment.add_argument(
-        '--public-echo-url',
-        default=env('PUBLIC_ECHO_URL'),
-        help="where browsers reach this instance's echo server through the proxy: a path on the page's own origin "
-        '(/echo-server) or an absolute ws:// or wss:// URL (default: the echo port at the host the page came from)',
-    )
-    deployment.add_argument(
-        '--trusted-proxy',
-        dest='trusted_proxies',
-        action='append',
-        default=[p for p in (env('TRUSTED_PROXIES') or '').split(',') if p],
-        help='address or network (127.0.0.1, 10.0.0.0/8) of a proxy whose X-Forwarded-Host/-Proto or Forwarded '
-        'headers name the address the browser used; repeat for more (default: none is believed)',
-    )
-    teaching = parser.add_argument_group('teaching a class', 'the teacher pages (/teacher) and class limits')
-    teaching.add_argument(
-        '--teacher-token',
-        default=env('TEACHER_TOKEN'),
-        help=f'secret in the teacher address (/teacher?token=...), at least {MIN_TEACHER_TOKEN_CHARS} letters, digits, '
-        '- or _ (default: a random one, generated once and kept in the data directory)',
-    )
-    teaching.add_argument(
-        '--max-learners',
-        type=int,
-        default=env('MAX_LEARNERS', str(DEFAULT_MAX_LEARNERS)),  # a string default goes through `type` too
-        metavar='N',
-        help=f'learners one class may hold; beyond, joining is refused (default: {DEFAULT_MAX_LEARNERS})',
-    )
-    limits = parser.add_argument_group('limits', 'what one client may cost the app; the defaults suit a class')
+    parser = argparse.ArgumentParser(prog='websocket-lesson', description=PARSER_DESCRIPTION)
+    groups: dict[str, argparse._ActionsContainer] = {'': parser}
+    groups |= {key: parser.add_argument_group(title, about) for key, (title, about) in GROUPS.items()}
+    for flag in FLAGS:
+        flag.add_to(groups[flag.group], environ)
     for limit in LIMITS:
         # a string default goes through `type` too, so a bad environment value is refused like a bad flag
-        limits.add_argument(
+        groups['limits'].add_argument(
             limit.flag,
             dest=limit.field,
             type=_bounded(limit),
             metavar='N',
             default=environ.get(limit.env, repr(limit.default) if limit.kind is float else str(limit.default)),
-            help=limit.help,
+            help=limit.help_text,
         )
     # Listed for --help only: cli.main hands `bench ...` to demos.bench.command before this parser sees it.
     commands = parser.add_subparsers(title='subcommands', dest='command', metavar='{bench}')
@@ -523,52 +352,6 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help='measure the echo server (polling vs push, a class under load); see: websocket-lesson bench --help',
     )
     return parser
-
-
-def _secret_problem(secret: str) -> str | None:
-    length = len(secret.encode('utf-8'))
-    if length == 0:
-        return 'is empty'
-    if length < MIN_SECRET_BYTES:
-        return f'is only {length} bytes long (at least {MIN_SECRET_BYTES} are needed)'
-    return None
-
-
-def load_or_create_secret(data_dir: Path) -> str:
-    """Keep one random secret per data directory, so learner cookies stay valid across restarts.
-
-    A missing, empty or short secret file is never used: cookies signed with it could be forged. A new secret is
-    made (logged at WARNING; learners signed in with the old one start afresh) and the bad file kept aside.
-    """
-    path = data_dir / 'storage_secret'
-    if path.is_file():
-        try:
-            secret = path.read_text(encoding='utf-8').strip()
-        except (OSError, UnicodeDecodeError) as error:
-            problem: str | None = f'cannot be read ({error})'
-        else:
-            problem = _secret_problem(secret)
-            if problem is None:
-                return secret
-        kept = path.with_name(f'storage_secret.rejected-{time.strftime("%Y%m%dT%H%M%S")}-{os.getpid()}')
-        path.replace(kept)
-        log.warning(
-            'the storage secret %s %s; a new one is made (learners start afresh) and the old file is kept as %s',
-            path,
-            problem,
-            kept,
-        )
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(MIN_SECRET_BYTES)  # 43 characters
-    # created 0600 from the start and written whole: nobody reads a half-written or world-readable secret
-    temporary = path.with_name(f'.storage_secret.{os.getpid()}.tmp')
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, 'w', encoding='utf-8') as file:
-        file.write(secret)
-        file.flush()
-        os.fsync(file.fileno())
-    temporary.replace(path)
-    return secret
 
 
 REDIS_SCHEMES = ('redis://', 'rediss://', 'unix://')
@@ -597,10 +380,8 @@ def deployment_problems(redis_url: str | None, public_echo_url: str | None, prox
     return problems
 
 
-def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    environ = os.environ if environ is None else environ
-    parser = build_parser(environ)
-    args = parser.parse_args(argv)
+def _refuse_bad_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Stop with a usage error (exit 2) for flags that parse but cannot be used together or at all."""
     if args.command == 'bench':
         parser.error('bench is a subcommand of its own: put it first, as in websocket-lesson bench --help')
     if (args.certfile is None) != (args.keyfile is None):
@@ -608,7 +389,7 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
     for name in ('port', 'echo_port'):
         if not 0 <= getattr(args, name) <= 65535:
             parser.error(f'--{name.replace("_", "-")} must be between 0 and 65535')
-    if args.storage_secret is not None and (problem := _secret_problem(args.storage_secret)):
+    if args.storage_secret is not None and (problem := secret_problem(args.storage_secret)):
         # Anyone who can guess the secret can forge any learner's cookie. On this machine only that is a
         # developer's shortcut (the tests use one); served to a network it is refused.
         if args.host not in LOOPBACK_HOSTS:
@@ -627,6 +408,13 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
         )
     if not 1 <= args.max_learners <= 100_000:
         parser.error('--max-learners must be between 1 and 100000')
+
+
+def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    environ = os.environ if environ is None else environ
+    parser = build_parser(environ)
+    args = parser.parse_args(argv)
+    _refuse_bad_flags(parser, args)
     data_dir = (args.data_dir or default_data_dir(environ)).expanduser().resolve()
     open_browser = has_display(environ) if args.open_browser is None else args.open_browser
     return Config(

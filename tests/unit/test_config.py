@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lesson.config import MIN_SECRET_BYTES, config_from_args, load_or_create_secret
+from lesson.config import config_from_args
+from lesson.storage.storage_secret import MIN_SECRET_BYTES, load_or_create_secret
 
 
 def _kept_aside(folder: Path) -> list[Path]:
@@ -30,7 +31,7 @@ def test_an_empty_or_short_secret_is_never_used(
     tmp_path: Path, content: str, problem: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     (tmp_path / 'storage_secret').write_text(content, encoding='utf-8')
-    with caplog.at_level(logging.WARNING, logger='lesson.config'):
+    with caplog.at_level(logging.WARNING, logger='lesson.storage.storage_secret'):
         secret = load_or_create_secret(tmp_path)
     assert secret.strip() and secret != content.strip() and len(secret.encode()) >= MIN_SECRET_BYTES
     assert (tmp_path / 'storage_secret').read_text(encoding='utf-8') == secret
