@@ -42,6 +42,7 @@ from websockets.http11 import Request, Response
 from demos.protocol.feed import Update, epoch_ms
 from demos.protocol.http_answers import answer_headers, parse_cursor, poll_answer
 from demos.server.counting import CountingConnection, LaneCounters
+from demos.server.refusals import Refused
 
 if TYPE_CHECKING:
     from demos.server.sessions import DemoSession
@@ -54,15 +55,6 @@ LONG_POLL_HOLD_S = 8.0
 
 #: A held long poll is answered at least this long before websockets' open timeout would abort its connection.
 OPEN_TIMEOUT_MARGIN_S = 1.0
-
-
-class Refused(Exception):
-    """A request this module turns down: the server answers ``status`` with ``reason``."""
-
-    def __init__(self, status: http.HTTPStatus, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 def _only_get(request: Request, what: str) -> None:

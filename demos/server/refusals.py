@@ -1,0 +1,128 @@
+"""What the echo server turns away: each refusal counted by reason and logged at WARNING with the client's address.
+
+A refusal a script repeats (idle sockets, slow requests, new sessions) comes in floods: it gets one log line per
+address and kind a minute, with the count of the others (:class:`demos.protocol.limits.OncePerMinute`), and the
+counts left unsaid when a minute ends are logged then.
+"""
+
+from __future__ import annotations
+
+import http
+import logging
+from collections import defaultdict
+
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+from websockets.http11 import Request, Response
+
+from demos.protocol import http_answers
+from demos.protocol.limits import OncePerMinute
+from demos.server.counting import CountingConnection
+
+log = logging.getLogger(__name__)
+
+
+class Refused(Exception):
+    """A request turned down in ``process_request``: the server answers ``status`` with ``reason``.
+
+    Attributes:
+        allow_origin: The page origin allowed to read the answer (CORS), once the origin check passed.
+        flood: A kind of refusal a script repeats (logged once a minute per address), or None.
+    """
+
+    def __init__(self, status: http.HTTPStatus, reason: str, *, flood: str | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.flood = flood
+        self.allow_origin: str | None = None
+
+
+class Refusals:
+    """The server's refusals: counts by reason for a teacher's overview, and the log lines."""
+
+    def __init__(self) -> None:
+        #: Refusals so far, by reason (e.g. ``'403 Forbidden'``, ``'1008 message rate'``).
+        self.counts: defaultdict[str, int] = defaultdict(int)
+        self.flood_log = OncePerMinute()
+
+    def answer(
+        self,
+        connection: CountingConnection,
+        request: Request,
+        status: http.HTTPStatus,
+        reason: str,
+        *,
+        allow_origin: str | None = None,
+        flood: str | None = None,
+    ) -> Response:
+        """Count, log and answer a refusal in ``process_request``; ``flood`` names a kind a script repeats."""
+        self.counts[f'{status.value} {status.phrase}'] += 1
+        count = 1 if flood is None else self.flood_log.note(connection.peer_host, flood)
+        if count is not None:
+            log.warning(
+                'echo server: refused %s %s %r: %s (%d %s)%s',
+                connection.peer,
+                request.method,
+                request.path[:200],
+                reason,
+                status.value,
+                status.phrase,
+                _more(count, flood),
+            )
+        return http_answers.refusal(status, reason, allow_origin=allow_origin)
+
+    def before_request(self, connection: CountingConnection, status: int, kind: str, reason: str) -> None:
+        """A connection turned away before ``process_request`` (see :class:`demos.server.counting.ConnectionGuards`)."""
+        phrase = http.HTTPStatus(status).phrase if status else 'closed'
+        self.counts[f'{status} {phrase}' if status else f'closed: {kind}'] += 1
+        # Idle sockets and slow requests come in floods: one line a minute per address. A bad request is one line each.
+        count = 1 if kind == 'bad request' else self.flood_log.note(connection.peer_host, kind)
+        if count is None:
+            return
+        answer = f' ({status} {phrase})' if status else ' (closed without an answer)'
+        log.warning('echo server: refused %s: %s%s%s', connection.peer, reason, answer, _more(count, kind))
+
+    def by_websockets(self, connection: CountingConnection, request: Request, response: Response) -> None:
+        """websockets itself turned the handshake down (bad key, version, method): say so once."""
+        reason = response.body.decode(errors='replace').strip().splitlines()[0] if response.body else ''
+        self.counts[f'{response.status_code} {response.reason_phrase}'] += 1
+        log.warning(
+            'echo server: refused %s %r: %s (%d %s)',
+            connection.peer,
+            request.path[:200],
+            reason,
+            response.status_code,
+            response.reason_phrase,
+        )
+
+    def closing(self, connection: CountingConnection, kind: str, reason: str) -> None:
+        """The server closes an open WebSocket with 1008 (policy violation): count it under ``kind`` and log it."""
+        self.counts[f'1008 {kind}'] += 1
+        log.warning('echo server: closed %s on /%s: %s (1008)', connection.peer, connection.endpoint, reason)
+
+    def closed(self, connection: CountingConnection, closed: ConnectionClosed) -> None:
+        """A WebSocket ended: log the close codes that say something went wrong and were not logged already."""
+        sent = closed.sent
+        if sent is None or sent.code in (CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY, CloseCode.POLICY_VIOLATION):
+            return  # an ordinary goodbye, or one already logged when it was decided
+        self.counts[f'{sent.code} {sent.reason or "closed"}'] += 1
+        log.warning(
+            'echo server: closed %s on /%s: %s (%d)',
+            connection.peer,
+            connection.endpoint,
+            sent.reason or 'protocol error',
+            sent.code,
+        )
+
+    def log_unsaid(self) -> None:
+        """One line per address and kind for the refusals of a flood that its first line did not mention."""
+        for address, kind, count in self.flood_log.unsaid():
+            log.warning('echo server: refused %d more from %s in the last minute (%s)', count, address, kind)
+
+
+def _more(count: int, kind: str | None) -> str:
+    """What a flood's log line adds: how many refusals of its kind it stands for."""
+    if count <= 1:
+        return ''
+    return f'; {count} refusals ({kind}) from this address since the last such line'

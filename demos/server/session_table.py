@@ -1,0 +1,107 @@
+"""The demo sessions one echo server keeps: created on first use, bounded in number and in creation rate.
+
+Every demo page load gets a session of its own (:mod:`demos.server.sessions`); a class of thirty holds thirty. The
+table keeps at most :attr:`~demos.server.settings.EchoSettings.max_sessions`, forgets the least recently used one
+with no open connection to make room, and sweeps out those idle for longer than the idle timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+
+from websockets.frames import CloseCode
+
+from demos.protocol.feed import PriceFeed
+from demos.protocol.limits import AddressRateLimiter
+from demos.protocol.session_ids import is_genuine
+from demos.server.sessions import DEFAULT_SESSION_ID, DemoSession, check_session_id
+from demos.server.settings import EchoSettings
+
+log = logging.getLogger(__name__)
+
+
+class UnknownSession(ValueError):
+    """A session id the app did not issue (answered 404)."""
+
+
+class TooManySessions(ValueError):
+    """Every session slot holds a session with open connections (answered 503)."""
+
+
+class SessionRateExceeded(ValueError):
+    """A client address created its allowance of sessions this minute (answered 429)."""
+
+
+class SessionTable:
+    """The server's demo sessions, least recently used first.
+
+    Args:
+        settings: The server's settings (session key, limits, the new feeds' rate and history).
+        new_sessions: How many sessions each client address may create a minute.
+    """
+
+    def __init__(self, settings: EchoSettings, new_sessions: AddressRateLimiter) -> None:
+        self.settings = settings
+        self.new_sessions = new_sessions
+        self._sessions: OrderedDict[str, DemoSession] = OrderedDict()
+
+    def all(self) -> list[DemoSession]:
+        return list(self._sessions.values())
+
+    def get(self, session_id: str, *, client: str | None = None) -> DemoSession:
+        """The demo session ``session_id``, created on first use (:meth:`demos.server.echo_server.EchoServer.session`).
+
+        Raises:
+            ValueError: if ``session_id`` is not 1 to 64 letters, digits, ``.``, ``-`` or ``_``.
+            UnknownSession: if there is a session key and ``session_id`` was not issued with it.
+            TooManySessions: if ``max_sessions`` sessions all have open connections.
+            SessionRateExceeded: if ``client`` created its allowance of sessions this minute.
+        """
+        existing = self._sessions.get(session_id)
+        if existing is not None:
+            self._sessions.move_to_end(session_id)
+            existing.touch()
+            return existing
+        settings = self.settings
+        check_session_id(session_id)
+        key = settings.session_key
+        if key is not None and session_id != DEFAULT_SESSION_ID and not is_genuine(key, session_id):
+            raise UnknownSession('no such demo session: load the demo page to get one')
+        if client is not None and not self.new_sessions.allow(client):
+            raise SessionRateExceeded(
+                f'at most {settings.sessions_per_minute_per_address} new demo sessions a minute from one address'
+            )
+        if len(self._sessions) >= settings.max_sessions and not self._make_room():
+            raise TooManySessions(f'all {settings.max_sessions} demo sessions are in use')
+        feed = PriceFeed(history_limit=settings.history_limit, rate_per_s=settings.default_rate_per_s)
+        session = DemoSession(
+            session_id,
+            feed,
+            push_backlog_limit_bytes=settings.push_backlog_limit_bytes,
+            permessage_deflate=settings.permessage_deflate,
+        )
+        self._sessions[session_id] = session
+        return session
+
+    def sweep_idle(self) -> None:
+        """Forget the sessions with no open connection that nobody used for longer than the idle timeout."""
+        timeout = self.settings.session_idle_timeout_s
+        for session in [s for s in self._sessions.values() if not s.in_use and s.idle_for_s > timeout]:
+            del self._sessions[session.id]
+            _forget(session, 'idle')
+
+    def _make_room(self) -> bool:
+        """Forget the least recently used session with no open connection; False when every session has one."""
+        for session in self._sessions.values():
+            if not session.in_use:
+                del self._sessions[session.id]
+                _forget(session, 'too many demo sessions')
+                return True
+        return False
+
+
+def _forget(session: DemoSession, why: str) -> None:
+    log.info('echo server: forgetting demo session %s (%s)', session.id, why)
+    session.stop()
+    session.close_subscribers(CloseCode.GOING_AWAY, 'demo session ended')
