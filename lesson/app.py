@@ -13,6 +13,7 @@ from nicegui.storage import Storage
 from demos.protocol import session_ids
 from demos.server.echo_process import EchoProcess, EchoProcessSpec
 from lesson.config import Config
+from lesson.pages import deeper as deeper_page
 from lesson.pages import demo as demo_page
 from lesson.pages import join as join_page
 from lesson.pages import lesson as lesson_page
@@ -49,6 +50,7 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
     lesson = load_lesson(content_dir)
     quiz = load_quiz(content_dir, lesson.anchors)
     demo = load_demo(content_dir)
+    deeper = deeper_page.load(content_dir)
     echo_ssl_context(config)  # a bad certificate stops start-up here, in one line, not in the echo process
     client_sources = read_client_sources()
     page_sources = demo_page.DemoPageSources.read(client_sources)
@@ -83,6 +85,7 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
     )
 
     lesson_page.register(lesson, extras=[quiz_page.best_score_banner])
+    deeper_page.register(deeper)  # the glossary and notes, linked from the lesson's end
     quiz_page.register(quiz, lesson)
     demo_page.register(
         demo,

@@ -21,7 +21,22 @@ def _attribute(text: str) -> str:
     return text.replace('"', "'")  # inside a double-quoted props value
 
 
-def _render_section(section: Section) -> None:
+def _render_diagram(diagram: Diagram, section: Section) -> None:
+    """The diagram with its text alternative (Mermaid's accTitle/accDescr inside the SVG) and the same description
+    as a visible caption, so sighted readers who cannot follow a sequence diagram get every step in words too."""
+    label = _attribute(diagram.title or f'Diagram: {section.title}')
+    with ui.element('figure').classes('w-full my-4'):
+        # it may scroll sideways on a phone: keyboard users must be able to focus and scroll it too
+        ui.mermaid(diagram.source, config=DIAGRAM_CONFIG).classes('lesson-diagram w-full').props(
+            f'tabindex=0 role=region aria-label="{label}"'
+        ).mark('lesson-diagram')
+        if diagram.description:
+            caption = f'<strong>{escape(diagram.title or section.title)}.</strong> {escape(diagram.description)}'
+            ui.html(caption, tag='figcaption').classes('lesson-prose mt-2').mark('lesson-diagram-caption')
+
+
+def render_section(section: Section) -> None:
+    """One ``## Section {#anchor}`` of a page in the lesson's format: prose, diagrams and code."""
     with ui.element('section').classes('lesson-section w-full').props(f'id={section.anchor}'):
         with ui.element('h2').classes('text-2xl font-semibold mt-8 mb-3'):
             ui.link(section.title, f'#{section.anchor}').classes('text-inherit no-underline').props(
@@ -31,11 +46,8 @@ def _render_section(section: Section) -> None:
             match block:
                 case Prose(markdown=text):
                     ui.markdown(text).classes('lesson-prose w-full')
-                case Diagram(source=source):
-                    # it may scroll sideways on a phone: keyboard users must be able to focus and scroll it too
-                    ui.mermaid(source, config=DIAGRAM_CONFIG).classes('lesson-diagram w-full my-4').props(
-                        f'tabindex=0 role=region aria-label="Diagram: {_attribute(section.title)}"'
-                    ).mark('lesson-diagram')
+                case Diagram() as diagram:
+                    _render_diagram(diagram, section)
                 case Code(language=language, source=source, id=code_id):
                     code = ui.code(source, language=language).classes('w-full my-4')
                     code.copy_button.props('aria-label="Copy the code"')
@@ -45,7 +57,7 @@ def _render_section(section: Section) -> None:
                         code.mark(f'code-{code_id}')
 
 
-def _render_toc(lesson: Lesson) -> None:
+def render_toc(lesson: Lesson) -> None:
     with ui.element('nav').props('aria-label="Table of contents"').classes('lesson-toc my-4'):
         ui.label('On this page').classes('font-semibold')
         with ui.element('ol').classes('list-decimal pl-6'):
@@ -68,6 +80,6 @@ def register(lesson: Lesson, extras: list[LessonExtras]) -> None:
                 ui.label(lesson.subtitle).classes('text-lg opacity-80')
             for extra in extras:
                 extra()
-            _render_toc(lesson)
+            render_toc(lesson)
             for section in lesson.sections:
-                _render_section(section)
+                render_section(section)

@@ -7,7 +7,11 @@ The format is ordinary Markdown with three house rules, so writers can edit it i
 * a TOML front matter between ``+++`` lines gives ``title``, ``subtitle`` and ``tags``;
 * every section starts with ``## Heading {#anchor}`` (the anchor is what links and the quiz point at);
 * fenced blocks are either diagrams (```` ```mermaid ````) or code (```` ```javascript id=some-name ````);
-  any other fence language is an error rather than something silently shown as text.
+  any other fence language is an error rather than something silently shown as text;
+* ``<!-- ... -->`` comments are notes for writers (e.g. the source of a claim) and never reach the page.
+
+A diagram carries its own text alternative in Mermaid's ``accTitle:`` and ``accDescr``; the parser lifts both
+out so the page can show the description as a visible caption, the same words a screen reader hears.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ _HEADING = re.compile(r'^## (?P<title>.+?)\s*\{#(?P<anchor>[^}]*)\}\s*$')
 _ANCHOR = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')
 _FENCE = re.compile(r'^```(?P<info>.*)$')
 _FENCE_ID = re.compile(r'^id=(?P<id>[a-z0-9]+(?:-[a-z0-9]+)*)$')
+_COMMENT = re.compile(r'<!--.*?-->', re.DOTALL)
+_ACC_TITLE = re.compile(r'^\s*accTitle\s*:\s*(?P<text>.+?)\s*$', re.MULTILINE)
+_ACC_DESCR = re.compile(r'^\s*accDescr\s*(?::\s*(?P<line>.+?)\s*$|\{(?P<block>[^}]*)\})', re.MULTILINE | re.DOTALL)
 
 
 class ContentError(ValueError):
@@ -44,6 +51,9 @@ class Prose:
 @dataclass(frozen=True)
 class Diagram:
     source: str
+    #: Mermaid's ``accTitle`` and ``accDescr`` (whitespace folded), empty when the diagram has none.
+    title: str = ''
+    description: str = ''
 
 
 @dataclass(frozen=True)
@@ -116,7 +126,7 @@ class _SectionBuilder:
         self.prose: list[str] = []
 
     def flush_prose(self) -> None:
-        text = '\n'.join(self.prose).strip()
+        text = _COMMENT.sub('', '\n'.join(self.prose)).strip()
         if text:
             self.blocks.append(Prose(text))
         self.prose = []
@@ -126,6 +136,13 @@ class _SectionBuilder:
         if not self.blocks:
             raise ContentError(source, self.line, f"section '{self.title}' is empty")
         return Section(self.title, self.anchor, tuple(self.blocks), self.line)
+
+
+def _diagram(source: str) -> Diagram:
+    title = _ACC_TITLE.search(source)
+    description = _ACC_DESCR.search(source)
+    words = (description['line'] or description['block']) if description else ''
+    return Diagram(source, title['text'] if title else '', ' '.join(words.split()))
 
 
 def _fenced_block(info: str, body: list[str], source: str, line: int) -> Block:
@@ -144,7 +161,7 @@ def _fenced_block(info: str, body: list[str], source: str, line: int) -> Block:
             raise ContentError(
                 source, line, f"unknown diagram type '{diagram_type}' (known: {', '.join(sorted(KNOWN_DIAGRAM_TYPES))})"
             )
-        return Diagram(text)
+        return _diagram(text)
     if language not in KNOWN_CODE_LANGUAGES:
         raise ContentError(
             source,

@@ -25,7 +25,7 @@ def test_a_regular_install_serves_the_bundled_lesson(tmp_path: Path) -> None:
     try:
         with urllib.request.urlopen(running.url + '/', timeout=10) as answer:
             page = answer.read().decode()
-        assert 'WebSockets: live updates without asking twice' in page
+        assert 'WebSockets: real-time updates over one open connection' in page
         assert 'sequenceDiagram' in page
         with urllib.request.urlopen(running.url + '/quiz', timeout=10) as answer:
             assert answer.status == 200

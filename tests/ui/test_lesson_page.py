@@ -18,7 +18,7 @@ async def test_lesson_shows_every_section_heading_and_tag(user: User) -> None:
 async def test_lesson_shows_the_comparison_table_rows(user: User) -> None:
     await user.open('/')
     for row in (
-        'Every request opens a connection and closes it',
+        'Each request gets one answer, and then that exchange is over',
         'One connection stays open',
         'Only the client starts an exchange',
         'Client and server may each send',

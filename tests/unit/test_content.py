@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from lesson.rules.content import Code, ContentError, Diagram, parse_lesson
+from lesson.rules.content import Code, ContentError, Diagram, Prose, parse_lesson
 from lesson.storage.content_files import bundled_content_dir, load_lesson
 
 FRONT = '+++\ntitle = "T"\ntags = ["a", "b"]\n+++\n'
@@ -24,8 +24,10 @@ def test_bundled_lesson_covers_the_seed_in_order() -> None:
         'use-cases',
         'http-vs-websocket',
         'opening-a-connection',
+        'send-and-close',  # not in the seed: send(), onerror, readyState, close(), text/binary/JSON
         'ws-vs-wss',
         'complements-http',
+        'which-tool',  # not in the seed: fetch, long polling, Server-Sent Events and WebSocket compared
         'check-yourself',
     ]
     diagrams = [b for s in lesson.sections for b in s.blocks if isinstance(b, Diagram)]
@@ -46,6 +48,28 @@ def test_sections_split_prose_diagram_and_code() -> None:
     assert two.blocks[0] == Code('js', 'let a = 1;', 'snippet')
     assert lesson.code('snippet') is two.blocks[0]
     assert lesson.anchors == {'one', 'two'}
+
+
+def test_writers_comments_never_reach_the_page() -> None:
+    lesson = parse_lesson(FRONT + '## One {#one}\n<!-- Source: RFC 6455 §1.3,\nover two lines -->\nSeen.\n')
+    assert lesson.sections[0].blocks == (Prose('Seen.'),)
+
+
+def test_a_diagrams_text_alternative_is_lifted_out_for_its_caption() -> None:
+    source = (
+        'sequenceDiagram\n    accTitle: Two steps\n    accDescr {\n        First A greets B.\n'
+        '        Then B answers (politely).\n    }\n    A->>B: hi\n'
+    )
+    (diagram,) = parse_lesson(FRONT + f'## One {{#one}}\n```mermaid\n{source}```\n').sections[0].blocks
+    assert diagram == Diagram(source.rstrip('\n'), 'Two steps', 'First A greets B. Then B answers (politely).')
+    one_line = parse_lesson(
+        FRONT + '## A {#a}\n```mermaid\nsequenceDiagram\n  accDescr: Just one line.\n  A->>B: hi\n```\n'
+    )
+    assert one_line.sections[0].blocks[0] == Diagram(
+        'sequenceDiagram\n  accDescr: Just one line.\n  A->>B: hi', '', 'Just one line.'
+    )
+    plain = parse_lesson(FRONT + '## A {#a}\n```mermaid\nsequenceDiagram\n  A->>B: hi\n```\n')
+    assert plain.sections[0].blocks[0] == Diagram('sequenceDiagram\n  A->>B: hi')
 
 
 @pytest.mark.parametrize(
