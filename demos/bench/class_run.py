@@ -61,42 +61,19 @@ async def run_class(run: ClassRun, learners: int, duration_s: float, page_loads_
     async with clock.measure(idle):
         await asyncio.sleep(IDLE_S)
     rss['idle'] = run.app_rss_kib()
-
     class_ = [Learner(i, run.target) for i in range(learners)]
-    join_errors: list[str] = []
-
-    async def join(learner: Learner, delay_s: float) -> None:
-        await asyncio.sleep(delay_s)
-        try:
-            await learner.join()
-        except Exception as error:  # one learner that cannot join is reported; the others go on
-            join_errors.append(f'learner {learner.log.index} could not join: {type(error).__name__}: {error}')
-
-    stagger = STAGGER_S if learners > 1 else 0.0
-    await asyncio.gather(*(join(learner, stagger * i / learners) for i, learner in enumerate(class_)))
+    join_errors = await _join(class_)
     await asyncio.sleep(SETTLE_S)
     rss['class_joined'] = run.app_rss_kib()
     # Timed from a process of its own: the learners' event loop here would add its own queueing to every round trip.
-    echo_url = f'ws://{HOST}:{run.target.echo_port}{run.target.echo_prefix}/echo'
-    probe = EchoProbe(echo_url, duration_s=2 * duration_s + 1.0)
+    probe = EchoProbe(f'ws://{HOST}:{run.target.echo_port}{run.target.echo_prefix}/echo', duration_s=2 * duration_s + 1)
     probe.start()
-
     quiet = Phase('quiet')
     async with clock.measure(quiet):
         await asyncio.sleep(duration_s)
     rss['after_quiet'] = run.app_rss_kib()
-
-    loads = PageLoads()
-    with_loads = Phase('page_loads')
-    peaks: list[int] = []
-    stop_sampling = asyncio.Event()
-    sampler = asyncio.get_running_loop().create_task(sample_rss(run.app_rss_kib, stop_sampling, peaks))
-    async with clock.measure(with_loads):
-        await load_pages(run.target.page_port, page_loads_per_s, duration_s, loads)
-    stop_sampling.set()
-    await sampler
-    rss['page_loads_peak'] = max(peaks, default=run.app_rss_kib())
-
+    loads, with_loads = PageLoads(), Phase('page_loads')
+    rss['page_loads_peak'] = await _with_page_loads(run, clock, with_loads, loads, page_loads_per_s, duration_s)
     for learner in class_:
         await learner.command('stop')
     await asyncio.sleep(WIND_DOWN_S)
@@ -122,6 +99,36 @@ async def run_class(run: ClassRun, learners: int, duration_s: float, page_loads_
     }
     report['targets'] = class_targets(report)
     return report
+
+
+async def _join(class_: list[Learner]) -> list[str]:
+    """Join the learners staggered over :data:`STAGGER_S`, as a class arrives; why those that could not failed."""
+    join_errors: list[str] = []
+
+    async def join(learner: Learner, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        try:
+            await learner.join()
+        except Exception as error:  # one learner that cannot join is reported; the others go on
+            join_errors.append(f'learner {learner.log.index} could not join: {type(error).__name__}: {error}')
+
+    stagger = STAGGER_S if len(class_) > 1 else 0.0
+    await asyncio.gather(*(join(learner, stagger * i / len(class_)) for i, learner in enumerate(class_)))
+    return join_errors
+
+
+async def _with_page_loads(
+    run: ClassRun, clock: PhaseClock, phase: Phase, loads: PageLoads, per_s: float, duration_s: float
+) -> int:
+    """Measure ``phase`` while newcomers load ``/demo`` ``per_s`` times a second; the app's peak memory, KiB."""
+    peaks: list[int] = []
+    stop_sampling = asyncio.Event()
+    sampler = asyncio.get_running_loop().create_task(sample_rss(run.app_rss_kib, stop_sampling, peaks))
+    async with clock.measure(phase):
+        await load_pages(run.target.page_port, per_s, duration_s, loads)
+    stop_sampling.set()
+    await sampler
+    return max(peaks, default=run.app_rss_kib())
 
 
 def run_against_app(

@@ -79,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help='--load: seconds of echo round trips per server (default: 5, or --duration if less)',
     )
+    _add_class_options(parser)
+    parser.add_argument('--json', action='store_true', help='print the report as JSON')
+    return parser
+
+
+def _add_class_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``--class``: a simulated class against the app started by its console script."""
     parser.add_argument(
         '--class',
         dest='class_size',
@@ -101,8 +108,6 @@ def build_parser() -> argparse.ArgumentParser:
         help='--class: the websocket-lesson console script to start (default: the one next to this '
         'Python), e.g. an older release installed in a venv of its own',
     )
-    parser.add_argument('--json', action='store_true', help='print the report as JSON')
-    return parser
 
 
 MAX_CLIENTS = 5000
