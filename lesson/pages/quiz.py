@@ -7,37 +7,39 @@ The browser only ever receives option labels: ``ui.radio`` sends an index per la
 option id on the server, so which option is correct stays on the server until the learner submits. The index
 is checked first (:func:`lesson.rules.quiz.checked_option_index`): a crafted event is refused with one WARNING line.
 
-Attempt times are shown in the browser's time zone, asked once per page (:mod:`lesson.rules.local_time`).
+After a submit the page server grades, saves once and hands the results component one small JSON; the latest
+result, its feedback and explanations, the history and the demo quotes are drawn in the browser
+(:mod:`lesson.panels.quiz_result`). Attempt times are shown in the browser's time zone, which the component says
+when it mounts (:mod:`lesson.rules.local_time`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from html import escape
 from typing import Any
 
-from nicegui import background_tasks, ui
-from nicegui.client import Client
+from nicegui import ui
 from nicegui.events import GenericEventArguments, ValueChangeEventArguments
 
 from lesson.pages.layout import page_frame
+from lesson.panels.quiz_result import QuizResult, QuizTexts
 from lesson.rules.content import Lesson
-from lesson.rules.local_time import BROWSER_TIME_ZONE_JS, local_time_text, zone_from_browser
+from lesson.rules.local_time import zone_from_browser
 from lesson.rules.progress import (
-    Attempt,
-    DemoRun,
     InProgress,
     ProgressRejected,
     QuizProgress,
+    QuizState,
     demo_run_from_store,
-    demo_run_to_store,
     state_from_store,
 )
-from lesson.rules.quiz import Grade, InvalidAnswer, Question, Quiz, checked_option_index, grade, shuffled_options
+from lesson.rules.quiz import InvalidAnswer, Quiz, checked_option_index, shuffled_options
+from lesson.rules.quiz_result import result_state
 from lesson.storage.learner_store import learner_store
 from lesson.teaching import membership as class_membership
+from lesson.web.client_files import keep_components
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +82,6 @@ def _score_text(score: int, total: int, percent: int) -> str:
     return f'{score} / {total} ({percent} %)'
 
 
-def _sentence(text: str) -> str:
-    """The text ending as a sentence: option texts such as "wss://" have no full stop, others already do."""
-    return text if text.endswith(('.', '?', '!', ')')) else f'{text}.'
-
-
-def run_quote(quiz: Quiz, run: DemoRun | None, question_id: str) -> str | None:
-    """The sentence quoting the learner's last demo run beside a question's explanation (its template is in
-    quiz.toml), or ``None``: no template for this question, no run yet, or a figure the run did not measure."""
-    quote = quiz.run_quote(question_id)
-    return quote.fill(demo_run_to_store(run)) if quote is not None and run is not None else None
-
-
 class _QuizRadio(ui.radio):
     """A radio group that refuses an option index no option has, instead of letting Python index with it."""
 
@@ -123,40 +113,56 @@ def _add_arrow_keys(radio: ui.radio) -> None:
 
 
 class _QuizView:
-    """The part of the page that changes: the attempt in progress, or the latest result; then the history."""
+    """The part of the page that changes: the attempt in progress (server-side elements, one event per answer),
+    then the results, drawn in the browser by :class:`~lesson.panels.quiz_result.QuizResult` from one JSON."""
 
-    def __init__(self, quiz: Quiz, section_titles: Mapping[str, str], progress: QuizProgress) -> None:
+    def __init__(self, quiz: Quiz, texts: QuizTexts, progress: QuizProgress) -> None:
         self.quiz = quiz
-        self.section_titles = section_titles
+        self.texts = texts
         self.progress = progress
         self.zone: tzinfo | None = None  # the browser's, once it has said; until then (or if never) UTC
         self.answered_label: ui.label | None = None
         self.submit_button: ui.button | None = None
         self.submit_hint: ui.label | None = None
-
-    @ui.refreshable_method
-    def show(self) -> None:
+        self.form = ui.element('div').classes('w-full').mark('quiz-form')
         state = self.progress.state
-        if state.current is not None:
-            self._attempt_form(state.current)
-        elif state.last is not None:
-            self._latest_result(state.last)
-        self._history()
+        self._show_form(state)
+        self.results = QuizResult(
+            texts,
+            self._result_state(state),
+            with_key=bool(state.attempts),
+            on_retry=self._retry,
+            on_zone=self._learn_zone,
+        ).mark('quiz-results')
 
-    async def learn_time_zone(self, client: Client) -> None:
-        """Ask the browser once for its time zone, then show the attempt times in it."""
-        try:
-            await client.connected(timeout=CONNECT_TIMEOUT_S)
-            name = await client.run_javascript(BROWSER_TIME_ZONE_JS)
-        except TimeoutError:  # never connected, or did not answer within run_javascript's second: keep UTC
-            return
+    def _result_state(self, state: QuizState) -> dict[str, Any]:
+        # read at each showing: the learner may have run the demo in another tab meanwhile
+        run = demo_run_from_store(self.progress.store) if state.current is None else None
+        return result_state(self.quiz, state, run, self.zone)
+
+    def _show_form(self, state: QuizState) -> None:
+        """The attempt form when an attempt is in progress, else nothing (the results show the latest attempt)."""
+        self.form.clear()
+        if state.current is not None:
+            with self.form:
+                self._attempt_form(state.current)
+        self.form.set_visibility(state.current is not None)
+
+    def _show(self, state: QuizState, *, focus: str | None = None) -> None:
+        self._show_form(state)
+        self.results.show_result(self._result_state(state), focus=focus == RESULT_HEADING_ID)
+        if focus == ATTEMPT_HEADING_ID:
+            _focus(ATTEMPT_HEADING_ID)
+
+    def _learn_zone(self, name: object) -> None:
+        """The browser said its time zone (the component asks it at mount): attempt times are shown in it."""
         zone = zone_from_browser(name)
-        if zone is None or client.is_deleted:
+        if zone is None:
             return
         self.zone = zone
-        if self.progress.state.attempts:
-            with client:
-                self._history.refresh()
+        state = self.progress.state
+        if state.attempts:
+            self.results.show_result(self._result_state(state))
 
     # -- answering ---------------------------------------------------------------------------------------------
 
@@ -208,7 +214,7 @@ class _QuizView:
             state = self.progress.record_answer(number, question_id, event.value)
         except ProgressRejected as error:
             log.warning('quiz answer rejected: %s', error)
-            self.show.refresh()  # show what is really stored, e.g. after the attempt was submitted in another tab
+            self._show(self.progress.state)  # what is really stored, e.g. after a submit in another tab
             return
         if state.current is not None:
             self._show_count(state.current)
@@ -219,145 +225,26 @@ class _QuizView:
             ui.notify(refusal, type='warning', multi_line=True, timeout=10_000)
             return
         try:
-            state = self.progress.submit(number, datetime.now(UTC))
+            state = self.progress.submit(number, datetime.now(UTC))  # the one write of the learner's storage
         except ProgressRejected as error:
             log.warning('quiz submission rejected: %s', error)
             ui.notify('That attempt could not be submitted again; here is what was saved.')
+            state = self.progress.state
         else:
             if state.last is not None and (
                 not_counted := await class_membership.count_attempt(self.progress.store, state.last)
             ):
                 ui.notify(f'Saved for you, but not counted for the class: {not_counted}', type='warning')
-        self.show.refresh()
-        _focus(RESULT_HEADING_ID)
+        self._show(state, focus=RESULT_HEADING_ID)
 
     def _retry(self) -> None:
-        self.progress.start_retry()
-        self.show.refresh()
-        _focus(ATTEMPT_HEADING_ID)
-
-    # -- results -----------------------------------------------------------------------------------------------
-
-    def _graded(self, attempt: Attempt) -> Grade | None:
-        try:
-            return grade(self.quiz, attempt.answers)
-        except InvalidAnswer:
-            return None  # stored by an older quiz file whose questions are gone: show the score only
-
-    def _latest_result(self, attempt: Attempt) -> None:
-        _heading(f'Your result, attempt {attempt.number}', 2, element_id=RESULT_HEADING_ID).classes(
-            'text-xl font-semibold mt-4'
-        )
-        ui.label(_score_text(attempt.score, attempt.total, attempt.percent)).classes('text-3xl font-bold').mark(
-            'quiz-score'
-        )
-        ui.label(self.quiz.band_message(attempt.percent)).classes('text-lg').mark('quiz-band')
-        ui.button('Try again', icon='refresh', on_click=self._retry).props(f'color={BUTTON_COLOR}').classes(
-            'my-2'
-        ).mark('quiz-retry')
-        graded = self._graded(attempt)
-        if graded is None:
-            return
-        for index, result in enumerate(graded.results, 1):
-            self._question_result(index, result.question, result.chosen.id if result.chosen else None)
-
-    def _question_result(self, index: int, question: Question, chosen_id: str | None) -> None:
-        correct = question.correct_option
-        is_right = chosen_id == correct.id
-        verdict = 'Right' if is_right else 'Wrong'
-        with (
-            ui.card()
-            .classes(f'w-full my-3 {"quiz-right" if is_right else "quiz-wrong"}')
-            .mark(f'quiz-result-{question.id}')
-        ):
-            with ui.row().classes('items-center gap-2'):
-                # the word carries the verdict, the icon and colour only repeat it
-                ui.icon('check_circle' if is_right else 'cancel', color='positive' if is_right else 'negative').props(
-                    'aria-hidden=true'
-                )
-                ui.label(verdict).classes('font-bold').mark(f'quiz-verdict-{question.id}')
-                ui.label(f'Question {index}').classes('opacity-80')
-            _heading(question.prompt, 3).classes('text-lg font-semibold')
-            chosen_text = question.option(chosen_id).text if chosen_id else 'no answer'
-            ui.label(f'Your answer: {chosen_text}').mark(f'quiz-chosen-{question.id}')
-            ui.label(f'Correct answer: {correct.text}').classes('font-medium').mark(f'quiz-correct-{question.id}')
-            ui.markdown(question.explanation).classes('quiz-explanation my-1').mark(f'quiz-explanation-{question.id}')
-            self._run_quote(question)
-            with ui.element('ul').classes('quiz-feedback list-disc pl-6'):
-                for option in question.options:
-                    tags = [
-                        tag
-                        for tag, applies in (('your answer', option.id == chosen_id), ('correct', option.correct))
-                        if applies
-                    ]
-                    with ui.element('li').mark(f'quiz-feedback-{question.id}-{option.id}'):
-                        # the option as it was offered, then why: two lines, no "text.: feedback" joins
-                        with ui.row().classes('items-baseline gap-2'):
-                            ui.label(option.text).classes('font-medium')
-                            if tags:
-                                ui.label(f'({", ".join(tags)})').classes('text-sm opacity-80')
-                        ui.markdown(option.feedback)
-            title = self.section_titles.get(question.lesson_anchor, question.lesson_anchor)
-            ui.link(f'Read again in the lesson: {title}', f'/#{question.lesson_anchor}').classes('quiz-link').mark(
-                f'quiz-lesson-link-{question.id}'
-            )
-
-    def _run_quote(self, question: Question) -> None:
-        if self.quiz.run_quote(question.id) is None:
-            return
-        # read at each showing: the learner may have run the demo in another tab meanwhile
-        quote = run_quote(self.quiz, demo_run_from_store(self.progress.store), question.id)
-        with ui.row().classes('items-start gap-2 flex-nowrap my-1'):
-            ui.icon('science').props('aria-hidden=true').classes('mt-1')
-            if quote:
-                ui.label(quote).classes('font-medium').mark(f'quiz-run-quote-{question.id}')
-            else:  # say what would be here: the learner's own figures, once they have run the demo
-                ui.markdown(
-                    'Run the polling-versus-push demo on the [Live demos](/demo) page, and this answer '
-                    'will quote your own figures.'
-                ).classes('quiz-explanation').mark(f'quiz-run-quote-empty-{question.id}')
-
-    @ui.refreshable_method
-    def _history(self) -> None:
-        state = self.progress.state
-        _heading('Your attempts', 2).classes('text-xl font-semibold mt-8')
-        if not state.attempts:
-            ui.label(
-                'Each attempt you submit is listed here, with its time and score; open one to see your answers.'
-            ).classes('opacity-80').mark('quiz-history-empty')
-            return
-        best = state.best
-        with ui.element('ol').classes('w-full').mark('quiz-history'):
-            for attempt in reversed(state.attempts):
-                is_best = best is not None and attempt.number == best.number
-                summary = (
-                    f'Attempt {attempt.number} · {local_time_text(attempt.submitted_at, self.zone)} · '
-                    f'{_score_text(attempt.score, attempt.total, attempt.percent)}'
-                    f'{" · best" if is_best else ""}'
-                )
-                with (
-                    ui.element('li').classes('w-full'),
-                    ui.expansion(summary).classes('w-full').mark(f'quiz-history-{attempt.number}'),
-                ):
-                    self._history_details(attempt)
-
-    def _history_details(self, attempt: Attempt) -> None:
-        graded = self._graded(attempt)
-        if graded is None:
-            ui.label('The questions of this attempt have changed since; only its score is kept.')
-            return
-        with ui.element('ul').classes('pl-2'):
-            for result in graded.results:
-                chosen = result.chosen.text if result.chosen else 'no answer'
-                with ui.element('li'):
-                    ui.label(
-                        f'{"Right" if result.is_correct else "Wrong"}: {_sentence(result.question.prompt)} '
-                        f'Your answer: {_sentence(chosen)}'
-                    )
+        self._show(self.progress.start_retry(), focus=ATTEMPT_HEADING_ID)
 
 
 def register(quiz: Quiz, lesson: Lesson) -> None:
-    section_titles = {section.anchor: section.title for section in lesson.sections}
+    keep_components((QuizResult,))
+    # made once: every learner's results are drawn from these (the explanations' Markdown rendered here, not per submit)
+    texts = QuizTexts(quiz, {section.anchor: section.title for section in lesson.sections})
 
     @ui.page('/quiz')
     def quiz_page() -> None:
@@ -365,9 +252,7 @@ def register(quiz: Quiz, lesson: Lesson) -> None:
             ui.add_css(_CSS)
             _heading(quiz.title, 1).classes('text-3xl font-bold mt-2')
             ui.label(quiz.intro).classes('text-lg opacity-90')
-            view = _QuizView(quiz, section_titles, QuizProgress(learner_store(), quiz))
-            view.show()
-        background_tasks.create(view.learn_time_zone(ui.context.client), name='quiz time zone')
+            _QuizView(quiz, texts, QuizProgress(learner_store(), quiz))
 
 
 def best_score_banner() -> None:

@@ -1,17 +1,21 @@
-"""The quiz flow through NiceGUI's `user` fixture: no browser, no JavaScript, the real pages and storage."""
+"""The quiz flow through NiceGUI's `user` fixture: no browser, no JavaScript, the real pages and storage.
 
+The results are drawn in the browser (``lesson/panels/quiz_result.js``), so here they are read as the data the page
+server hands that component: its props and its ``showResult`` calls. What they look like is the browser tests'.
+"""
+
+import asyncio
 import json
 import logging
 import re
-from dataclasses import replace
+from typing import Any
 
 import pytest
 from nicegui import app, ui
 from nicegui.testing import User
 
-from lesson.pages.quiz import run_quote
-from lesson.rules.local_time import BROWSER_TIME_ZONE_JS
-from lesson.rules.progress import DEMO_RUN_KEY, STORE_KEY, demo_run_from_store, demo_run_to_store
+from lesson.panels.quiz_result import QuizResult, markdown_html
+from lesson.rules.progress import DEMO_RUN_KEY, STORE_KEY
 from lesson.rules.quiz import Quiz
 from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 
@@ -21,6 +25,8 @@ QUIZ: Quiz = load_quiz(CONTENT, LESSON.anchors)
 RIGHT = {q.id: q.correct_option.id for q in QUIZ.questions}
 WRONG = {q.id: next(o.id for o in q.options if not o.correct) for q in QUIZ.questions}
 TOTAL = len(QUIZ.questions)
+#: Seconds a submit's result may take to reach the component here (no network: it is there at once, or never).
+RESULT_WAIT_S = 5.0
 
 
 def radio(user: User, question_id: str) -> ui.radio:
@@ -43,18 +49,56 @@ def submit_button(user: User) -> ui.button:
 
 def text_of(user: User, marker: str) -> str:
     element = user.find(marker=marker).elements.pop()
-    if isinstance(element, ui.markdown):
-        return element.content
     assert isinstance(element, ui.label)
     return element.text
 
 
-async def take(user: User, answers: dict[str, str]) -> None:
+def form_visible(user: User) -> bool:
+    """Whether the attempt form shows (``user.find`` skips hidden elements, so it is looked up by its marker)."""
+    (form,) = [element for element in user.client.elements.values() if 'quiz-form' in element._markers]
+    return form.visible
+
+
+def results(user: User) -> QuizResult:
+    element = user.find(marker='quiz-results').elements.pop()
+    assert isinstance(element, QuizResult)
+    return element
+
+
+def shown(user: User) -> dict[str, Any]:
+    """The learner's results as the component has them now."""
+    state = results(user).props['state']
+    assert isinstance(state, dict)
+    return state
+
+
+def answer_key(user: User) -> dict[str, Any]:
+    key = results(user).props['answer-key']
+    assert isinstance(key, dict)
+    return key
+
+
+async def latest_result(user: User) -> dict[str, Any]:
+    """Wait (bounded) for the component to be handed a latest result; returns it."""
+    for _ in range(int(RESULT_WAIT_S / 0.01)):
+        if (latest := shown(user)['latest']) is not None:
+            return dict(latest)
+        await asyncio.sleep(0.01)  # polling the element's props, not a wait for a result
+    raise AssertionError('no result reached the results component')
+
+
+async def take(user: User, answers: dict[str, str]) -> dict[str, Any]:
     await user.should_see(f'Answered 0 of {TOTAL}')
     choose(user, answers)
     await user.should_see(f'Answered {TOTAL} of {TOTAL}')
     user.find(marker='quiz-submit').click()
-    await user.should_see(marker='quiz-score')
+    return await latest_result(user)
+
+
+def send_event(user: User, element: ui.element, event_type: str, *args: object) -> None:
+    """What the browser's socket.io message carries for an event: each argument as JSON."""
+    listener = next(listener for listener in element._event_listeners.values() if listener.type == event_type)
+    user.client.handle_event({'id': element.id, 'listener_id': listener.id, 'args': [json.dumps(a) for a in args]})
 
 
 async def test_all_questions_are_shown_and_submit_waits_for_every_answer(user: User) -> None:
@@ -81,6 +125,10 @@ async def test_the_page_sends_labels_only_until_the_learner_submits(user: User) 
         await user.should_not_see(question.explanation)
         for option in question.options:
             await user.should_not_see(option.feedback)
+    # the results component has the questions as the learner sees them, and no key until a first submit
+    assert results(user).props['answer-key'] is None
+    given = json.dumps(results(user).props)
+    assert 'correct' not in given and 'explanation' not in given and 'feedback' not in given
 
 
 async def test_each_radio_group_is_labelled_by_its_question(user: User) -> None:
@@ -92,40 +140,38 @@ async def test_each_radio_group_is_labelled_by_its_question(user: User) -> None:
 
 async def test_all_right(user: User) -> None:
     await user.open('/quiz')
-    await take(user, RIGHT)
-    assert text_of(user, 'quiz-score') == f'{TOTAL} / {TOTAL} (100 %)'
-    assert text_of(user, 'quiz-band') == QUIZ.band_message(100)
-    for question in QUIZ.questions:
-        assert text_of(user, f'quiz-verdict-{question.id}') == 'Right'
-        assert text_of(user, f'quiz-chosen-{question.id}') == f'Your answer: {question.correct_option.text}'
-        await user.should_see(question.explanation)
-        link = user.find(marker=f'quiz-lesson-link-{question.id}').elements.pop()
-        assert link.props['href'] == f'/#{question.lesson_anchor}'
+    latest = await take(user, RIGHT)
+    assert (latest['number'], latest['score'], latest['total'], latest['percent']) == (1, TOTAL, TOTAL, 100)
+    assert latest['band'] == QUIZ.band_message(100)
+    assert latest['answers'] == RIGHT
+    key = answer_key(user)
+    sections = {section.anchor: section.title for section in LESSON.sections}
+    for question, public in zip(QUIZ.questions, results(user).props['questions'], strict=True):
+        assert key[question.id]['correct'] == question.correct_option.id
+        assert key[question.id]['explanation'] == markdown_html(question.explanation)
+        assert (public['anchor'], public['section']) == (question.lesson_anchor, sections[question.lesson_anchor])
+    assert not form_visible(user)  # the form goes; the results show the attempt
 
 
 async def test_all_wrong_shows_the_choice_the_correct_answer_and_why(user: User) -> None:
     await user.open('/quiz')
-    await take(user, WRONG)
-    assert text_of(user, 'quiz-score') == f'0 / {TOTAL} (0 %)'
-    assert text_of(user, 'quiz-band') == QUIZ.band_message(0)
+    latest = await take(user, WRONG)
+    assert (latest['score'], latest['percent'], latest['band']) == (0, 0, QUIZ.band_message(0))
+    assert latest['answers'] == WRONG
+    key = answer_key(user)
     for question in QUIZ.questions:
-        chosen = question.option(WRONG[question.id])
-        assert text_of(user, f'quiz-verdict-{question.id}') == 'Wrong'
-        assert text_of(user, f'quiz-chosen-{question.id}') == f'Your answer: {chosen.text}'
-        assert text_of(user, f'quiz-correct-{question.id}') == f'Correct answer: {question.correct_option.text}'
-        assert text_of(user, f'quiz-explanation-{question.id}') == question.explanation
-        await user.should_see(chosen.feedback)
-        await user.should_see(question.correct_option.feedback)
+        feedback = key[question.id]['feedback']
+        assert feedback == {option.id: markdown_html(option.feedback) for option in question.options}
+        assert key[question.id]['correct'] != WRONG[question.id]
 
 
 async def test_mixed(user: User) -> None:
-    first, second, *rest = QUIZ.questions
+    first, second, *_ = QUIZ.questions
     answers = {**WRONG, first.id: RIGHT[first.id], second.id: RIGHT[second.id]}
     await user.open('/quiz')
-    await take(user, answers)
-    assert text_of(user, 'quiz-score') == f'2 / {TOTAL} (50 %)'
-    assert text_of(user, 'quiz-band') == QUIZ.band_message(50)
-    assert [text_of(user, f'quiz-verdict-{q.id}') for q in QUIZ.questions] == ['Right', 'Right'] + ['Wrong'] * len(rest)
+    latest = await take(user, answers)
+    assert (latest['score'], latest['percent'], latest['band']) == (2, 50, QUIZ.band_message(50))
+    assert latest['answers'] == answers
 
 
 async def test_answers_in_progress_survive_a_reload(user: User) -> None:
@@ -143,23 +189,33 @@ async def test_retry_shuffles_and_keeps_earlier_results_in_the_history(user: Use
     await user.open('/quiz')
     first_order = {q.id: list(radio(user, q.id).options) for q in QUIZ.questions}
     await take(user, WRONG)
-    user.find(marker='quiz-retry').click()
+    send_event(user, results(user), 'retry')
     await user.should_see('Attempt 2')
     await user.should_see(f'Answered 0 of {TOTAL}')
+    assert form_visible(user)
     for question in QUIZ.questions:
         order = list(radio(user, question.id).options)
         assert sorted(order) == sorted(first_order[question.id]) and order != first_order[question.id]
-    await user.should_see(marker='quiz-history-1')
+    state = shown(user)
+    assert state['latest'] is None and [a['number'] for a in state['attempts']] == [1]
     await take(user, RIGHT)
-    history = [
-        element.props['label']
-        for element in user.find(marker='quiz-history').elements.pop().descendants()
-        if isinstance(element, ui.expansion)
+    history = shown(user)['attempts']
+    assert [(a['number'], a['score'], a['best'], a['answers']) for a in history] == [
+        (2, TOTAL, True, RIGHT),
+        (1, 0, False, WRONG),
     ]
-    assert len(history) == 2
-    # no browser to ask for its time zone here: the times say UTC
-    assert re.fullmatch(r'Attempt 2 · \d{4}-\d\d-\d\d \d\d:\d\d UTC · 4 / 4 \(100 %\) · best', history[0])
-    assert re.fullmatch(r'Attempt 1 · .* · 0 / 4 \(0 %\)', history[1])
+    # no browser has said its time zone here: the times say UTC
+    assert all(re.fullmatch(r'\d{4}-\d\d-\d\d \d\d:\d\d UTC', a['when']) for a in history)
+
+
+async def test_a_reload_shows_the_latest_result_and_the_history_from_the_start(user: User) -> None:
+    await user.open('/quiz')
+    await take(user, WRONG)
+    await user.open('/quiz')
+    assert not form_visible(user)
+    state, key = shown(user), answer_key(user)
+    assert state['latest']['answers'] == WRONG and [a['number'] for a in state['attempts']] == [1]
+    assert set(key) == set(RIGHT)
 
 
 async def test_a_crafted_unknown_option_changes_nothing(user: User) -> None:
@@ -183,12 +239,13 @@ async def test_lesson_page_shows_the_best_score_and_a_way_back(user: User) -> No
     await user.should_see(f'Answered 1 of {TOTAL}')
     choose(user, {**RIGHT, QUIZ.questions[-1].id: WRONG[QUIZ.questions[-1].id]})
     user.find(marker='quiz-submit').click()
-    await user.should_see(marker='quiz-score')
+    await latest_result(user)
     await user.open('/')
     assert text_of(user, 'quiz-best-score') == f'Your best quiz score: {TOTAL - 1} / {TOTAL} (75 %)'
     await user.should_see('Try the quiz again')
     user.find('Try the quiz again').click()
-    await user.should_see(marker='quiz-score')
+    await user.should_see(marker='quiz-results')
+    assert shown(user)['latest']['score'] == TOTAL - 1
 
 
 RUN = {
@@ -206,70 +263,48 @@ async def test_the_feedback_quotes_the_learners_demo_run(user: User) -> None:
     await user.open('/quiz')
     app.storage.user[DEMO_RUN_KEY] = RUN  # what the demo page stores after a run
     await take(user, RIGHT)
-    assert text_of(user, 'quiz-run-quote-main-advantage').startswith(
+    quotes = shown(user)['quotes']
+    assert quotes['main-advantage'].startswith(
         'In your run on the demo page, polling made 48 requests for 12 updates, and 36 of them came back empty.'
     )
-    assert 'a median 1.8 ms' in text_of(user, 'quiz-run-quote-server-has-news')
-    assert 'polling every 500 ms' in text_of(user, 'quiz-run-quote-server-has-news')
+    assert 'a median 1.8 ms' in quotes['server-has-news']
+    assert 'polling every 500 ms' in quotes['server-has-news']
     # only beside the questions the run speaks to
-    await user.should_not_see(marker='quiz-run-quote-secure-scheme')
+    assert set(quotes) == {q.id for q in QUIZ.questions if QUIZ.run_quote(q.id) is not None}
+    assert {q for q, entry in answer_key(user).items() if entry['quotes_run']} == set(quotes)
 
 
 async def test_no_quote_without_a_demo_run(user: User) -> None:
     await user.open('/quiz')
     await take(user, WRONG)
-    await user.should_see(marker='quiz-explanation-main-advantage')
-    await user.should_not_see('In your run')
-    # in its place: what would appear there, and where to get it
-    for question in QUIZ.questions:
-        if QUIZ.run_quote(question.id) is None:
-            await user.should_not_see(marker=f'quiz-run-quote-empty-{question.id}')
-        else:
-            assert 'will quote your own figures' in text_of(user, f'quiz-run-quote-empty-{question.id}')
+    # None: in its place the page says what would appear there, and where to get it (drawn in the browser)
+    quotes = shown(user)['quotes']
+    assert quotes and all(quote is None for quote in quotes.values())
 
 
-def test_run_quote_wording_and_unreadable_runs() -> None:
-    run = demo_run_from_store({DEMO_RUN_KEY: RUN})
-    assert run is not None
-    assert run_quote(QUIZ, run, 'main-advantage') == (
-        'In your run on the demo page, polling made 48 requests for 12 updates, and 36 of them came back empty. The '
-        'WebSocket got its 12 updates over one open connection, without asking once.'
-    )
-    assert run_quote(QUIZ, run, 'server-has-news') == (
-        'In your run on the demo page, the WebSocket delivered each update a median 1.8 ms after the server made it; '
-        'polling every 500 ms, an update waited for the next question: a median 251 ms.'
-    )
-    assert run_quote(QUIZ, run, 'receive-event') is None
-    assert run_quote(QUIZ, None, 'main-advantage') is None
-    assert run_quote(QUIZ, replace(run, push_delay_p50_ms=None), 'server-has-news') is None
-    for broken in (
-        None,
-        'x',
-        {**RUN, 'poll_requests': 0},
-        {**RUN, 'poll_updates': -1},
-        {**RUN, 'push_updates': '3'},
-        {**RUN, 'poll_interval_ms': True},
-    ):
-        assert demo_run_from_store({DEMO_RUN_KEY: broken}) is None, broken
-    assert demo_run_from_store({DEMO_RUN_KEY: {**RUN, 'push_delay_p50_ms': 'fast'}}).push_delay_p50_ms is None
-    assert demo_run_to_store(run) == RUN
+def zone_said(user: User, name: object) -> None:
+    """The component's ``zone`` event, as its mounted() sends it."""
+    send_event(user, results(user), 'zone', name)
 
 
 async def test_attempt_times_are_in_the_browsers_time_zone(user: User) -> None:
-    user.javascript_rules[re.compile(re.escape(BROWSER_TIME_ZONE_JS))] = lambda _: 'Asia/Kolkata'  # UTC+05:30
     await user.open('/quiz')
-    await user.should_see('Each attempt you submit is listed here')  # the empty history says what will be there
+    zone_said(user, 'Asia/Kolkata')  # UTC+05:30
+    assert shown(user)['attempts'] == []  # the empty history says what will be there (drawn in the browser)
     await take(user, RIGHT)
-    summary = user.find(marker='quiz-history-1').elements.pop().props['label']
-    assert re.fullmatch(r'Attempt 1 · \d{4}-\d\d-\d\d \d\d:\d\d IST · 4 / 4 \(100 %\) · best', summary), summary
-    await user.should_not_see('Each attempt you submit is listed here')
+    when = shown(user)['attempts'][0]['when']
+    assert re.fullmatch(r'\d{4}-\d\d-\d\d \d\d:\d\d IST', when), when
+    await user.open('/quiz')  # a new page says its zone again; until then UTC, then the same attempt in IST
+    assert shown(user)['attempts'][0]['when'].endswith(' UTC')
+    zone_said(user, 'Asia/Kolkata')
+    assert shown(user)['attempts'][0]['when'] == when
 
 
 async def test_an_unknown_browser_time_zone_falls_back_to_utc(user: User) -> None:
-    user.javascript_rules[re.compile(re.escape(BROWSER_TIME_ZONE_JS))] = lambda _: '../../etc/passwd'
     await user.open('/quiz')
+    zone_said(user, '../../etc/passwd')
     await take(user, RIGHT)
-    assert user.find(marker='quiz-history-1').elements.pop().props['label'].count(' UTC · ') == 1
+    assert shown(user)['attempts'][0]['when'].endswith(' UTC')
 
 
 def send_option_index(user: User, question_id: str, raw: object) -> None:
