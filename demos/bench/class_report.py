@@ -13,7 +13,7 @@ from typing import Any
 from demos.bench.learner import POLL_INTERVAL_S, RATE_PER_S, LearnerLog
 from demos.bench.phases import MAX_PAGE_LOADS_IN_FLIGHT, PageLoads, Phase
 from demos.bench.targets import fmt, target, targets_markdown
-from demos.protocol.metrics import summarize
+from demos.protocol.metrics import delivery_delays, summarize
 
 #: Errors kept in the report (the first ones; the rest are counted).
 ERRORS_KEPT = 20
@@ -25,12 +25,9 @@ def summary_dict(values: Sequence[float]) -> dict[str, float] | None:
 
 
 def _delays(logs: Sequence[LearnerLog], lane: str, phase: Phase | None) -> list[float]:
-    return [
-        received_at - made_at
-        for log in logs
-        for _seq, made_at, received_at in getattr(log, lane)
-        if phase is None or phase.holds(received_at)
-    ]
+    """The lane's delivery delays received during ``phase`` (all of them for None); one machine, one clock."""
+    samples = [s for log in logs for s in getattr(log, lane) if phase is None or phase.holds(s[2])]
+    return delivery_delays(samples)
 
 
 def _percent(cpu_s: float, wall_s: float) -> float | None:

@@ -17,7 +17,7 @@ from typing import Any
 from demos.bench.clients import Received, poll, subscribe
 from demos.bench.server_process import ServerProcess
 from demos.bench.targets import fmt, target, targets_markdown
-from demos.protocol.metrics import mean, summarize
+from demos.protocol.metrics import bytes_per_update, delivery_delays, mean, summarize
 
 #: The 2010 paper's figures: bytes of HTTP headers per poll, bytes of WebSocket framing per message.
 PAPER_2010_HEADER_BYTES = 871
@@ -74,7 +74,7 @@ async def run_cell(
     lane_before, lane_after = before['lanes'][lane], after['lanes'][lane]
     wire_bytes = lane_after['bytes_in'] + lane_after['bytes_out'] - lane_before['bytes_in'] - lane_before['bytes_out']
     samples = [s for r in received for s in r.samples]
-    delays = [received_at - made_at for _seq, made_at, received_at in samples]  # one clock: no offset
+    delays = delivery_delays(samples)  # one machine, one clock: no offset
     count = len(samples)
     summary = summarize(delays)
     cell = Cell(
@@ -88,7 +88,7 @@ async def run_cell(
         requests_or_frames_per_update=(sum(r.requests for r in received) / count if lane == 'poll' else 1.0)
         if count
         else None,
-        bytes_per_update=wire_bytes / count if count else None,
+        bytes_per_update=bytes_per_update(wire_bytes, count),
         delay_ms=summary.as_dict() if summary else None,
         server_cpu_s=cpu_after - cpu_before,
     )

@@ -105,7 +105,6 @@ class LearnerLog:
     inspect_error: str | None = None
     #: The session's ``latest_seq`` in the last ``counts`` message of the inspection stream.
     latest_seq: int | None = None
-    counts_messages: int = 0
     push: list[tuple[int, float, float]] = field(default_factory=list)
     sse: list[tuple[int, float, float]] = field(default_factory=list)
     poll: Received = field(default_factory=Received)
@@ -231,7 +230,6 @@ class Learner:
             async for message in connection:
                 news = json.loads(message)
                 if news.get('type') == 'counts':
-                    self.log.counts_messages += 1
                     self.log.latest_seq = int(news['latest_seq'])
                 elif news.get('type') == 'reply' and not news.get('ok'):
                     self.log.errors.append(f'inspect: {news.get("do")} refused: {news.get("error")}')

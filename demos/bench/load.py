@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 from demos.bench.clients import HOST, Received, subscribe
 from demos.bench.server_process import ServerProcess
 from demos.bench.targets import fmt, target, targets_markdown
-from demos.protocol.metrics import Summary, summarize
+from demos.protocol.metrics import Summary, delivery_delays, summarize
 
 
 async def run_load(
@@ -44,7 +44,7 @@ async def run_load(
     await asyncio.gather(*tasks)
 
     made = snapshot['latest_seq']
-    delays = [received_at - made_at for r in received for _seq, made_at, received_at in r.samples]
+    delays = delivery_delays([sample for r in received for sample in r.samples])  # one clock: no offset
     lost = sum(made - len({seq for seq, _, _ in r.samples}) for r in received)
     summary = summarize(delays)
     # Alternating halves, so neither server gets the warmer or the quieter half of the run.

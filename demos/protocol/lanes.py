@@ -19,8 +19,6 @@ class Lane:
     id: str
     endpoint: str
     client: ClientKind
-    #: Whether every update is its own TCP connection's answer (polling) rather than a message on one connection.
-    new_connection_per_answer: bool
 
     def as_props(self) -> dict[str, object]:
         return asdict(self)
@@ -28,10 +26,10 @@ class Lane:
 
 #: The four lanes the page compares, in the order of its panels, its chart and its reports.
 COMPARED_LANES: tuple[Lane, ...] = (
-    Lane('poll', '/poll', 'poll', True),
-    Lane('longpoll', '/longpoll', 'longpoll', True),
-    Lane('sse', '/sse', 'sse', False),
-    Lane('push', '/push', 'websocket', False),
+    Lane('poll', '/poll', 'poll'),
+    Lane('longpoll', '/longpoll', 'longpoll'),
+    Lane('sse', '/sse', 'sse'),
+    Lane('push', '/push', 'websocket'),
 )
 #: Every lane the server counts: the four compared ones and the echo console's.
 COUNTED_LANE_IDS: tuple[str, ...] = (*(lane.id for lane in COMPARED_LANES), 'echo')

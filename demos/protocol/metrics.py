@@ -1,9 +1,11 @@
-"""Statistics over what the demos measured: delivery delays, bytes per update, wasted polls, clock offset.
+"""Statistics over what the demos measured: delivery delays, bytes per update, percentiles, clock offset.
 
-Pure functions over plain numbers. The demo page calls them with the samples the browser sends
-(``[seq, made_at, received_at]`` triples and clock exchanges); the benchmark calls them with what its
-headless clients saw. Times are epoch milliseconds; the server's clock stamps ``made_at``, the client's
-clock stamps ``received_at``, and :func:`estimate_clock_offset` says how far apart the two clocks are.
+Pure functions over plain numbers. The benchmark (:mod:`demos.bench`) calls them with what its headless clients
+saw. The demo page computes its own figures in the learner's browser (``demos/static/figures.js``), by these
+definitions: ``tests/unit/test_metrics.py`` runs that script in node on the same samples and checks it against
+:func:`summarize` and :func:`estimate_clock_offset`, so a figure means the same on the page and in a benchmark table.
+Times are epoch milliseconds; the server's clock stamps ``made_at``, the client's clock stamps ``received_at``, and
+:func:`estimate_clock_offset` says how far apart the two clocks are.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ def delivery_delay(made_at: float, received_at: float, clock_offset_ms: float = 
 def delivery_delays(samples: Iterable[Sequence[float]], clock_offset_ms: float = 0.0) -> list[float]:
     """:func:`delivery_delay` of each ``(seq, made_at, received_at)`` sample, in the order given.
 
-    This is the shape the browser reports samples in; ``seq`` is ignored here.
+    This is the shape the benchmark's clients record samples in; ``seq`` is ignored here.
     """
     return [delivery_delay(made_at, received_at, clock_offset_ms) for _seq, made_at, received_at in samples]
 
@@ -124,15 +126,6 @@ def bytes_per_update(bytes_on_wire: int, updates: int) -> float | None:
     if updates <= 0:
         return None
     return bytes_on_wire / updates
-
-
-def wasted_poll_ratio(empty_polls: int, polls: int) -> float | None:
-    """Share of polls that came back with no update (0.0 to 1.0); :obj:`None` before the first poll."""
-    if polls <= 0:
-        return None
-    if not 0 <= empty_polls <= polls:
-        raise ValueError(f'empty polls ({empty_polls}) must be between 0 and the number of polls ({polls})')
-    return empty_polls / polls
 
 
 @dataclass(frozen=True, slots=True)

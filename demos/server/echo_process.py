@@ -24,7 +24,6 @@ import ssl
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,19 +128,6 @@ class EchoProcess:
     async def stop_async(self, timeout_s: float = STOP_TIMEOUT_S) -> int | None:
         """:meth:`stop` without blocking the app's event loop."""
         return await asyncio.get_running_loop().run_in_executor(None, self.stop, timeout_s)
-
-
-def wait_until_accepting(host: str, port: int, timeout_s: float = 10.0) -> None:
-    """Block until a TCP connection to ``host:port`` is accepted (for tests and benchmarks that start a process)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with socket.create_connection((host, port), timeout=1.0):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 # The process itself.

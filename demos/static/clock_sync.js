@@ -1,7 +1,7 @@
 // NTP-style clock comparison with the echo server. One exchange: the browser notes t0 (its clock), the
-// server answers with its time ts, the browser notes t3. The page's Python code turns the exchanges into
-// an offset (demos/protocol/metrics.py, estimate_clock_offset: the exchange with the shortest round trip wins),
-// so delays stay right when the server and the browser are different machines with different clocks.
+// server answers with its time ts, the browser notes t3. The lanes panel turns the exchanges into an offset in
+// the browser (wsDemo.estimateClockOffset in figures.js: the exchange with the shortest round trip wins), so
+// delays stay right when the server and the browser are different machines with different clocks.
 'use strict';
 
 window.wsDemo = window.wsDemo || {};

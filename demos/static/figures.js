@@ -1,6 +1,7 @@
 // The statistics behind the demo's figures, computed in the learner's browser from what its own sockets saw. The
 // definitions are those of demos/protocol/metrics.py (the benchmark's), so a figure means the same on the page and in a
-// benchmark table; a browser test checks that both give the same numbers for the same samples.
+// benchmark table; tests/unit/test_metrics.py runs this file in node and checks that both give the same numbers for
+// the same samples (summarize, estimateClockOffset).
 'use strict';
 
 window.wsDemo = window.wsDemo || {};

@@ -1,4 +1,9 @@
+import json
 import math
+import random
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +16,6 @@ from demos.protocol.metrics import (
     mean,
     percentile,
     summarize,
-    wasted_poll_ratio,
 )
 
 
@@ -61,13 +65,9 @@ def test_delivery_delay_corrects_for_the_clock_offset() -> None:
     assert delivery_delays([[1, 5_000, 4_010], (2, 5_100, 4_130)], 1_000) == [10, 30]
 
 
-def test_bytes_per_update_and_wasted_polls() -> None:
+def test_bytes_per_update() -> None:
     assert bytes_per_update(1_000, 4) == 250
     assert bytes_per_update(1_000, 0) is None
-    assert wasted_poll_ratio(3, 4) == 0.75
-    assert wasted_poll_ratio(0, 0) is None
-    with pytest.raises(ValueError):
-        wasted_poll_ratio(5, 4)
 
 
 def test_clock_offset_comes_from_the_fastest_exchange() -> None:
@@ -96,3 +96,48 @@ def test_clock_exchanges_with_a_negative_round_trip_are_left_out_however_small()
     assert (estimate.offset_ms, estimate.round_trip_ms, estimate.exchanges) == (500, 6, 2)
     instant = estimate_clock_offset([(5_000, 5_400, 5_000), kept])  # a round trip of 0 is possible and kept
     assert instant is not None and (instant.offset_ms, instant.round_trip_ms, instant.exchanges) == (400, 0, 2)
+
+
+FIGURES_JS = Path(__file__).resolve().parents[2] / 'demos' / 'static' / 'figures.js'
+
+
+def run_figures_js(calls: list[list[object]]) -> list[object]:
+    """Run ``demos/static/figures.js`` in node and apply ``[function name, argument]`` calls to it."""
+    node = shutil.which('node')
+    if node is None:
+        pytest.fail("node is not installed: apt-get install -y nodejs (the page's figures are checked in it)")
+    script = (
+        "const vm = require('vm'); globalThis.window = globalThis;"
+        f'vm.runInThisContext({json.dumps(FIGURES_JS.read_text(encoding="utf-8"))});'
+        f'const calls = {json.dumps(calls)};'
+        'console.log(JSON.stringify(calls.map(([name, arg]) => wsDemo[name](arg))));'
+    )
+    done = subprocess.run([node, '-e', script], capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_the_page_computes_its_figures_by_the_same_definitions_as_the_benchmark() -> None:
+    """figures.js (the learner's browser) against this module (the benchmark), on the same samples."""
+    rng = random.Random(17)
+    samples = [[rng.uniform(0, 500) for _ in range(n)] for n in (1, 2, 3, 7, 20, 101, 1000)]
+    samples.append([5.0] * 10)
+    exchanges = [
+        [[t, t + rng.uniform(-100, 100), t + rng.uniform(0, 50)] for t in range(0, 10_000, 1_000)] for _ in range(5)
+    ]
+    exchanges.append([[1_000, 1_500, 999.999], [2_000, 2_503, 2_006]])  # a clock jump is left out by both
+    calls = [['summarize', s] for s in samples] + [['estimateClockOffset', e] for e in exchanges]
+    *results, no_values, no_exchanges = run_figures_js([*calls, ['summarize', []], ['estimateClockOffset', []]])
+    assert no_values is None and no_exchanges is None
+    for values, page in zip(samples, results, strict=False):
+        ours = summarize(values)
+        assert ours is not None and isinstance(page, dict)
+        assert page == pytest.approx(ours.as_dict(), rel=1e-12), values
+    for made, page in zip(exchanges, results[len(samples) :], strict=True):
+        ours_offset = estimate_clock_offset(made)
+        assert ours_offset is not None and isinstance(page, dict)
+        # Compared: the offset and its bounds. ``exchanges`` differs by design of each side's display: the page
+        # counts the exchanges it made, this module those it used.
+        assert (page['offsetMs'], page['roundTripMs'], page['maxErrorMs']) == pytest.approx(
+            (ours_offset.offset_ms, ours_offset.round_trip_ms, ours_offset.max_error_ms), rel=1e-12
+        )
