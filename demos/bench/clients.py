@@ -53,13 +53,17 @@ def now_ms() -> float:
 
 @dataclass
 class Received:
-    """What one client saw: (seq, made_at, received_at) samples, requests, and poll byte breakdown."""
+    """What one client saw: (seq, made_at, received_at) samples, requests or frames, and their bytes."""
 
     samples: list[tuple[int, float, float]] = field(default_factory=list)
+    #: A poller's HTTP requests, those answered with no update, and their bytes: request and response heads, bodies.
     requests: int = 0
     empty: int = 0
     header_bytes: int = 0
     body_bytes: int = 0
+    #: A push client's data frames, their header bytes and their payload bytes.
+    frames: int = 0
+    framing_bytes: int = 0
     payload_bytes: int = 0
 
 
@@ -88,6 +92,8 @@ class PushSubscriber(asyncio.Protocol):
         self.closed: asyncio.Future[None] = loop.create_future()
         #: (received_at ms, payload) of each text frame, in order.
         self.messages: list[tuple[float, bytes]] = []
+        #: Header bytes of those text frames: their framing, without the handshake or any control frame.
+        self.text_frame_header_bytes = 0
         self._head = b''
         self._frames: FrameSplitter | None = None
         self._transport: asyncio.Transport | None = None
@@ -112,6 +118,7 @@ class PushSubscriber(asyncio.Protocol):
         for frame in self._frames.feed(data):
             if frame.opcode == Opcode.TEXT:
                 self.messages.append((received_at, frame.payload_preview))
+                self.text_frame_header_bytes += frame.header_size
             elif frame.opcode == Opcode.PING:
                 self._send(Frame(Opcode.PONG, frame.payload_preview))
             elif frame.opcode == Opcode.CLOSE and self._transport is not None:
@@ -160,6 +167,8 @@ async def subscribe(
             await asyncio.wait_for(asyncio.shield(client.closed), 5)
     finally:
         client.abort()
+    received.frames += len(client.messages)
+    received.framing_bytes += client.text_frame_header_bytes
     for received_at, message in client.messages:
         update = json.loads(message)
         received.samples.append((update['seq'], update['made_at'], received_at))

@@ -27,25 +27,34 @@ PAPER_2010_CLIENTS = (1_000, 10_000, 100_000)
 
 @dataclass
 class Cell:
+    """One lane at one client count (and polling interval): what the clients got and what it cost."""
+
     lane: str
     clients: int
     interval_ms: float | None
     rate_per_s: float
     duration_s: float
     updates_made: int
-    updates_received: int
-    requests_or_frames_per_update: float | None
-    bytes_per_update: float | None
-    delay_ms: dict[str, float] | None
-    server_cpu_s: float
+    updates_received: int = 0
+    #: HTTP requests (poll) or WebSocket data frames received (push) for each update received, as the clients
+    #: counted them.
+    requests_or_frames_per_update: float | None = None
+    #: Every byte of the lane on the wire while the feed ran, both directions, per update received: HTTP headers and
+    #: WebSocket framing included (and pings and pongs, should the keepalive fire during the run).
+    bytes_per_update: float | None = None
+    delay_ms: dict[str, float] | None = None
+    server_cpu_s: float = 0.0
     header_bytes_per_poll: float | None = None
     payload_bytes_per_update: float | None = None
+    #: Header bytes of the data frames that carried the updates, as the clients received them: the handshake,
+    #: pings, pongs and the closing frames are not in it.
     framing_bytes_per_frame: float | None = None
 
 
 async def run_cell(
     server: ServerProcess, lane: str, clients: int, interval_ms: float | None, rate_per_s: float, duration_s: float
 ) -> Cell:
+    """Run ``clients`` clients of ``lane`` while the feed makes ``rate_per_s`` updates a second for ``duration_s``."""
     session = f'bench-{lane}-{clients}-{int(interval_ms or 0)}-{random.randrange(10**6)}'
     stop = asyncio.Event()
     received = [Received() for _ in range(clients)]
@@ -70,13 +79,8 @@ async def run_cell(
     cpu_after = await server.call('cpu')
     stop.set()
     await asyncio.gather(*tasks)
-
     lane_before, lane_after = before['lanes'][lane], after['lanes'][lane]
     wire_bytes = lane_after['bytes_in'] + lane_after['bytes_out'] - lane_before['bytes_in'] - lane_before['bytes_out']
-    samples = [s for r in received for s in r.samples]
-    delays = delivery_delays(samples)  # one machine, one clock: no offset
-    count = len(samples)
-    summary = summarize(delays)
     cell = Cell(
         lane=lane,
         clients=clients,
@@ -84,21 +88,30 @@ async def run_cell(
         rate_per_s=rate_per_s,
         duration_s=duration_s,
         updates_made=after['latest_seq'],
-        updates_received=count,
-        requests_or_frames_per_update=(sum(r.requests for r in received) / count if lane == 'poll' else 1.0)
-        if count
-        else None,
-        bytes_per_update=bytes_per_update(wire_bytes, count),
-        delay_ms=summary.as_dict() if summary else None,
         server_cpu_s=cpu_after - cpu_before,
     )
-    if lane == 'poll':
-        requests = sum(r.requests for r in received)
-        cell.header_bytes_per_poll = sum(r.header_bytes for r in received) / requests if requests else None
-    elif count:
-        cell.payload_bytes_per_update = sum(r.payload_bytes for r in received) / count
-        cell.framing_bytes_per_frame = (cell.bytes_per_update or 0) - cell.payload_bytes_per_update
+    _fill_figures(cell, received, wire_bytes)
     return cell
+
+
+def _fill_figures(cell: Cell, received: Sequence[Received], wire_bytes: int) -> None:
+    """What the clients saw, per update and per request or frame."""
+    samples = [s for r in received for s in r.samples]
+    count = cell.updates_received = len(samples)
+    summary = summarize(delivery_delays(samples))  # one machine, one clock: no offset
+    cell.delay_ms = summary.as_dict() if summary else None
+    cell.bytes_per_update = bytes_per_update(wire_bytes, count)
+    if cell.lane == 'poll':
+        requests = sum(r.requests for r in received)
+        cell.requests_or_frames_per_update = requests / count if count else None
+        cell.header_bytes_per_poll = sum(r.header_bytes for r in received) / requests if requests else None
+        return
+    frames = sum(r.frames for r in received)
+    cell.requests_or_frames_per_update = frames / count if count else None
+    if count:
+        cell.payload_bytes_per_update = sum(r.payload_bytes for r in received) / count
+    if frames:
+        cell.framing_bytes_per_frame = sum(r.framing_bytes for r in received) / frames
 
 
 def scalability_2010(cells: Sequence[Cell]) -> list[dict[str, float]]:
@@ -183,7 +196,8 @@ def comparison_markdown(report: dict[str, Any]) -> str:
         f'Header bandwidth when every client gets one update a second: polling at {PAPER_2010_HEADER_BYTES} bytes '
         f'of HTTP headers per poll (2010) and {fmt(header_bytes, 0)} measured here (request + response headers '
         f'of a browser-like fetch); WebSocket at {PAPER_2010_FRAMING_BYTES} bytes of framing per message (2010) '
-        f'and {fmt(framing, 1)} measured here. Payload excluded, as in 2010; so is TCP/IP overhead, which '
+        f"and {fmt(framing, 1)} measured here (the header of each update's frame as received: the handshake, pings "
+        'and closing frames are not in it). Payload excluded, as in 2010; so is TCP/IP overhead, which '
         'adds a connection set-up and tear-down to every poll here.',
         '',
         '| clients | polling 2010 Mbps | polling measured Mbps | WebSocket 2010 Mbps | WebSocket measured Mbps |',

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 
 from demos.bench import command as bench
+from demos.bench.clients import Received, subscribe
+
+from .clients import eventually
+from .conftest import StartServer
 
 
 def run_bench(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
@@ -75,3 +80,24 @@ def test_class_arguments_are_checked() -> None:
     assert bench.main(['--class', '0']) == 2
     assert bench.main(['--class', '2', '--load']) == 2
     assert bench.main(['--class', '2', '--app-command', '/nonexistent/websocket-lesson']) == 2
+
+
+async def test_push_framing_is_the_update_frames_headers_only(start_server: StartServer) -> None:
+    """framing_bytes_per_frame is measured from the frames that carried updates: the handshake, the keepalive's pings
+    and pongs and the closing frames, all on the lane's wire, are not in it."""
+    server = await start_server(ping_interval_s=0.05)
+    session = server.session('framing')
+    received, stop, ready = Received(), asyncio.Event(), asyncio.Event()
+    subscriber = asyncio.create_task(subscribe(server.port, 'framing', received, stop, ready))
+    await asyncio.wait_for(ready.wait(), 5)
+    lane = session.lanes['push']
+    pongs_before = lane.bytes_in
+    session.start(50)
+    await eventually(lambda: lane.updates_out >= 10 and lane.bytes_in > pongs_before)  # pings answered meanwhile
+    session.stop()
+    stop.set()
+    await asyncio.wait_for(subscriber, 10)
+    assert received.frames == len(received.samples) == lane.updates_out
+    assert received.framing_bytes == 2 * received.frames  # a server's frame of a small update: 2 header bytes
+    framing_on_the_wire = lane.bytes_in + lane.bytes_out - received.payload_bytes
+    assert framing_on_the_wire > received.framing_bytes + 200  # handshake, pings, pongs and close, left out
