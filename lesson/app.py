@@ -28,7 +28,7 @@ from lesson.panels.handshake import HandshakePanel
 from lesson.panels.lesson_code import LessonCodePanel
 from lesson.panels.restart import RestartPanel
 from lesson.rules.demo_content import DemoContent, parse_demo, parse_panel_texts
-from lesson.storage import redis_storage
+from lesson.storage import learner_files, redis_learner_dict
 from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz, read_content_file
 from lesson.web import hardening
 from lesson.web.client_files import keep_components, read_client_sources, serve_client_files
@@ -63,9 +63,10 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
     # Started now, before the pages: its socket is already listening, so a page's first sockets wait in the
     # kernel's queue for the moment it accepts, never for a missing server.
     echo.start()
-    if config.redis_url:  # several instances: learner progress in Redis (before hardening wraps the storage)
-        redis_storage.use_redis(config)
-    hardening.install(config)  # security headers, safe learner progress files, the browser log filter
+    if config.redis_url:  # several instances: learner progress in Redis, not in files
+        redis_learner_dict.use_redis(config)
+    learner_files.install(config)  # progress files that survive damage and expire (unless Redis keeps progress)
+    hardening.install(config)  # security headers, the browser log filter
 
     async def stop_echo() -> None:
         await echo.stop_async()

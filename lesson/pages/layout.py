@@ -11,11 +11,12 @@ from contextlib import contextmanager
 
 from nicegui import app, ui
 
+from lesson.storage.learner_store import DARK_MODE_KEY
+
 # One button style everywhere: labels as written ("Submit answers"), not Quasar's upper case.
 ui.button.default_props('no-caps')
 
 NAV_LINKS = (('Lesson', '/'), ('Live demos', '/demo'), ('Quiz', '/quiz'))
-DARK_MODE_KEY = 'dark_mode'
 
 _CSS = """
 .lesson-column { width: 100%; max-width: 60rem; margin: 0 auto; padding: 1rem; box-sizing: border-box; }

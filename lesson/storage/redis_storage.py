@@ -16,7 +16,9 @@ the next write would replace their whole history with it. Here a class's progres
   that were waiting), from a one-second health check as well as from the writes themselves; a process that
   stops with changes still unwritten saves them as JSON files in the data directory and logs where.
 
-The app sets this up from its :class:`~lesson.config.Config` (:func:`use_redis`), before any page is served; no
+This module holds those rules (retry delays, the merge, the health record); the dict that follows them is
+:class:`lesson.storage.redis_learner_dict.ResilientRedisDict`, which the app sets up from its
+:class:`~lesson.config.Config` (:func:`lesson.storage.redis_learner_dict.use_redis`) before any page is served; no
 environment variable is read. Without ``--redis-url`` nothing here runs.
 """
 
@@ -28,11 +30,9 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from lesson.config import Config
 from lesson.rules.progress import STORE_KEY, QuizState, state_from_store, state_to_store
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,6 @@ RETRY_FIRST_S = 0.25
 RETRY_MAX_S = 4.0
 #: How often the health check pings Redis (so an outage is logged even while nobody writes).
 HEALTH_CHECK_INTERVAL_S = 1.0
-#: Where a stopping process saves changes Redis never took (inside the data directory).
-UNWRITTEN_DIR = 'unwritten-redis'
 
 
 def redacted(url: str) -> str:
@@ -155,276 +153,19 @@ class RedisHealth:
             self.since = time.monotonic()
 
 
-HEALTH: RedisHealth | None = None
-
-
-def _health() -> RedisHealth:
-    assert HEALTH is not None, 'use_redis() sets up the health record first'
-    return HEALTH
-
-
-# -- the learner's dict ----------------------------------------------------------------------------------------
-
-
-def resilient_dict_class(data_dir: Path, user_ttl_s: int | None) -> type:
-    """NiceGUI's RedisPersistentDict with the rules above (a factory: NiceGUI is imported only when serving)."""
-    from nicegui import background_tasks, core
-    from nicegui import json as nicegui_json
-    from nicegui.persistence import RedisPersistentDict
-    from nicegui.persistence.serialization import dumps
-    from nicegui.storage import USER_PREFIX
-
-    from lesson.web.hardening import nothing_to_keep, worth_keeping
-
-    defaults = nothing_to_keep()
-
-    def _decoded(raw: bytes | str | None) -> dict[str, Any]:
-        if not raw:
-            return {}
-        data = nicegui_json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-        return data if isinstance(data, dict) else {}
-
-    class ResilientRedisDict(RedisPersistentDict):
-        def __init__(self, **kwargs: Any) -> None:
-            self.loaded = False
-            self.dirty = False
-            self._applying = False  # stored or remote data being applied: not a change of ours to write
-            self.stored = False  # whether Redis holds this key (a visitor who changed nothing gets none)
-            self._recovering: asyncio.Task[None] | None = None
-            super().__init__(**kwargs)
-            if self.key.startswith(self.key_prefix + USER_PREFIX) and user_ttl_s:
-                # --forget-after-days: Redis deletes progress untouched that long (each write and visit renews it)
-                self.ttl = user_ttl_s
-
-        # -- loading --
-
-        def _take(self, raw: bytes | str | None) -> None:
-            stored = _decoded(raw)
-            self.stored = self.stored or bool(raw)
-            self.loaded = True
-            if self.dirty:  # changes made before the stored data could be read: merge, then write the result
-                merged = merge_learner_data(stored, dict(self))
-                with self._quietly():
-                    self.update(merged)
-                self.publish()
-            else:
-                with self._quietly():
-                    self.update(stored)
-
-        @contextlib.contextmanager
-        def _quietly(self) -> Any:
-            """Apply stored or remote data without writing it straight back."""
-            self._applying = True
-            try:
-                yield
-            finally:
-                self._applying = False
-
-        async def initialize(self) -> None:
-            try:
-                raw = await self._read()
-            except Exception as error:
-                _health().down(error)
-                self._recover_later()
-                return
-            self._take(raw)
-            if raw:  # a visitor with nothing stored (a health check, a first page load) costs one GET, no subscription
-                self._start_listening()
-
-        def initialize_sync(self) -> None:
-            from redis import Redis
-
-            try:
-                with Redis.from_url(self.url, **self._redis_client_params) as client:
-                    raw = client.get(self.key)
-            except Exception as error:
-                _health().down(error)
-                self._recover_later()
-                return
-            self._take(raw)
-            if raw:  # a visitor with nothing stored (a health check, a first page load) costs one GET, no subscription
-                self._start_listening()
-
-        async def _read(self) -> Any:
-            """The stored value; a visit renews the expiry of progress (--forget-after-days counts from it)."""
-            if self.ttl and self.key.startswith(self.key_prefix + USER_PREFIX):
-                return await self.redis_client.getex(self.key, ex=self.ttl)
-            return await self.redis_client.get(self.key)
-
-        def _recover_later(self) -> None:
-            async def recover() -> None:
-                next_delay = retry_delays()
-                while True:
-                    await _health().pause(next_delay())
-                    try:
-                        raw = await self._read()
-                    except Exception as error:
-                        _health().down(error)
-                        continue
-                    _health().up()
-                    self._take(raw)
-                    self._listen()
-                    return
-
-            def start() -> None:
-                self._recovering = background_tasks.create(recover(), name=f'redis-recover-{self.key}')
-
-            if core.is_loop_running():
-                start()
-            else:
-                core.app.on_startup(start)
-
-        # -- listening to other instances --
-
-        def _start_listening(self) -> None:
-            if core.is_loop_running():
-                self._listen()
-            else:
-                core.app.on_startup(self._listen)
-
-        def _listen(self) -> None:
-            if self._listener_task is None or self._listener_task.done():
-                self._listener_task = background_tasks.create(self._listen_forever(), name=f'redis-listen-{self.key}')
-
-        async def _listen_forever(self) -> None:
-            next_delay = retry_delays()
-            resubscribed = False
-            while True:
-                try:
-                    await self.pubsub.subscribe(self.key + 'changes')
-                    if resubscribed and not self.dirty:
-                        # what other instances wrote while we were cut off
-                        raw = await self.redis_client.get(self.key)
-                        self._apply_remote(_decoded(raw))
-                    next_delay = retry_delays()
-                    async for message in self.pubsub.listen():
-                        if message['type'] == 'message':
-                            self._apply_remote(_decoded(message['data']))
-                except asyncio.CancelledError:
-                    raise
-                except Exception as error:
-                    _health().down(error)
-                    with contextlib.suppress(Exception):
-                        await self.pubsub.aclose()
-                    self.pubsub = self.redis_client.pubsub()
-                    resubscribed = True
-                    await _health().pause(next_delay())
-
-        def _apply_remote(self, new_data: dict[str, Any]) -> None:
-            if new_data == self or self.dirty:
-                return  # our own write coming back, or ours is newer and on its way
-            with self._quietly():
-                for key in set(self) - new_data.keys():
-                    del self[key]
-                self.update(new_data)
-
-        # -- writing --
-
-        def publish(self) -> None:
-            if self._applying:
-                return
-            if not self.stored and not worth_keeping(self, defaults):
-                return  # nothing a learner did: no key (every cookie-less visit would otherwise leave one)
-            if not self.loaded:
-                # Not read yet (Redis was away when the learner arrived): never write over their history.
-                self.dirty = True
-                _health().waiting.add(self.key)
-                return
-            self.dirty = True
-            _health().waiting.add(self.key)
-            self._start_listening()
-            background_tasks.create_lazy_or_defer(self._write_until_written(), name=f'redis-{self.key}')
-
-        async def _write_until_written(self) -> None:
-            next_delay = retry_delays()
-            while self.dirty:
-                data = dumps(self, self.key)
-                try:
-                    pipeline = self.redis_client.pipeline()
-                    pipeline.set(self.key, data, ex=self.ttl)
-                    pipeline.publish(self.key + 'changes', data)
-                    await pipeline.execute()
-                except Exception as error:
-                    _health().down(error)
-                    await _health().pause(next_delay())
-                    continue
-                _health().up()
-                self.stored = True
-                if dumps(self, self.key) == data:  # nothing changed while it was being written
-                    self.dirty = False
-                    _health().waiting.discard(self.key)
-
-        async def close(self) -> None:
-            if self._recovering is not None:
-                self._recovering.cancel()
-            if self.dirty:
-                await self._last_write()
-            await super().close()
-
-        async def _last_write(self) -> None:
-            """Stopping with a change Redis has not taken: one more try, else a file, never a silent loss."""
-            data = dumps(self, self.key)
-            try:
-                if self.loaded:
-                    await asyncio.wait_for(self.redis_client.set(self.key, data, ex=self.ttl), 2.0)
-                    return
-            except Exception:
-                pass
-            folder = data_dir / UNWRITTEN_DIR
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f'{self.key.replace(":", "_")}.json'
-            path.write_text(data, encoding='utf-8')
-            log.warning(
-                'stopping with learner changes Redis did not take (%s): saved in %s; '
-                'merge them back with redis-cli SET if the learner needs them',
-                self.key,
-                path,
-            )
-
-    return ResilientRedisDict
-
-
-async def watch_health(url: str, interval_s: float = HEALTH_CHECK_INTERVAL_S) -> None:
+async def watch_health(health: RedisHealth, interval_s: float = HEALTH_CHECK_INTERVAL_S) -> None:
     """Ping Redis every ``interval_s`` so that an outage is logged when it begins, not at the next write."""
     from redis.asyncio import Redis
 
-    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    client = Redis.from_url(health.url, socket_connect_timeout=2, socket_timeout=2)
     try:
         while True:
             try:
                 await client.ping()
             except Exception as error:
-                _health().down(error)
+                health.down(error)
             else:
-                _health().up()
+                health.up()
             await asyncio.sleep(interval_s)
     finally:
         await client.aclose()
-
-
-def use_redis(config: Config) -> None:
-    """Keep NiceGUI's storage (learner progress, tab storage) in Redis; call before any page is served.
-
-    Sets NiceGUI's own switch (``Storage.redis_url``, what ``NICEGUI_REDIS_URL`` would set) from the app's
-    configuration and makes the storage again, so nothing of it is left in files.
-    """
-    global HEALTH
-    from nicegui import app, background_tasks
-    from nicegui.storage import TAB_PREFIX, TTL_BUFFER_SECONDS, Storage
-
-    url = config.redis_url
-    assert url, 'only called with --redis-url'
-    HEALTH = RedisHealth(url)
-    learner_dict = resilient_dict_class(config.data_dir, int(config.forget_after_days * 86400) or None)
-
-    def create_persistent_dict(storage_id: str) -> Any:
-        ttl = int(app.storage.max_tab_storage_age + TTL_BUFFER_SECONDS) if storage_id.startswith(TAB_PREFIX) else None
-        return learner_dict(url=url, id=storage_id, key_prefix=NICEGUI_KEY_PREFIX, ttl=ttl)
-
-    Storage.redis_url = url
-    Storage.redis_key_prefix = NICEGUI_KEY_PREFIX
-    Storage._create_persistent_dict = staticmethod(create_persistent_dict)  # type: ignore[method-assign,assignment]
-    app.storage = Storage()
-    app.storage.general.initialize_sync()
-    app.on_startup(lambda: background_tasks.create(watch_health(url), name='redis health check'))
-    log.info('learner progress is kept in Redis at %s', redacted(url))

@@ -12,7 +12,7 @@ import pytest
 from itsdangerous import TimestampSigner
 from playwright.sync_api import BrowserContext, Page, expect
 
-from lesson.web.hardening import LOST_PROGRESS_MESSAGE
+from lesson.storage.learner_files import LOST_PROGRESS_MESSAGE
 
 from .conftest import RunningApp
 

@@ -14,7 +14,7 @@ from lesson.panels.setup import DemoSetup
 from lesson.rules.progress import Attempt, InProgress, QuizState
 from lesson.storage.redis_storage import merge_learner_data, merge_quiz, redacted, retry_delays
 from lesson.web.deployment import ECHO_PREFIX, Instance, ProxySettings, haproxy_config
-from lesson.web.hardening import content_security_policy
+from lesson.web.security_headers import content_security_policy
 
 SECRET = 'x' * 40
 

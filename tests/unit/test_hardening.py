@@ -13,22 +13,24 @@ from pathlib import Path
 import pytest
 
 from lesson.config import Config
-from lesson.web import hardening
-from lesson.web.hardening import (
-    LogBudget,
+from lesson.storage.atomic_files import write_atomically
+from lesson.storage.learner_files import (
     ProgressNotices,
     check_all_progress,
     check_progress_file,
-    clean_log_line,
-    content_security_policy,
     expired,
     forget_abandoned,
-    host_of,
     keep_aside,
+)
+from lesson.storage.learner_store import worth_keeping
+from lesson.web import slow_clients
+from lesson.web.browser_log import LogBudget, clean_log_line
+from lesson.web.security_headers import (
+    SecurityHeadersMiddleware,
+    content_security_policy,
+    host_of,
     security_headers,
     session_cookie_options,
-    worth_keeping,
-    write_atomically,
 )
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
@@ -93,7 +95,7 @@ async def test_the_middleware_replaces_rather_than_duplicates_headers() -> None:
     async def send(message: dict) -> None:
         sent.append(message)
 
-    middleware = hardening.SecurityHeadersMiddleware(app, echo_port=8765, tls=False)
+    middleware = SecurityHeadersMiddleware(app, echo_port=8765, tls=False)
     await middleware({'type': 'http', 'headers': [(b'host', b'127.0.0.1:8080')]}, None, send)  # type: ignore[arg-type]
     headers = sent[0]['headers']
     assert [value for name, value in headers if name == b'x-frame-options'] == [b'DENY']
@@ -119,7 +121,7 @@ def test_a_truncated_file_is_kept_aside_logged_and_queued(tmp_path: Path, caplog
     path = tmp_path / 'storage-user-abc.json'
     damaged = _truncated(path)
     notices = ProgressNotices()
-    with caplog.at_level(logging.WARNING, logger='lesson.web.hardening'):
+    with caplog.at_level(logging.WARNING, logger='lesson.storage.learner_files'):
         assert check_progress_file(path, notices, NOW) == {}
     assert not path.exists()
     kept = tmp_path / 'storage-user-abc.json.unreadable-20260131T120000Z'
@@ -161,7 +163,7 @@ def test_start_up_finds_every_unreadable_file_and_the_untold_ones_from_before(
     (tmp_path / 'storage-user-old.json.unreadable-20250101T000000Z').write_text('{', encoding='utf-8')
     (tmp_path / 'storage-user-told.json.unreadable-20250101T000000Z.told').write_text('{', encoding='utf-8')
     notices = ProgressNotices()
-    with caplog.at_level(logging.WARNING, logger='lesson.web.hardening'):
+    with caplog.at_level(logging.WARNING, logger='lesson.storage.learner_files'):
         assert check_all_progress(tmp_path, notices) == 1
     assert str(tmp_path / 'storage-user-bad.json') in caplog.text
     assert sorted(notices.pending) == ['bad', 'old']
@@ -241,8 +243,8 @@ def test_the_log_budget_is_per_page_and_per_minute() -> None:
 
 def test_the_slow_client_warning_is_rate_limited(caplog: pytest.LogCaptureFixture) -> None:
     now = [0.0]
-    slow = hardening.SlowClientLog(clock=lambda: now[0])
-    with caplog.at_level(logging.WARNING, logger='lesson.web.hardening'):
+    slow = slow_clients.SlowClientLog(clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger='lesson.storage.learner_files'):
         for _ in range(500):
             slow.record()
         now[0] = 61.0
@@ -261,7 +263,7 @@ async def test_a_client_that_never_finishes_its_headers_is_cut_and_a_quick_one_i
         await send({'type': 'http.response.start', 'status': 200, 'headers': [(b'content-length', b'2')]})
         await send({'type': 'http.response.body', 'body': b'ok'})
 
-    protocol = hardening.header_timeout_protocol(0.5)
+    protocol = slow_clients.header_timeout_protocol(0.5)
     config = uvicorn.Config(app, host='127.0.0.1', port=0, http=protocol, lifespan='off', log_level='error')
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
