@@ -33,8 +33,6 @@ def register(page: Lesson) -> None:
             ui.html(escape(page.title), tag='h1').classes('text-3xl font-bold mt-2')
             if page.subtitle:
                 ui.label(page.subtitle).classes('text-lg opacity-80')
-            with ui.element('p').classes('lesson-prose'):  # the prose link colour, readable in both modes
-                ui.link('Back to the lesson', '/#check-yourself')
             render_toc(page)
             for section in page.sections:
                 render_section(section)
