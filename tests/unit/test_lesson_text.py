@@ -155,6 +155,8 @@ def test_every_link_from_the_lesson_lands_on_a_section() -> None:
     assert links(LESSON, '/deeper') <= DEEPER.anchors
     assert links(LESSON, '/') <= LESSON.anchors
     assert links(DEEPER, '/demo') <= DEMO.anchors
+    assert links(DEMO, '/deeper') <= DEEPER.anchors and links(DEMO, '/deeper')
+    assert {match[1] for match in re.finditer(r'\]\(#([a-z0-9-]+)\)', prose(DEMO))} <= DEMO.anchors
     assert {match[1] for match in re.finditer(r'\]\(#([a-z0-9-]+)\)', prose(DEEPER))} <= DEEPER.anchors
 
 
