@@ -40,6 +40,18 @@ DEMO_FILE = 'demo.md'
 DEMO_PANELS_FILE = 'demo_panels.toml'
 
 
+#: The custom components of the demo page, whose .js files are served from a copy (:func:`keep_components`).
+PANELS = (
+    lanes_panel.LanesPanel,
+    console_panel.EchoConsolePanel,
+    FramesPanel,
+    HandshakePanel,
+    BreakItPanel,
+    LessonCodePanel,
+    RestartPanel,
+)
+
+
 def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProcess:
     """Load and validate content, start the echo process, and register every page.
 
@@ -73,17 +85,7 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
 
     app.on_shutdown(stop_echo)
     serve_client_files(client_sources)
-    keep_components(
-        (
-            lanes_panel.LanesPanel,
-            console_panel.EchoConsolePanel,
-            FramesPanel,
-            HandshakePanel,
-            BreakItPanel,
-            LessonCodePanel,
-            RestartPanel,
-        )
-    )
+    keep_components(PANELS)
 
     lesson_page.register(lesson, extras=[quiz_page.best_score_banner])
     deeper_page.register(deeper)  # the glossary and notes, linked from the lesson's end

@@ -159,8 +159,8 @@ def register(
         echo_base: Where browsers reach the echo server behind a proxy (``--public-echo-url``), else None.
     """
     scripts = script_tags(sources.client)
-    texts = content.panels
     scheme = 'wss' if uses_tls else 'ws'
+    where = f'at {echo_base} (through the proxy)' if echo_base else f'{scheme}:// on port {echo_port}'
 
     @ui.page('/demo')
     def demo_page(presenter: str = '') -> None:
@@ -174,48 +174,49 @@ def register(
         with page_frame(content.title, '/demo'):
             ui.html(content.title, tag='h1').classes('text-3xl font-bold mt-2')
             ui.markdown(content.lead).classes('lesson-prose w-full')
-            where = f'at {echo_base} (through the proxy)' if echo_base else f'{scheme}:// on port {echo_port}'
             ui.label(f'Echo server: {where}.').classes('text-sm opacity-80').props('data-echo-scheme=' + scheme)
-            with (
-                ui.element('nav').props('aria-label="Demos on this page"').classes('lesson-toc'),
-                ui.element('ol').classes('flex flex-wrap gap-x-4 gap-y-1 pl-0 list-none'),
-            ):
-                for anchor in PANEL_ANCHORS:
-                    with ui.element('li'):
-                        ui.link(content.section(anchor).title, f'#{anchor}')
+            _contents(content)
+            _panels(content, setup, sources, snippet)
 
-            with _section(content, 'polling-vs-push'):
-                LanesPanel(setup, content.lanes, texts['lanes_panel'], on_run=keep_run).classes('w-full')
-                show_sources(
-                    [
-                        sources.client[name]
-                        for name in (
-                            'poller.js',
-                            'sse_client.js',
-                            'pusher.js',
-                            'clock_sync.js',
-                            'lanes.js',
-                            'figures.js',
-                        )
-                    ]
-                )
-            with _section(content, 'echo-console'):
-                EchoConsolePanel(setup, texts['console']).classes('w-full')
-                show_sources([sources.client['echo_console.js']])
-            with _section(content, 'frame-anatomy'):
-                FramesPanel(setup, texts['frames']).classes('w-full')
-                show_sources([sources.parse_header])
-            with _section(content, 'handshake-computed'):
-                HandshakePanel(setup, texts['handshake']).classes('w-full')
-                show_sources([sources.check_handshake])
-            with _section(content, 'break-it'):
-                BreakItPanel(setup, texts['break_it']).classes('w-full')
-                show_sources([sources.client['break_it.js']])
-            with _section(content, 'run-the-lesson-code'):
-                LessonCodePanel(setup, texts['lesson_code'], snippet=snippet).classes('w-full')
-                show_sources([sources.client['lesson_runner.js']])
-            with _section(content, 'server-goes-away'):
-                RestartPanel(setup, texts['restart']).classes('w-full')
-                show_sources([sources.client['echo_link.js']])
-            with _section(content, 'how-measured'):
-                show_sources([sources.client['demo_hub.js'], sources.client['live_log.js']])
+
+def _contents(content: DemoContent) -> None:
+    with (
+        ui.element('nav').props('aria-label="Demos on this page"').classes('lesson-toc'),
+        ui.element('ol').classes('flex flex-wrap gap-x-4 gap-y-1 pl-0 list-none'),
+    ):
+        for anchor in PANEL_ANCHORS:
+            with ui.element('li'):
+                ui.link(content.section(anchor).title, f'#{anchor}')
+
+
+#: The client files shown under the lanes panel, in the order they are read.
+LANES_SOURCES = ('poller.js', 'sse_client.js', 'pusher.js', 'clock_sync.js', 'lanes.js', 'figures.js')
+
+
+def _panels(content: DemoContent, setup: DemoSetup, sources: DemoPageSources, snippet: str) -> None:
+    """Each demo in its section, with the code that runs it beside it."""
+    texts = content.panels
+    client = sources.client
+    with _section(content, 'polling-vs-push'):
+        LanesPanel(setup, content.lanes, texts['lanes_panel'], on_run=keep_run).classes('w-full')
+        show_sources([client[name] for name in LANES_SOURCES])
+    with _section(content, 'echo-console'):
+        EchoConsolePanel(setup, texts['console']).classes('w-full')
+        show_sources([client['echo_console.js']])
+    with _section(content, 'frame-anatomy'):
+        FramesPanel(setup, texts['frames']).classes('w-full')
+        show_sources([sources.parse_header])
+    with _section(content, 'handshake-computed'):
+        HandshakePanel(setup, texts['handshake']).classes('w-full')
+        show_sources([sources.check_handshake])
+    with _section(content, 'break-it'):
+        BreakItPanel(setup, texts['break_it']).classes('w-full')
+        show_sources([client['break_it.js']])
+    with _section(content, 'run-the-lesson-code'):
+        LessonCodePanel(setup, texts['lesson_code'], snippet=snippet).classes('w-full')
+        show_sources([client['lesson_runner.js']])
+    with _section(content, 'server-goes-away'):
+        RestartPanel(setup, texts['restart']).classes('w-full')
+        show_sources([client['echo_link.js']])
+    with _section(content, 'how-measured'):
+        show_sources([client['demo_hub.js'], client['live_log.js']])

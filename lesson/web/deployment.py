@@ -91,13 +91,23 @@ def haproxy_config(instances: Sequence[Instance], settings: ProxySettings = Prox
         raise ValueError('at least one instance is needed')
     if len({i.name for i in instances}) != len(instances):
         raise ValueError('instance names must differ: they are the values of the routing cookie')
-    scheme = 'https' if settings.tls_pem else 'http'
-    bind = f'bind {settings.bind}' + (f' ssl crt {settings.tls_pem} alpn http/1.1' if settings.tls_pem else '')
     checks = f'inter {settings.check_interval_ms} fall {settings.check_fall} rise {settings.check_rise}'
     if settings.dns_resolver:
         checks += ' resolvers dns'
     lines = [
         '# Made by `python -m lesson.web.deployment` (lesson/web/deployment.py says why); regenerate, do not edit.',
+        *_global_and_defaults(settings),
+        *_resolvers(settings),
+        *_frontend(settings),
+        *_pages_backend(instances, settings, checks),
+        *_echo_backend(instances, checks),
+        *_stats(settings),
+    ]
+    return '\n'.join(lines) + '\n'
+
+
+def _global_and_defaults(settings: ProxySettings) -> list[str]:
+    return [
         'global',
         f'    log {settings.log_target} format raw local0 info',
         # a learner's page holds about 8 connections; 2 fds each through the proxy (fits ulimit -n 20000)
@@ -122,11 +132,19 @@ def haproxy_config(instances: Sequence[Instance], settings: ProxySettings = Prox
         '    timeout client-fin 5s',
         '    timeout server-fin 5s',
         '',
-        *(
-            ['resolvers dns', f'    nameserver dns1 {settings.dns_resolver}', '    hold valid 5s', '']
-            if settings.dns_resolver
-            else []
-        ),
+    ]
+
+
+def _resolvers(settings: ProxySettings) -> list[str]:
+    if not settings.dns_resolver:
+        return []
+    return ['resolvers dns', f'    nameserver dns1 {settings.dns_resolver}', '    hold valid 5s', '']
+
+
+def _frontend(settings: ProxySettings) -> list[str]:
+    scheme = 'https' if settings.tls_pem else 'http'
+    bind = f'bind {settings.bind}' + (f' ssl crt {settings.tls_pem} alpn http/1.1' if settings.tls_pem else '')
+    return [
         'frontend lesson',
         f'    {bind}',
         # what the browser asked for, for the instances' origin rule (--trusted-proxy believes only the proxy)
@@ -137,6 +155,11 @@ def haproxy_config(instances: Sequence[Instance], settings: ProxySettings = Prox
         '    use_backend echo if to_echo',
         '    default_backend pages',
         '',
+    ]
+
+
+def _pages_backend(instances: Sequence[Instance], settings: ProxySettings, checks: str) -> list[str]:
+    return [
         'backend pages',
         '    balance roundrobin',
         # set on the first answer, so a page's socket.io and echo sockets reach the instance that made the page
@@ -149,6 +172,11 @@ def haproxy_config(instances: Sequence[Instance], settings: ProxySettings = Prox
         f'    default-server check {checks} init-addr libc,none',
         *(f'    server {i.name} {i.host}:{i.page_port} cookie {i.name}' for i in instances),
         '',
+    ]
+
+
+def _echo_backend(instances: Sequence[Instance], checks: str) -> list[str]:
+    return [
         'backend echo',
         '    balance roundrobin',
         # read only: the pages backend set it; the same names lead to the same instance's echo server
@@ -161,16 +189,19 @@ def haproxy_config(instances: Sequence[Instance], settings: ProxySettings = Prox
         f'    default-server check {checks} init-addr libc,none',
         *(f'    server {i.name} {i.host}:{i.echo_port} cookie {i.name}' for i in instances),
     ]
-    if settings.stats_bind:
-        lines += [
-            '',
-            'frontend stats',
-            f'    bind {settings.stats_bind}',
-            '    stats enable',
-            '    stats uri /',
-            '    stats refresh 2s',
-        ]
-    return '\n'.join(lines) + '\n'
+
+
+def _stats(settings: ProxySettings) -> list[str]:
+    if not settings.stats_bind:
+        return []
+    return [
+        '',
+        'frontend stats',
+        f'    bind {settings.stats_bind}',
+        '    stats enable',
+        '    stats uri /',
+        '    stats refresh 2s',
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
