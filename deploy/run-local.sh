@@ -91,6 +91,17 @@ done
 haproxy -db -f "$STATE_DIR/haproxy.cfg" >"$STATE_DIR/haproxy.log" 2>&1 &
 HAPROXY_PID=$!
 PIDS=("$HAPROXY_PID" "${PIDS[@]}")
+# `&` returns before haproxy has even started, let alone bound its port: the address is printed once it accepts
+# (a learner, or a script, may use it at once).
+LOCAL_HOST=$BIND; [ "$BIND" = 0.0.0.0 ] && LOCAL_HOST=127.0.0.1
+accepts() { (exec 3<>"/dev/tcp/$LOCAL_HOST/$PUBLIC_PORT") 2>/dev/null; }
+deadline=$((SECONDS + 30))
+until accepts; do
+  if ! kill -0 "$HAPROXY_PID" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+    echo "run-local: haproxy does not accept on $BIND:$PUBLIC_PORT (see $STATE_DIR/haproxy.log)" >&2; exit 1
+  fi
+  sleep 0.1
+done
 
 SCHEME=http; [ -n "${TLS_PEM:-}" ] && SCHEME=https
 PUBLIC_HOST=$BIND; [ "$BIND" = 0.0.0.0 ] && PUBLIC_HOST=$(hostname -I 2>/dev/null | awk '{print $1}')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -84,6 +85,13 @@ def _configure_logging() -> None:
         logger.propagate = False
 
 
+def _hear_ctrl_c() -> None:
+    """Python's SIGINT handler back where the app was started with SIGINT ignored (`websocket-lesson &` in a script,
+    a CI runner): uvicorn stops on SIGINT all the same, but its re-raise would be ignored and the exit code 0."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ['bench']:
@@ -117,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error), 2)
     _warn_if_exposed(config, app_port, echo_port)
     _print_startup(config, app_port, echo_port)
+    _hear_ctrl_c()
     try:
         app.serve(config, app_port)
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ import trustme
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from ..support.app_process import RunningApp
+from ..support.app_process import AS_A_BACKGROUND_JOB, RunningApp
 
 EXIT_WITHIN_S = 5.0
 
@@ -29,12 +29,18 @@ async def wait_for_close(ws: ClientConnection) -> int | None:
 
 
 @pytest.mark.parametrize(
-    ('stop_signal', 'tls'),
-    [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGTERM, True)],
-    ids=['SIGTERM', 'Ctrl-C', 'SIGTERM-wss'],
+    ('stop_signal', 'tls', 'launcher'),
+    [
+        (signal.SIGTERM, False, []),
+        (signal.SIGINT, False, []),
+        (signal.SIGTERM, True, []),
+        # SIGINT ignored when started (as the whole test run was when it exited 0 here): it still ends with 130
+        (signal.SIGINT, False, AS_A_BACKGROUND_JOB),
+    ],
+    ids=['SIGTERM', 'Ctrl-C', 'SIGTERM-wss', 'Ctrl-C-background-job'],
 )
 async def test_stopping_closes_websockets_with_1001_and_exits_within_5_s(
-    tmp_path: Path, stop_signal: signal.Signals, tls: bool
+    tmp_path: Path, stop_signal: signal.Signals, tls: bool, launcher: list[str]
 ) -> None:
     flags: list[str] = []
     client_ssl: ssl.SSLContext | None = None
@@ -44,7 +50,7 @@ async def test_stopping_closes_websockets_with_1001_and_exits_within_5_s(
         flags = ['--certfile', str(tmp_path / 'server.pem'), '--keyfile', str(tmp_path / 'server.pem')]
         client_ssl = ssl.create_default_context()
         authority.configure_trust(client_ssl)
-    running = RunningApp(data_dir=tmp_path, extra_args=flags, scheme='https' if tls else 'http')
+    running = RunningApp(data_dir=tmp_path, extra_args=flags, scheme='https' if tls else 'http', launcher=launcher)
     await asyncio.to_thread(running.start)
     try:
         base = f'{"wss" if tls else "ws"}://127.0.0.1:{running.echo_port}'

@@ -6,12 +6,12 @@ import http.cookiejar
 import os
 import signal
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 from ..support.app_process import app_environment, free_port, lesson_command
 from ..support.deployment import binary
+from ..support.waiting import wait_until
 
 SCRIPT = Path(__file__).parents[2] / 'deploy' / 'run-local.sh'
 
@@ -22,6 +22,17 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def _says_ready(script: subprocess.Popen[bytes], folder: Path) -> bool:
+    assert script.poll() is None, _logs(folder)
+    return b'instance(s) behind HAProxy' in (folder / 'run.log').read_bytes()
+
+
+def _logs(folder: Path) -> str:
+    """The script's output, then each log it keeps (the app's, the proxy's, Redis's) to tell why it did not start."""
+    logs = [folder / 'run.log', *sorted((folder / 'state').glob('*.log'))]
+    return '\n'.join(f'--- {log.name}\n{log.read_text(errors="replace")[-3000:]}' for log in logs if log.exists())
 
 
 def test_run_local_serves_through_one_port_and_stops_everything(tmp_path: Path) -> None:
@@ -41,11 +52,8 @@ def test_run_local_serves_through_one_port_and_stops_everything(tmp_path: Path) 
     log = (tmp_path / 'run.log').open('wb')
     script = subprocess.Popen([str(SCRIPT), '1'], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while b'instance(s) behind HAProxy' not in (tmp_path / 'run.log').read_bytes():
-            assert script.poll() is None, (tmp_path / 'run.log').read_text()
-            assert time.monotonic() < deadline, (tmp_path / 'run.log').read_text()
-            time.sleep(0.2)  # polling while it starts
+        wait_until(lambda: _says_ready(script, tmp_path), 60, lambda: _logs(tmp_path))
+        # no retry from here on: the ready line promises that the public port accepts (it once did not, yet)
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         with opener.open(f'http://127.0.0.1:{public}/demo', timeout=10) as page:
@@ -61,5 +69,6 @@ def test_run_local_serves_through_one_port_and_stops_everything(tmp_path: Path) 
     finally:
         script.send_signal(signal.SIGTERM)
         script.wait(timeout=30)
-    time.sleep(0.5)
-    assert not [pid for pid in map(int, children) if pid != script.pid and _alive(pid)], 'something outlived it'
+    # the script waits for its children; the app's echo process (a grandchild) ends with the app, moments later
+    others = [pid for pid in map(int, children) if pid != script.pid]
+    wait_until(lambda: not any(map(_alive, others)), 5, lambda: f'outlived it: {[p for p in others if _alive(p)]}')

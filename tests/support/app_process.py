@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ssl
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,13 @@ CHROMIUM_ARGS = [
     '--disable-quic',
 ]
 STARTUP_TIMEOUT_S = 30.0
+# How a shell without job control (a script's `websocket-lesson &`, many CI runners) starts a program: SIGINT
+# ignored, which exec keeps. A test run started that way passes it on to every app the tests start.
+AS_A_BACKGROUND_JOB = [
+    sys.executable,
+    '-c',
+    'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); os.execvp(sys.argv[1], sys.argv[1:])',
+]
 
 
 class ConsoleScriptMissing(RuntimeError):
@@ -73,6 +81,7 @@ class RunningApp:
     scheme: str = 'http'
     program: str | None = None  # another installed copy of the console script, e.g. in a fresh venv
     cwd: Path | None = None
+    launcher: list[str] = field(default_factory=list)  # a command that execs the app, e.g. AS_A_BACKGROUND_JOB
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     started_in_s: float = 0.0
@@ -88,6 +97,7 @@ class RunningApp:
     def start(self) -> None:
         self.log_path = self.data_dir / f'app-{int(time.time() * 1000)}.log'
         command = [
+            *self.launcher,
             self.program or lesson_command(),
             '--port',
             str(self.port),
