@@ -83,13 +83,12 @@ def check_handshake(request_headers: HeadersLike, response_headers: HeadersLike)
         raise HandshakeError(f'Sec-WebSocket-Key {key!r} decodes to {len(raw_key)} bytes, not {KEY_SIZE}')
 
     key_with_guid = key + GUID
-    digest = hashlib.sha1(key_with_guid.encode()).digest()
     accepts = _values(response_headers, 'Sec-WebSocket-Accept')
     return HandshakeCheck(
         key=key,
         key_with_guid=key_with_guid,
-        sha1_hex=digest.hex(),
-        expected_accept=base64.b64encode(digest).decode(),
+        sha1_hex=hashlib.sha1(key_with_guid.encode()).hexdigest(),
+        expected_accept=accept_for(key),
         # Several answers can't all be right; keep them joined so the mismatch shows what was sent.
         server_accept=', '.join(accepts) if accepts else None,
     )

@@ -229,7 +229,7 @@ class EchoServer:
 
     @property
     def rejections(self) -> defaultdict[str, int]:
-        """Refusals so far, by reason (e.g. ``'403 Forbidden'``, ``'1009 too big'``), for a teacher's overview."""
+        """Refusals so far, by reason (e.g. ``'403 Forbidden'``, ``'1008 message rate'``)."""
         return self._refusals.counts
 
     def session(self, session_id: str = DEFAULT_SESSION_ID, *, client: str | None = None) -> DemoSession:

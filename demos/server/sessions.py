@@ -211,14 +211,6 @@ class DemoSession:
         """
         self.watching_frames = True
 
-    def frame_entries(self, since: int = 0) -> list[dict[str, Any]]:
-        """The frame log's entries numbered ``since`` or later; poll with the last ``index`` seen plus one."""
-        return self.frame_log.entries(since)
-
-    def set_echo_compression(self, deflate: bool | None) -> None:
-        """Offer permessage-deflate to the next echo connections (True), not (False), or as the server does (None)."""
-        self.echo.deflate = deflate
-
     async def close_echo(self, code: int = 1000, reason: str = '') -> int:
         """Close the echo connections cleanly with ``code`` (1000, 1001, 1008 or 1011); how many were open."""
         return await self.echo.close(code, reason)

@@ -37,7 +37,7 @@ async def test_a_clean_close_with_the_code_the_learner_picks(server: EchoServer,
         await ws.wait_closed()
     assert (ws.close_code, ws.close_reason) == (code, 'teacher says so')
     assert ws.protocol.close_rcvd is not None  # a close frame arrived: the close is clean
-    closes = [(e['direction'], e['close_code']) for e in session.frame_entries() if e['opcode_name'] == 'close']
+    closes = [(e['direction'], e['close_code']) for e in session.frame_log.entries() if e['opcode_name'] == 'close']
     assert closes == [(SERVER_TO_CLIENT, code), (CLIENT_TO_SERVER, code)]
     assert session.echo.open_connections() == []
 
@@ -63,7 +63,7 @@ async def test_a_drop_ends_the_connection_without_a_close_frame(server: EchoServ
             await ws.recv()
     assert ws.close_code == 1006  # what a browser reports, with wasClean false: no close frame came
     assert ws.protocol.close_rcvd is None
-    assert not any(e['opcode_name'] == 'close' for e in session.frame_entries())
+    assert not any(e['opcode_name'] == 'close' for e in session.frame_log.entries())
     await eventually(lambda: server.open_connections == 0)
 
 
@@ -118,12 +118,12 @@ async def test_compression_is_chosen_per_connection(server: EchoServer) -> None:
             wire[deflate] = ws.bytes_received, described['permessage_deflate']
     assert wire['1'][1] is True and wire['0'][1] is False
     assert wire['1'][0] < wire['0'][0] / 2  # the same messages, far fewer bytes on the wire
-    compressed = [e for e in session.frame_entries() if e['connection'] == 1 and e['opcode_name'] == 'text']
-    plain = [e for e in session.frame_entries() if e['connection'] == 2 and e['opcode_name'] == 'text']
+    compressed = [e for e in session.frame_log.entries() if e['connection'] == 1 and e['opcode_name'] == 'text']
+    plain = [e for e in session.frame_log.entries() if e['connection'] == 2 and e['opcode_name'] == 'text']
     assert all(e['rsv1'] for e in compressed) and not any(e['rsv1'] for e in plain)
 
     # The session's own setting, for a page that does not put it in the URL.
-    session.set_echo_compression(True)
+    session.echo.deflate = True
     async with connect(f'ws://127.0.0.1:{server.port}/echo?session=b5') as ws:
         assert ws.protocol.extensions and session.snapshot()['echo_connections'][-1]['permessage_deflate']
     assert session.snapshot()['echo_deflate'] is True

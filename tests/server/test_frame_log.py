@@ -16,7 +16,7 @@ from .clients import eventually, raw_websocket
 
 
 def _frames(server: EchoServer, session_id: str, direction: str) -> list[dict]:
-    return [e for e in server.session(session_id).frame_entries() if e['direction'] == direction]
+    return [e for e in server.session(session_id).frame_log.entries() if e['direction'] == direction]
 
 
 async def test_the_three_length_forms_masked_one_way_and_not_the_other(server: EchoServer) -> None:
@@ -45,7 +45,7 @@ async def test_the_three_length_forms_masked_one_way_and_not_the_other(server: E
     # The closing handshake: the client's close (masked), the server's answer; code 1000 both ways.
     assert (sent[-1]['opcode_name'], sent[-1]['close_code']) == ('close', 1000)
     assert (echoed[-1]['opcode_name'], echoed[-1]['close_code']) == ('close', 1000)
-    entries = server.session('f1').frame_entries()
+    entries = server.session('f1').frame_log.entries()
     assert [e['index'] for e in entries] == list(range(len(entries)))
     assert {e['connection'] for e in entries} == {1}
 
@@ -58,7 +58,9 @@ async def test_pings_and_pongs_show_both_ways(server: EchoServer) -> None:
         [latency] = await session.ping_echo()
         assert latency is not None and latency >= 0
     await eventually(lambda: any(e['opcode_name'] == 'close' for e in _frames(server, 'f2', SERVER_TO_CLIENT)))
-    kinds = [(e['direction'], e['opcode_name'], bytes.fromhex(e['payload_preview'])) for e in session.frame_entries()]
+    kinds = [
+        (e['direction'], e['opcode_name'], bytes.fromhex(e['payload_preview'])) for e in session.frame_log.entries()
+    ]
     assert kinds[:4] == [
         (CLIENT_TO_SERVER, 'ping', b'from the client'),
         (SERVER_TO_CLIENT, 'pong', b'from the client'),
@@ -80,7 +82,7 @@ async def test_a_frame_cut_into_single_bytes_is_logged_once(server: EchoServer) 
     finally:
         sock.close()
     assert decode_frame(echoed) is not None  # the echo came back whole
-    entries = server.session('f3').frame_entries()
+    entries = server.session('f3').frame_log.entries()
     assert [(e['direction'], e['opcode_name'], e['payload_length']) for e in entries[:2]] == [
         (CLIENT_TO_SERVER, 'binary', 150),
         (SERVER_TO_CLIENT, 'binary', 150),
@@ -95,15 +97,15 @@ async def test_only_the_echo_lane_is_logged_and_the_page_polls_with_since(server
         await eventually(lambda: len(session.subscribers) == 1)
         session.publish(session.feed.make_update())
         await push.recv()
-    assert session.frame_entries() == [] and session.snapshot()['frame_log_next'] == 0
+    assert session.frame_log.entries() == [] and session.snapshot()['frame_log_next'] == 0
     async with connect(f'ws://127.0.0.1:{server.port}/echo?session=f4', compression=None) as ws:
         await ws.send('one')
         await ws.recv()
         await eventually(lambda: session.snapshot()['frame_log_next'] == 2)
         await ws.send('two')
         await ws.recv()
-        await eventually(lambda: len(session.frame_entries(since=2)) == 2)
-    assert [bytes.fromhex(e['payload_preview']) for e in session.frame_entries(since=2)[:2]] == [b'two', b'two']
+        await eventually(lambda: len(session.frame_log.entries(since=2)) == 2)
+    assert [bytes.fromhex(e['payload_preview']) for e in session.frame_log.entries(since=2)[:2]] == [b'two', b'two']
 
 
 async def test_frames_are_logged_only_for_a_session_a_page_watches(server: EchoServer) -> None:
@@ -115,10 +117,10 @@ async def test_frames_are_logged_only_for_a_session_a_page_watches(server: EchoS
     async with connect(f'ws://127.0.0.1:{server.port}/echo?session=f5', compression=None) as ws:
         await ws.send('watched')
         assert await ws.recv() == 'watched'
-        await eventually(lambda: len(session.frame_entries()) == 2)
+        await eventually(lambda: len(session.frame_log.entries()) == 2)
     texts = [
         (e['connection'], bytes.fromhex(e['payload_preview']))
-        for e in session.frame_entries()
+        for e in session.frame_log.entries()
         if e['opcode_name'] == 'text'
     ]
     assert texts == [(2, b'watched'), (2, b'watched')]
