@@ -213,3 +213,9 @@ def test_the_diagram_has_a_title_and_a_description_of_every_step() -> None:
              'closes the connection', 'confirms the close')  # fmt: skip
     missing = [step for step in steps if step not in diagram.description.replace('of its own', 'on its own')]
     assert not missing, missing
+
+
+def test_the_glossary_is_in_alphabetical_order() -> None:
+    glossary = prose(DEEPER).split('## ')[0]
+    terms = [term.strip('`').lower() for term in re.findall(r'^- \*\*(.+?)\*\*', glossary, re.MULTILINE)]
+    assert len(terms) >= len(GLOSSARY_TERMS) and terms == sorted(terms)
