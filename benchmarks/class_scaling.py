@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from demos.bench.class_run import ClassRun, run_class
 from demos.bench.learner import Target
 from demos.bench.proc_stats import tree_cpu_seconds, tree_rss_kib
-from demos.bench.server_process import app_loop_factory
 from demos.bench.targets import target
+from demos.server.echo_process import loop_factory
 from lesson.web.deployment import ECHO_PREFIX
 from tests.support.deployment import Deployment
 
@@ -69,7 +69,7 @@ def run_once(instances: int, learners: int, duration_s: float, *, through_proxy:
         proxy_before = tree_cpu_seconds(proxy_pid) if proxy_pid else 0.0
         per_instance_before = [tree_cpu_seconds(pid) for pid in pids]
         load_before = os.getloadavg()[0]
-        with asyncio.Runner(loop_factory=app_loop_factory()) as runner:
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
             report = runner.run(run_class(run, learners, duration_s, PAGE_LOADS_PER_S))
         report['per_instance_cpu_s'] = [
             tree_cpu_seconds(pid) - before for pid, before in zip(pids, per_instance_before, strict=True)

@@ -33,7 +33,7 @@ from demos.bench.echo_probe import EchoProbe, ProbeSample
 from demos.bench.learner import Learner, Target
 from demos.bench.phases import PageLoads, Phase, PhaseClock, load_pages, sample_rss
 from demos.bench.proc_stats import process_tree
-from demos.bench.server_process import app_loop_factory
+from demos.server.echo_process import loop_factory
 
 #: Seconds over which the whole class joins.
 STAGGER_S = 2.0
@@ -138,7 +138,7 @@ def run_against_app(
     load_before = os.getloadavg()
     with AppUnderTest(app_command) as app:
         run = ClassRun(Target(app.port, app.echo_port), app.cpu_seconds, app.rss_kib)
-        with asyncio.Runner(loop_factory=app_loop_factory()) as runner:
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
             report = runner.run(run_class(run, learners, duration_s, page_loads_per_s))
         report['app'] = {
             'command': app.command,

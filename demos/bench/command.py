@@ -29,7 +29,8 @@ from demos.bench.class_run import run_against_app
 from demos.bench.clients import BROWSER_ORIGIN
 from demos.bench.comparison import Cell, comparison_markdown, comparison_targets, run_cell, scalability_2010
 from demos.bench.load import load_markdown, load_targets, run_load
-from demos.bench.server_process import ServerProcess, app_loop_factory
+from demos.bench.server_process import ServerProcess
+from demos.server.echo_process import loop_factory
 
 
 def parse_numbers(text: str) -> list[float]:
@@ -128,11 +129,11 @@ def main(argv: list[str]) -> int:
     _raise_file_limit(max(clients) * 2 + 200)
     if args.load:
         echo_duration = args.echo_duration or min(5.0, duration)
-        with asyncio.Runner(loop_factory=app_loop_factory()) as runner:
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
             report = runner.run(_load(max(clients), args.rate, duration, args.echo_clients, echo_duration))
         print(json.dumps(report, indent=2) if args.json else load_markdown(report))
         return 0
-    with asyncio.Runner(loop_factory=app_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
         report = runner.run(_comparison(clients, args.intervals, args.rate, duration))
     print(json.dumps(report, indent=2) if args.json else comparison_markdown(report))
     return 0

@@ -11,7 +11,6 @@ import contextlib
 import json
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
@@ -19,27 +18,15 @@ from websockets.exceptions import ConnectionClosed
 
 from demos.bench.clients import HOST
 from demos.bench.proc_stats import rss_kib
+from demos.server.echo_process import loop_factory
 
 
 def serve_child(settings_json: str) -> None:
     """Entry point of the server process: serve, and obey JSON-line commands on stdin."""
     settings = json.loads(settings_json)
     settings['allowed_origins'] = tuple(settings.get('allowed_origins', ()))
-    with asyncio.Runner(loop_factory=app_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
         runner.run(_child(settings))
-
-
-def app_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The event loop the app's echo server runs on: uvicorn's, which is uvloop when it is installed.
-
-    The benchmark measures the server as the app runs it, so it uses the same loop (the bare websockets
-    server beside it too, so their ratio compares the servers, not the loops).
-    """
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
 
 
 async def _bare_echo(websocket: ServerConnection) -> None:

@@ -103,5 +103,5 @@ class EchoSettings:
     #: measured). With ``max_queue_messages``, reading paused while the write side is over ``write_limit_bytes`` and
     #: large echoes written without a copy, a client that sends 64 KiB messages without reading makes the server hold
     #: about 116 KiB in the process (its connection, one message and part of the next) and 64 KiB in the kernel
-    #: (measured with 500 such clients: tests/server/memory_probe.py). 0 leaves the kernel's autotuning.
+    #: (measured with 500 such clients: benchmarks/memory_probe.py). 0 leaves the kernel's autotuning.
     socket_buffer_bytes: int = 16 * 1024

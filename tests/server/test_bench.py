@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,8 @@ from demos.bench.clients import Received, subscribe
 
 from .clients import eventually
 from .conftest import StartServer
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / 'benchmarks'
 
 
 def run_bench(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
@@ -101,3 +106,12 @@ async def test_push_framing_is_the_update_frames_headers_only(start_server: Star
     assert received.framing_bytes == 2 * received.frames  # a server's frame of a small update: 2 header bytes
     framing_on_the_wire = lane.bytes_in + lane.bytes_out - received.payload_bytes
     assert framing_on_the_wire > received.framing_bytes + 200  # handshake, pings, pongs and close, left out
+
+
+@pytest.mark.parametrize('script', sorted(p.name for p in BENCHMARKS.glob('*.py')))
+def test_every_benchmark_script_runs_as_a_command(script: str) -> None:
+    """Each script in benchmarks/ starts as the README shows (``python benchmarks/NAME.py``): its imports resolve."""
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), '--help'], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0 and done.stdout.startswith('usage:'), done.stderr

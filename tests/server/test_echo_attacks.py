@@ -18,10 +18,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 from websockets.frames import Close, Frame, Opcode
 
+from benchmarks import memory_probe
 from demos.protocol import session_ids
 from demos.server.echo_server import EchoServer
 
-from . import memory_probe
 from .clients import eventually, raw_websocket, request_bytes
 from .conftest import APP_ORIGIN, StartServer
 
@@ -225,7 +225,7 @@ def test_five_hundred_non_reading_clients_cost_a_bounded_amount_each() -> None:
     """The echo process's memory (resident, and the kernel's for its sockets) with 500 clients that never read.
 
     With websockets' defaults (16 queued messages, autotuned socket buffers) this was 1.5 MB resident and 2.3 MB in
-    the kernel per client; see tests/server/memory_probe.py to measure both. On a loaded machine a measurement can
+    the kernel per client; see benchmarks/memory_probe.py to measure both. On a loaded machine a measurement can
     catch clients before they all stalled: one more is taken then.
     """
     held = memory_probe.measure(500, {})

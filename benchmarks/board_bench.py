@@ -8,7 +8,7 @@ clock stamp of the answer to the bars' arrival (``window.boardDelays``, see ``le
 The students' browsers run on the same 2 cores as the app here, which a real class's phones would not: the figures
 are an upper bound for one machine. Run::
 
-    .venv/bin/python -m tests.support.board_bench --students 30 [--screenshots /work/notes]
+    .venv/bin/python benchmarks/board_bench.py --students 30 [--screenshots /work/notes]
 """
 
 from __future__ import annotations
@@ -18,16 +18,19 @@ import os
 import random
 import re
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
-from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
+# Run as a script too (python benchmarks/board_bench.py): the repository's own packages (tests.support) are found.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from .app_process import RunningApp
-from .browser import launch_chromium
+from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
+from tests.support.app_process import RunningApp
+from tests.support.browser import launch_chromium
 
 TOKEN = 'board-bench-teacher-token'
 CONTENT = bundled_content_dir()

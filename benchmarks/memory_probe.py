@@ -4,8 +4,8 @@ The server runs in a child process (so this process's own clients do not count i
 its resident memory (``VmRSS``) and the kernel memory of its sockets (``ss -tm``: what they queue in both
 directions), before and after ``clients`` such clients stalled. Run it by hand for a before/after comparison::
 
-    .venv/bin/python -m tests.server.memory_probe 500                        # today's settings
-    .venv/bin/python -m tests.server.memory_probe 500 --max-queue 16 --socket-buffer-bytes 0   # websockets' defaults
+    .venv/bin/python benchmarks/memory_probe.py 500                        # today's settings
+    .venv/bin/python benchmarks/memory_probe.py 500 --max-queue 16 --socket-buffer-bytes 0   # websockets' defaults
 
 Loopback only, bounded in clients and time.
 """
@@ -31,7 +31,7 @@ from websockets.frames import Frame, Opcode
 # The echo process's own event loop (uvloop when installed): its buffers are what a class's server holds.
 _CHILD = """
 import asyncio, json, sys
-from demos.server.echo_process import _loop_factory
+from demos.server.echo_process import loop_factory
 from demos.server.echo_server import EchoServer, EchoSettings
 
 def trim():
@@ -51,7 +51,7 @@ async def main():
         print('ok', flush=True)
     await server.stop()
 
-with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+with asyncio.Runner(loop_factory=loop_factory()) as runner:
     runner.run(main())
 """
 
