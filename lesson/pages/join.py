@@ -9,7 +9,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from lesson.pages.layout import page_frame
-from lesson.rules.classroom import NICKNAME_MAX_CHARS, ClassroomRejected
+from lesson.rules.classroom import CLASS_ENDED, NICKNAME_MAX_CHARS, ClassroomRejected
 from lesson.storage.learner_store import learner_store
 from lesson.teaching import membership as class_membership
 
@@ -46,7 +46,7 @@ class JoinView:
             ).props('data-testid=join-leave')
             return
         if member is not None:
-            ui.label(class_membership.CLASS_ENDED).classes('text-lg').mark('join-ended').props('data-testid=join-ended')
+            ui.label(CLASS_ENDED).classes('text-lg').mark('join-ended').props('data-testid=join-ended')
         ui.label('Choose a nickname the class will see, or leave it empty to be shown as "Learner" and a number.')
         nickname = (
             ui.input('Nickname (optional)', validation={f'At most {NICKNAME_MAX_CHARS} characters': _short_enough})

@@ -49,6 +49,11 @@ class ClassClosed(ClassroomRejected):
     """The class was reset (or never existed): nothing is recorded for it any more."""
 
 
+#: What a learner whose class was reset while they worked is told, wherever that is noticed (the store refusing a
+#: change, the quiz refusing a submission, the join page).
+CLASS_ENDED = 'Your class has ended: your teacher started a new one. Join again on the Join page to take part.'
+
+
 class NotJoined(ClassroomRejected):
     pass
 
@@ -94,8 +99,9 @@ class Learner:
 
 
 @dataclass(frozen=True)
-class Attempt:
-    """One submitted quiz attempt, as graded when it was submitted."""
+class ClassAttempt:
+    """One learner's submitted quiz attempt as their class counts it (the board, the CSV exports), as graded when it
+    was submitted; the learner's own copy is a :class:`lesson.rules.progress.SubmittedAttempt`."""
 
     learner_id: str
     number: int  # the learner's own attempt number (their history may start before the class)
@@ -115,7 +121,7 @@ class Class:
     started_at: datetime
     max_learners: int = DEFAULT_MAX_LEARNERS
     learners: tuple[Learner, ...] = ()  # in order of joining
-    attempts: tuple[Attempt, ...] = ()  # in order of submission
+    attempts: tuple[ClassAttempt, ...] = ()  # in order of submission
 
     def learner(self, learner_id: str) -> Learner | None:
         return next((learner for learner in self.learners if learner.id == learner_id), None)
@@ -181,7 +187,7 @@ def leave(klass: Class, learner_id: str) -> Class:
     return _with_learner(klass, replace(learner, present=False))
 
 
-def record_attempt(klass: Class, attempt: Attempt, quiz: Quiz) -> Class:
+def record_attempt(klass: Class, attempt: ClassAttempt, quiz: Quiz) -> Class:
     """Add a submitted attempt; its answers must fit the quiz and the learner must have joined."""
     _joined(klass, attempt.learner_id)
     for question_id, option_id in attempt.answers.items():
@@ -254,7 +260,7 @@ class QuestionTally:
         return sum(option.count for option in self.options if option.correct)
 
 
-def first_attempts(klass: Class) -> tuple[Attempt, ...]:
+def first_attempts(klass: Class) -> tuple[ClassAttempt, ...]:
     """Each learner's first attempt submitted in this class (earlier ones at home do not count)."""
     seen: set[str] = set()
     firsts = []
@@ -265,12 +271,12 @@ def first_attempts(klass: Class) -> tuple[Attempt, ...]:
     return tuple(firsts)
 
 
-def retries(klass: Class) -> tuple[Attempt, ...]:
+def retries(klass: Class) -> tuple[ClassAttempt, ...]:
     firsts = {id(attempt) for attempt in first_attempts(klass)}
     return tuple(attempt for attempt in klass.attempts if id(attempt) not in firsts)
 
 
-def tallies(quiz: Quiz, attempts: Iterable[Attempt]) -> tuple[QuestionTally, ...]:
+def tallies(quiz: Quiz, attempts: Iterable[ClassAttempt]) -> tuple[QuestionTally, ...]:
     """The distribution of answers per question, the right option marked; answers the quiz no longer has
     (an edited quiz file) are left out rather than failing the board."""
     counts: dict[tuple[str, str], int] = {}
@@ -300,7 +306,7 @@ class Scores:
     best_names: tuple[str, ...]  # who reached the best score
 
 
-def _average(attempts: Sequence[Attempt]) -> float | None:
+def _average(attempts: Sequence[ClassAttempt]) -> float | None:
     return round(sum(a.percent for a in attempts) / len(attempts), 1) if attempts else None
 
 
@@ -451,7 +457,7 @@ def class_from_json(raw: Mapping[str, Any]) -> Class:
         for item in raw['learners']
     )
     attempts = tuple(
-        Attempt(
+        ClassAttempt(
             learner_id=str(item['learner_id']),
             number=int(item['number']),
             submitted_at=datetime.fromisoformat(item['submitted_at']),

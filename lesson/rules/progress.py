@@ -42,7 +42,10 @@ class InProgress:
 
 
 @dataclass(frozen=True)
-class Attempt:
+class SubmittedAttempt:
+    """One attempt in the learner's own quiz history (their storage), as graded when it was submitted; what their
+    class counts of it is a :class:`lesson.rules.classroom.ClassAttempt`."""
+
     number: int
     seed: int
     submitted_at: datetime
@@ -58,15 +61,15 @@ class Attempt:
 @dataclass(frozen=True)
 class QuizState:
     current: InProgress | None = field(default_factory=lambda: InProgress(1, FIRST_SEED))
-    attempts: tuple[Attempt, ...] = ()  # oldest first
+    attempts: tuple[SubmittedAttempt, ...] = ()  # oldest first
 
     @property
-    def best(self) -> Attempt | None:
+    def best(self) -> SubmittedAttempt | None:
         """The highest-scoring attempt; the earliest one on a tie, since that is when it was first reached."""
         return max(self.attempts, key=lambda attempt: (attempt.percent, -attempt.number), default=None)
 
     @property
-    def last(self) -> Attempt | None:
+    def last(self) -> SubmittedAttempt | None:
         return self.attempts[-1] if self.attempts else None
 
     def fitted_to(self, quiz: Quiz) -> QuizState:
@@ -112,7 +115,7 @@ def submit(state: QuizState, quiz: Quiz, number: int, submitted_at: datetime) ->
         result = grade(quiz, current.answers)
     except InvalidAnswer as error:
         raise ProgressRejected(str(error)) from error
-    attempt = Attempt(number, current.seed, submitted_at, result.score, result.total, dict(current.answers))
+    attempt = SubmittedAttempt(number, current.seed, submitted_at, result.score, result.total, dict(current.answers))
     return QuizState(current=None, attempts=(*state.attempts, attempt))
 
 
@@ -139,7 +142,7 @@ def _whole_number(raw: object) -> int | None:
     return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
 
 
-def _attempt(raw: object) -> Attempt | None:
+def _attempt(raw: object) -> SubmittedAttempt | None:
     if not isinstance(raw, Mapping):
         return None
     number, seed = _whole_number(raw.get('number')), _whole_number(raw.get('seed'))
@@ -150,7 +153,7 @@ def _attempt(raw: object) -> Attempt | None:
         submitted_at = datetime.fromisoformat(str(raw.get('submitted_at')))
     except ValueError:
         return None
-    return Attempt(number, seed, submitted_at, score, total, _answers(raw.get('answers')))
+    return SubmittedAttempt(number, seed, submitted_at, score, total, _answers(raw.get('answers')))
 
 
 def state_from_store(store: Mapping[str, Any]) -> QuizState:

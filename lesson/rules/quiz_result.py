@@ -19,7 +19,7 @@ from datetime import tzinfo
 from typing import Any
 
 from lesson.rules.local_time import local_time_text
-from lesson.rules.progress import Attempt, DemoRun, QuizState, demo_run_to_store
+from lesson.rules.progress import DemoRun, QuizState, SubmittedAttempt, demo_run_to_store
 from lesson.rules.quiz import InvalidAnswer, Quiz, grade
 
 
@@ -51,7 +51,7 @@ def answer_key(quiz: Quiz, to_html: Callable[[str], str]) -> dict[str, Any]:
     }
 
 
-def chosen_answers(quiz: Quiz, attempt: Attempt) -> dict[str, str | None] | None:
+def chosen_answers(quiz: Quiz, attempt: SubmittedAttempt) -> dict[str, str | None] | None:
     """The option chosen for each question of the quiz (``None``: no answer), or ``None`` when the attempt was
     stored by an older quiz file whose questions or options are gone (only its score is shown then)."""
     try:
@@ -74,7 +74,9 @@ def run_quotes(quiz: Quiz, run: DemoRun | None) -> dict[str, str | None]:
     return quotes
 
 
-def _attempt(quiz: Quiz, attempt: Attempt, zone: tzinfo | None, best: Attempt | None) -> dict[str, Any]:
+def _attempt(
+    quiz: Quiz, attempt: SubmittedAttempt, zone: tzinfo | None, best: SubmittedAttempt | None
+) -> dict[str, Any]:
     return {
         'number': attempt.number,
         'score': attempt.score,

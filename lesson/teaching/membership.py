@@ -14,16 +14,13 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from lesson.rules.classroom import CLASS_ID, LEARNER_ID, Attempt, ClassClosed, ClassroomRejected
-from lesson.rules.progress import Attempt as LearnerAttempt
-from lesson.rules.progress import DemoRun
+from lesson.rules.classroom import CLASS_ENDED, CLASS_ID, LEARNER_ID, ClassAttempt, ClassClosed, ClassroomRejected
+from lesson.rules.progress import DemoRun, SubmittedAttempt
 from lesson.teaching.store import ClassStore
 
 log = logging.getLogger(__name__)
 
 STORE_KEY = 'class'
-#: Said to a learner whose class was reset while they worked.
-CLASS_ENDED = 'Your class has ended: your teacher started a new one. Join again on the Join page to take part.'
 
 
 @dataclass(frozen=True)
@@ -100,13 +97,13 @@ async def refusal_before_submit(user_store: Mapping[str, Any]) -> str | None:
     return None if current is not None and current.id == member.class_id else CLASS_ENDED
 
 
-async def count_attempt(user_store: Mapping[str, Any], attempt: LearnerAttempt) -> str | None:
+async def count_attempt(user_store: Mapping[str, Any], attempt: SubmittedAttempt) -> str | None:
     """Count a graded attempt for the learner's class; returns what to tell the learner when it was not counted."""
     member = membership(user_store)
     store = active_store()
     if member is None or store is None:
         return None
-    counted = Attempt(
+    counted = ClassAttempt(
         member.learner_id, attempt.number, attempt.submitted_at, attempt.score, attempt.total, dict(attempt.answers)
     )
     try:

@@ -23,7 +23,16 @@ from pathlib import Path
 from typing import Protocol
 
 from lesson.rules import classroom
-from lesson.rules.classroom import CLASS_ID, Attempt, Class, ClassClosed, ClassInfo, DemoTotals, Learner
+from lesson.rules.classroom import (
+    CLASS_ENDED,
+    CLASS_ID,
+    Class,
+    ClassAttempt,
+    ClassClosed,
+    ClassInfo,
+    DemoTotals,
+    Learner,
+)
 from lesson.rules.progress import DemoRun
 from lesson.rules.quiz import Quiz
 from lesson.storage.atomic_files import write_atomically
@@ -67,7 +76,7 @@ class LearnerLeft(ClassEvent):
 
 @dataclass(frozen=True)
 class AttemptRecorded(ClassEvent):
-    attempt: Attempt
+    attempt: ClassAttempt
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ class ClassStore(Protocol):
 
     async def leave(self, class_id: str, learner_id: str) -> None: ...
 
-    async def record_attempt(self, class_id: str, attempt: Attempt) -> None:
+    async def record_attempt(self, class_id: str, attempt: ClassAttempt) -> None:
         """Count a graded attempt of a learner who joined; the same attempt number twice is refused."""
         ...
 
@@ -276,7 +285,7 @@ class FileClassStore:
 
     def _open(self, class_id: str) -> Class:
         if self._switching or self._current is None or self._current.id != class_id:
-            raise ClassClosed('That class has ended: your teacher started a new one. Join again to take part.')
+            raise ClassClosed(CLASS_ENDED)
         return self._current
 
     async def join(self, class_id: str, learner_id: str, nickname: str | None) -> Learner:
@@ -291,7 +300,7 @@ class FileClassStore:
         await self._change(classroom.leave(self._open(class_id), learner_id))
         self._publish(LearnerLeft(class_id, at_ms, learner_id))
 
-    async def record_attempt(self, class_id: str, attempt: Attempt) -> None:
+    async def record_attempt(self, class_id: str, attempt: ClassAttempt) -> None:
         at_ms = attempt.submitted_at.timestamp() * 1000
         await self._change(classroom.record_attempt(self._open(class_id), attempt, self.quiz))
         self._publish(AttemptRecorded(class_id, at_ms, attempt))

@@ -37,9 +37,10 @@ from redis.exceptions import WatchError
 from lesson.config import Config
 from lesson.rules import classroom
 from lesson.rules.classroom import (
+    CLASS_ENDED,
     CLASS_ID,
-    Attempt,
     Class,
+    ClassAttempt,
     ClassClosed,
     ClassInfo,
     ClassroomRejected,
@@ -70,7 +71,6 @@ CLASS_PREFIX = KEY_PREFIX + 'class:'
 UNAVAILABLE_AFTER_S = 3.0
 #: Times a change is made again when other processes keep changing the class under it.
 MAX_CONFLICTS = 50
-CLASS_CLOSED = 'That class has ended: your teacher started a new one. Join again to take part.'
 UNAVAILABLE = (
     'The class cannot be reached right now (its shared store is restarting), so this did not reach the class board; '
     'your own result is kept. Try again in a moment.'
@@ -100,7 +100,7 @@ def _learner_to_json(class_id: str, learner: Learner) -> dict[str, Any]:
     return item
 
 
-def _attempt_to_json(class_id: str, attempt: Attempt) -> dict[str, Any]:
+def _attempt_to_json(class_id: str, attempt: ClassAttempt) -> dict[str, Any]:
     item: dict[str, Any] = classroom.class_to_json(Class(class_id, _EPOCH, attempts=(attempt,)))['attempts'][0]
     return item
 
@@ -273,10 +273,10 @@ class RedisClassStore:
                 try:
                     await pipe.watch(self._current_key, self._key(class_id))
                     if _text(await pipe.get(self._current_key)) != class_id:
-                        raise ClassClosed(CLASS_CLOSED)
+                        raise ClassClosed(CLASS_ENDED)
                     klass = self._parse(class_id, await pipe.get(self._key(class_id)))
                     if klass is None:
-                        raise ClassClosed(CLASS_CLOSED)
+                        raise ClassClosed(CLASS_ENDED)
                     changed, result = rule(klass)  # a ClassroomRejected leaves here, nothing written
                     pipe.multi()
                     pipe.set(self._key(class_id), json.dumps(classroom.class_to_json(changed), ensure_ascii=False))
@@ -304,7 +304,7 @@ class RedisClassStore:
         await self._change(class_id, lambda klass: (classroom.leave(klass, learner_id), None))
         await self._publish(LearnerLeft(class_id, at_ms, learner_id))
 
-    async def record_attempt(self, class_id: str, attempt: Attempt) -> None:
+    async def record_attempt(self, class_id: str, attempt: ClassAttempt) -> None:
         at_ms = attempt.submitted_at.timestamp() * 1000
         await self._change(class_id, lambda klass: (classroom.record_attempt(klass, attempt, self.quiz), None))
         await self._publish(AttemptRecorded(class_id, at_ms, attempt))

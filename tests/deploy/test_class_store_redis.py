@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from lesson.config import Config
-from lesson.rules.classroom import Attempt, ClassClosed, ClassFull, DemoTotals, Learner
+from lesson.rules.classroom import ClassAttempt, ClassClosed, ClassFull, DemoTotals, Learner
 from lesson.rules.progress import DemoRun
 from lesson.rules.quiz import grade
 from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
@@ -30,9 +30,9 @@ RIGHT = {q.id: q.correct_option.id for q in QUIZ.questions}
 CLASS_ID = '20260131-120000-abcdef'
 
 
-def graded(learner_id: str, number: int = 1) -> Attempt:
+def graded(learner_id: str, number: int = 1) -> ClassAttempt:
     result = grade(QUIZ, RIGHT)
-    return Attempt(learner_id, number, datetime.now(UTC), result.score, result.total, RIGHT)
+    return ClassAttempt(learner_id, number, datetime.now(UTC), result.score, result.total, RIGHT)
 
 
 async def next_event(events: object, timeout_s: float = 2.0) -> ClassEvent:

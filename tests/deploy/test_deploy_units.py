@@ -11,7 +11,7 @@ import pytest
 from demos.protocol.origins import Origin, forwarded_origin, origin_allowed, peer_is_trusted
 from lesson.config import config_from_args, deployment_problems
 from lesson.panels.setup import DemoSetup
-from lesson.rules.progress import Attempt, InProgress, QuizState
+from lesson.rules.progress import InProgress, QuizState, SubmittedAttempt
 from lesson.storage.redis_storage import merge_learner_data, merge_quiz, redacted, retry_delays
 from lesson.web.deployment import ECHO_PREFIX, Instance, ProxySettings, haproxy_config
 from lesson.web.security_headers import content_security_policy
@@ -137,8 +137,8 @@ def test_bad_instances_are_refused() -> None:
     assert Instance.parse('a=10.0.0.2:8081:8766') == Instance('a', '10.0.0.2', 8081, 8766)
 
 
-def _attempt(number: int, minute: int, score: int) -> Attempt:
-    return Attempt(number, 0, datetime(2026, 1, 1, 12, minute, tzinfo=UTC), score, 4, {'q1': f'o{minute}'})
+def _attempt(number: int, minute: int, score: int) -> SubmittedAttempt:
+    return SubmittedAttempt(number, 0, datetime(2026, 1, 1, 12, minute, tzinfo=UTC), score, 4, {'q1': f'o{minute}'})
 
 
 def test_attempts_made_while_redis_was_away_go_after_the_stored_ones() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lesson.rules.classroom import Attempt, ClassClosed, ClassFull, NicknameRejected
+from lesson.rules.classroom import ClassAttempt, ClassClosed, ClassFull, NicknameRejected
 from lesson.rules.progress import DemoRun
 from lesson.rules.quiz import grade
 from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
@@ -28,9 +28,9 @@ QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)
 RIGHT = {q.id: q.correct_option.id for q in QUIZ.questions}
 
 
-def graded(learner_id: str, number: int = 1) -> Attempt:
+def graded(learner_id: str, number: int = 1) -> ClassAttempt:
     result = grade(QUIZ, RIGHT)
-    return Attempt(learner_id, number, datetime.now(UTC), result.score, result.total, RIGHT)
+    return ClassAttempt(learner_id, number, datetime.now(UTC), result.score, result.total, RIGHT)
 
 
 def store_in(path: Path, **options: int) -> ClassStore:

@@ -8,8 +8,8 @@ import pytest
 
 from lesson.rules import classroom
 from lesson.rules.classroom import (
-    Attempt,
     Class,
+    ClassAttempt,
     ClassFull,
     ClassroomRejected,
     DemoTotals,
@@ -31,9 +31,9 @@ def new_class(max_learners: int = 200) -> Class:
     return Class('20260131-120000-abcdef', NOON, max_learners)
 
 
-def attempt(learner_id: str, number: int, answers: dict[str, str], minute: int = 0) -> Attempt:
+def attempt(learner_id: str, number: int, answers: dict[str, str], minute: int = 0) -> ClassAttempt:
     graded = grade(QUIZ, answers)
-    return Attempt(learner_id, number, NOON + timedelta(minutes=minute), graded.score, graded.total, answers)
+    return ClassAttempt(learner_id, number, NOON + timedelta(minutes=minute), graded.score, graded.total, answers)
 
 
 def joined(*names: str | None) -> Class:
@@ -96,7 +96,7 @@ def test_attempts_count_only_for_joined_learners_and_only_once() -> None:
     with pytest.raises(ClassroomRejected):
         classroom.record_attempt(klass, attempt('learner-0000', 1, WRONG), QUIZ)
     with pytest.raises(ClassroomRejected):
-        forged = Attempt('learner-0000', 2, NOON, 4, 4, {'secure-scheme': 'gopher'})
+        forged = ClassAttempt('learner-0000', 2, NOON, 4, 4, {'secure-scheme': 'gopher'})
         classroom.record_attempt(klass, forged, QUIZ)
     assert len(klass.attempts) == 1
 

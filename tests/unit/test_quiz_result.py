@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from lesson.rules.progress import (
     DEMO_RUN_KEY,
-    Attempt,
     InProgress,
     QuizState,
+    SubmittedAttempt,
     demo_run_from_store,
     demo_run_to_store,
 )
@@ -34,8 +34,8 @@ RUN = {
 }
 
 
-def attempt(number: int, answers: dict[str, str], score: int) -> Attempt:
-    return Attempt(number, 0, NOON, score, TOTAL, answers)
+def attempt(number: int, answers: dict[str, str], score: int) -> SubmittedAttempt:
+    return SubmittedAttempt(number, 0, NOON, score, TOTAL, answers)
 
 
 def test_the_public_questions_tell_nothing_about_the_answers() -> None:
