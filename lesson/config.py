@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from lesson.rules.classroom import DEFAULT_MAX_LEARNERS
 from lesson.storage.storage_secret import load_or_create_secret, secret_problem
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,6 @@ log = logging.getLogger(__name__)
 ENV_PREFIX = 'WEBSOCKET_LESSON_'
 LOOPBACK_HOSTS = frozenset({'127.0.0.1', 'localhost', '::1'})
 
-# Teaching a class (lesson.rules.classroom.DEFAULT_MAX_LEARNERS, repeated so that `--help` imports no page code).
-DEFAULT_MAX_LEARNERS = 200
 #: Shortest teacher token accepted from a flag: it is all that guards the class's results.
 MIN_TEACHER_TOKEN_CHARS = 16
 _TEACHER_TOKEN = re.compile(r'^[A-Za-z0-9_-]+$')
