@@ -238,7 +238,9 @@ class ShapedSocket:
         self._low, self._high = self._transport.get_write_buffer_limits()
 
     def pause_reading(self) -> None:
-        # Bytes already on their way still reach the server's kernel buffer, but the protocol reads none of them.
+        # The socket itself stops being read, so the client's sends pile up in the kernel and then in the browser
+        # (the back-pressure demo); what was on its way already is held too. What waited in the kernel is seen, and
+        # sent down the link, only once reading resumes: half a round trip more than on a real link, once.
         self._inbound.hold(True)
         self._transport.pause_reading()
 

@@ -38,9 +38,18 @@ LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
 }
 
 
-def run(loop_name: str, test: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    with asyncio.Runner(loop_factory=LOOPS[loop_name]) as runner:
-        runner.run(asyncio.wait_for(test(), 30))
+def run(loop_name: str, test: Callable[[], Coroutine[Any, Any, None]], attempts: int = 3) -> None:
+    """Run ``test`` on a fresh loop; again, up to ``attempts`` times, when its timing fails: other work on a shared
+    two-core machine can keep this process off the CPU for tens of milliseconds. A shaping that is off fails every
+    attempt."""
+    for attempt in range(attempts):
+        with asyncio.Runner(loop_factory=LOOPS[loop_name]) as runner:
+            try:
+                runner.run(asyncio.wait_for(test(), 30))
+                return
+            except AssertionError:
+                if attempt == attempts - 1:
+                    raise
 
 
 class RecordingConnection(LinkConnection):
@@ -148,7 +157,7 @@ def test_a_request_is_read_after_the_set_up_and_half_a_round_trip_and_answered_h
         assert_follows_model(server.read_at, [model.up[0] for model in models])
         # Answered the moment it was read, so the model has it back half a round trip later.
         assert [model.down[0] - read for model, read in zip(models, server.read_at, strict=True)] == [
-            pytest.approx(50, abs=0.5)
+            pytest.approx(50, abs=1.01)  # uvloop: a millisecond clock
         ] * 5
         assert_follows_model(answered, [model.down[0] for model in models])
         assert_follows_model(answered, [model.opened_at + 200 for model in models], steps=2)  # two round trips a poll
@@ -258,9 +267,12 @@ def test_a_paused_reader_gets_nothing_until_it_resumes_and_eof_comes_last(loop_n
             writer.write_eof()
             await asyncio.sleep(0.1)
             assert server.received == b'first' and server.eof_at is None
+            resumed = now_ms()
             server.transport.resume_reading()
-            await asyncio.sleep(0.01)
-            assert server.received == b'firstsecond' and server.eof_at is not None
+            # The socket hands over what waited in the kernel only now; the link model then carries it (10 ms).
+            while server.eof_at is None:
+                await asyncio.sleep(0.002)
+            assert server.received == b'firstsecond' and server.eof_at - resumed >= 10 - EARLY_MS
             assert await reader.read() == b''  # the server did not keep the half-closed socket: closed after the FIN
             writer.close()
 
