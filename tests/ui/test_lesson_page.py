@@ -1,4 +1,6 @@
-from nicegui.testing import User
+import pytest
+from nicegui import ui
+from nicegui.testing import User, UserInteraction
 
 from lesson.rules.content import Code, Lesson
 from lesson.storage.content_files import bundled_content_dir, load_lesson
@@ -38,9 +40,25 @@ async def test_lesson_shows_the_code_sample_and_the_diagram(user: User) -> None:
     assert diagram.content.startswith('sequenceDiagram')
 
 
-async def test_lesson_links_to_demos_and_quiz(user: User) -> None:
-    await user.open('/')
-    await user.should_see('Live demos')
-    await user.should_see('Quiz')
-    user.find('Live demos').click()
-    await user.should_see('Live demos')
+# Where each header link must lead, and something only that page shows. Written out here rather than read from the
+# header's own table, so that a link pointed at the wrong page fails.
+DESTINATIONS = [
+    ('/', 'Live demos', '/demo', 'Echo server:'),
+    ('/', 'Quiz', '/quiz', 'Submit answers'),
+    ('/quiz', 'Lesson', '/', 'code-first-socket'),  # a marker: the lesson's first code sample
+]
+NAVIGATION_WITHIN = 50  # should_see's tries, 0.1 s apart: the click opens the page in a background task
+
+
+@pytest.mark.parametrize(('start', 'label', 'path', 'only_there'), DESTINATIONS, ids=[d[1] for d in DESTINATIONS])
+async def test_the_header_links_lead_to_their_pages(
+    user: User, start: str, label: str, path: str, only_there: str
+) -> None:
+    await user.open(start)
+    await user.should_not_see(only_there)  # so that seeing it below means the click went somewhere
+    with user.scope(ui.header):
+        links = {link for link in user.find(kind=ui.link, content=label).elements if link.text == label}
+    assert len(links) == 1, f'the header has {len(links)} links named {label!r}'
+    UserInteraction(user, links, label).click()
+    await user.should_see(only_there, retries=NAVIGATION_WITHIN)
+    assert user.back_history[-1] == path
