@@ -229,13 +229,14 @@ class _QuizView:
         except ProgressRejected as error:
             log.warning('quiz submission rejected: %s', error)
             ui.notify('That attempt could not be submitted again; here is what was saved.')
-            state = self.progress.state
-        else:
-            if state.last is not None and (
-                not_counted := await class_membership.count_attempt(self.progress.store, state.last)
-            ):
-                ui.notify(f'Saved for you, but not counted for the class: {not_counted}', type='warning')
+            self._show(self.progress.state, focus=RESULT_HEADING_ID)
+            return
+        # the learner's result first: it is theirs, and must not wait for the class's write to disk or to Redis
         self._show(state, focus=RESULT_HEADING_ID)
+        if state.last is not None and (
+            not_counted := await class_membership.count_attempt(self.progress.store, state.last)
+        ):
+            ui.notify(f'Saved for you, but not counted for the class: {not_counted}', type='warning')
 
     def _retry(self) -> None:
         self._show(self.progress.start_retry(), focus=ATTEMPT_HEADING_ID)

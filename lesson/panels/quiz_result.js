@@ -1,8 +1,8 @@
 // The quiz page's results: the latest attempt (score, band, Try again, each question's verdict, explanation, the
 // learner's demo figures and every option's feedback) and the history of attempts. Drawn here from data: the page
-// server grades and sends one small JSON `state` per submit (`showResult`); the questions are in the page from the
-// start, and the answer key (correct options, explanations and feedback as HTML made once at the app's start-up)
-// arrives with the learner's first result. Events up: `retry` (Try again), `zone` (the browser's time zone, so the
+// server grades and sends one small JSON `state` per submit (`showResult`); the prompts are in the page from the
+// start, and the answer key (options in the content's order, the correct ones, explanations and feedback as HTML
+// made once at the app's start-up) arrives with the learner's first result. Events up: `retry` (Try again), `zone` (the browser's time zone, so the
 // server can say when each attempt was made in the learner's own time).
 
 const RESULT_HEADING_ID = "quiz-result-heading";
@@ -57,7 +57,7 @@ export default {
               <div v-else class="nicegui-markdown quiz-explanation" :data-testid="'quiz-run-quote-empty-' + question.id"><p>Run the polling-versus-push demo on the <a href="/demo">Live demos</a> page, and this answer will quote your own figures.</p></div>
             </div>
             <ul class="quiz-feedback list-disc pl-6">
-              <li v-for="option in question.options" :key="option.id"
+              <li v-for="option in solution[question.id].options" :key="option.id"
                   :data-testid="'quiz-feedback-' + question.id + '-' + option.id">
                 <div class="nicegui-row items-baseline gap-2">
                   <div class="font-medium">{{ option.text }}</div>
@@ -121,7 +121,7 @@ export default {
     },
     score: scoreText,
     option(question, optionId) {
-      return question.options.find((option) => option.id === optionId) || null;
+      return this.solution[question.id].options.find((option) => option.id === optionId) || null;
     },
     chosenId(attempt, question) {
       return attempt.answers ? attempt.answers[question.id] ?? null : null;

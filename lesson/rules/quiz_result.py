@@ -2,8 +2,9 @@
 
 Three parts, so a submit sends little:
 
-* :func:`public_questions`: prompts, option texts and lesson links, the same for every learner, in every page;
-* :func:`answer_key`: which option is right, the explanations and each option's feedback (Markdown made HTML once,
+* :func:`public_questions`: prompts and lesson links, the same for every learner, in every page;
+* :func:`answer_key`: the options in the content's order, which is right, the explanations and each option's
+  feedback (Markdown made HTML once,
   at start-up, by the caller's renderer); given to a learner's page only once they have submitted an attempt, so
   which option is correct stays on the server until then;
 * :func:`result_state`: one learner's results: the latest attempt (when no attempt is in progress), the history with
@@ -31,17 +32,18 @@ def public_questions(quiz: Quiz, section_titles: Mapping[str, str]) -> list[dict
             'prompt': question.prompt,
             'anchor': question.lesson_anchor,
             'section': section_titles.get(question.lesson_anchor, question.lesson_anchor),
-            'options': [{'id': option.id, 'text': option.text} for option in question.options],
         }
         for question in quiz.questions
     ]
 
 
 def answer_key(quiz: Quiz, to_html: Callable[[str], str]) -> dict[str, Any]:
-    """Per question: the correct option, the explanation and each option's feedback as HTML, and whether the
-    question has a sentence quoting the learner's demo run."""
+    """Per question: the options, the correct one, the explanation and each option's feedback as HTML, and whether
+    the question has a sentence quoting the learner's demo run."""
     return {
         question.id: {
+            # in the content's order, which may tell the answer (the page offers them shuffled, as labels only)
+            'options': [{'id': option.id, 'text': option.text} for option in question.options],
             'correct': question.correct_option.id,
             'explanation': to_html(question.explanation),
             'feedback': {option.id: to_html(option.feedback) for option in question.options},

@@ -1,10 +1,14 @@
-"""The quiz in Chromium: keyboard alone, progress kept across a reload and an app restart, no serious a11y issue."""
+"""The quiz in Chromium: keyboard alone, progress kept across a reload and an app restart, no serious a11y issue;
+the results, drawn in the browser from one JSON, say exactly what the server-drawn page said."""
 
+import html
+import re
 from collections.abc import Callable
 from itertools import pairwise
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from lesson.panels.quiz_result import markdown_html
 from lesson.rules.quiz import Question
 from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 
@@ -12,7 +16,8 @@ from .accessibility import serious_violations
 from .conftest import RunningApp
 
 CONTENT = bundled_content_dir()
-QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)
+LESSON = load_lesson(CONTENT)
+QUIZ = load_quiz(CONTENT, LESSON.anchors)
 TOTAL = len(QUIZ.questions)
 MAX_TABS = 40  # header links + dark switch + up to four options per question: far fewer than this
 
@@ -172,3 +177,125 @@ def test_results_render_markdown_and_times_in_the_browsers_zone(lesson_app: Runn
         expect(page.locator('.q-expansion-item').filter(has_text='Attempt 1 ·')).to_contain_text(' IST · ')
     finally:
         context.close()
+
+
+RUN = {
+    'poll_requests': 48,
+    'poll_updates': 12,
+    'poll_empty': 36,
+    'poll_interval_ms': 500,
+    'poll_delay_p50_ms': 251.4,
+    'push_updates': 12,
+    'push_delay_p50_ms': 1.8,
+}
+# what the lanes panel sends at Stop, sent here over the page's own socket (a real run takes the demo's seconds)
+SEND_RUN = """run => {
+  const [id, element] = Object.entries(mounted_app.elements)
+    .find(([, e]) => (e.events || []).some(event => event.type === 'run'));
+  const listener = element.events.find(event => event.type === 'run').listener_id;
+  window.socket.emit('event', {id: Number(id), client_id: window.clientId, listener_id: listener,
+                               args: [JSON.stringify(run)]});
+}"""
+
+
+def plain(markup: str) -> str:
+    """The text a Markdown block shows: its HTML without tags, whitespace as one space."""
+    blocks_apart = re.sub(r'</(?:p|li|h\d)>|<br\s*/?>', ' ', markup)
+    return ' '.join(html.unescape(re.sub(r'<[^>]+>', '', blocks_apart)).split())
+
+
+def lines(text: str) -> list[str]:
+    return [' '.join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def expected_card(index: int, question: Question, chosen_id: str, quote: str | None) -> list[str]:
+    """The lines of one question's result as the server-drawn page showed them (icons are ligature text)."""
+    right = chosen_id == question.correct_option.id
+    shown = [
+        'check_circle' if right else 'cancel',
+        'Right' if right else 'Wrong',
+        f'Question {index}',
+        question.prompt,
+        f'Your answer: {question.option(chosen_id).text}',
+        f'Correct answer: {question.correct_option.text}',
+        plain(markdown_html(question.explanation)),
+    ]
+    if QUIZ.run_quote(question.id) is not None:
+        shown += [
+            'science',
+            quote
+            or 'Run the polling-versus-push demo on the Live demos page, and this answer will quote your own figures.',
+        ]
+    for option in question.options:
+        tags = [t for t, on in (('your answer', option.id == chosen_id), ('correct', option.correct)) if on]
+        shown += [option.text, *([f'({", ".join(tags)})'] if tags else []), plain(markdown_html(option.feedback))]
+    title = next(s.title for s in LESSON.sections if s.anchor == question.lesson_anchor)
+    return [*shown, f'Read again in the lesson: {title}']
+
+
+def card_lines(card: Locator) -> list[str]:
+    """The card's lines, each Markdown block as one line of plain text (as :func:`plain` makes it)."""
+    blocks = card.evaluate("""card => [...card.querySelectorAll('.nicegui-markdown')].map(b => b.innerText)""")
+    text = card.inner_text()
+    for block in blocks:
+        text = text.replace(block, ' '.join(block.split()) + '\n')
+    return lines(text)
+
+
+def test_results_feedback_quotes_history_and_links_say_what_they_said(lesson_app: RunningApp, page: Page) -> None:
+    page.goto(lesson_app.url + '/demo', wait_until='networkidle')
+    page.evaluate(SEND_RUN, RUN)
+    page.wait_for_timeout(300)  # the event's round trip to the learner's storage (no page change to wait for)
+    page.goto(lesson_app.url + '/quiz', wait_until='networkidle')
+    chosen = {
+        q.id: (q.correct_option.id if i % 2 else next(o.id for o in q.options if not o.correct))
+        for i, q in enumerate(QUIZ.questions)
+    }
+    for question in QUIZ.questions:
+        option(page, question, chosen[question.id]).click()
+    page.get_by_role('button', name='Submit answers').click()
+    heading = page.get_by_role('heading', name='Your result, attempt 1')
+    expect(heading).to_be_focused()
+    score = sum(chosen[q.id] == q.correct_option.id for q in QUIZ.questions)
+    percent = score * 100 // TOTAL
+    expect(page.get_by_test_id('quiz-score')).to_have_text(f'{score} / {TOTAL} ({percent} %)')
+    expect(page.get_by_test_id('quiz-band')).to_have_text(QUIZ.band_message(percent))
+    quotes = {
+        'main-advantage': 'In your run on the demo page, polling made 48 requests for 12 updates, and 36 of them came '
+        'back empty. The WebSocket got its 12 updates over one open connection, without asking once.',
+        'server-has-news': 'In your run on the demo page, the WebSocket delivered each update a median 1.8 ms after '
+        'the server made it; polling every 500 ms, an update waited for the next question: a median 251 ms.',
+    }
+    for index, question in enumerate(QUIZ.questions, 1):
+        card = page.get_by_test_id(f'quiz-result-{question.id}')
+        assert card_lines(card) == expected_card(index, question, chosen[question.id], quotes.get(question.id))
+        expect(card.get_by_role('link', name=re.compile('^Read again'))).to_have_attribute(
+            'href', f'/#{question.lesson_anchor}'
+        )
+        # links inside the explanations and feedback are the Markdown's own
+        wanted = re.findall(
+            r'href="([^"]+)"',
+            markdown_html(question.explanation) + ''.join(markdown_html(o.feedback) for o in question.options),
+        )
+        shown = card.locator('.nicegui-markdown a').evaluate_all('links => links.map(a => a.getAttribute("href"))')
+        assert shown == wanted
+
+    # the history: one line per attempt, its answers inside; opened with the keyboard
+    summary = page.locator('.q-expansion-item').filter(has_text='Attempt 1 ·')
+    expect(summary).to_contain_text(f'· {score} / {TOTAL} ({percent} %) · best')
+    summary.get_by_role('button').focus()
+    page.keyboard.press('Enter')
+    for question in QUIZ.questions:
+        answer = question.option(chosen[question.id]).text
+        verdict = 'Right' if chosen[question.id] == question.correct_option.id else 'Wrong'
+        prompt = question.prompt if question.prompt.endswith(('.', '?', '!', ')')) else f'{question.prompt}.'
+        answer = answer if answer.endswith(('.', '?', '!', ')')) else f'{answer}.'
+        expect(summary).to_contain_text(f'{verdict}: {prompt} Your answer: {answer}')
+
+    # Try again with the keyboard: the form comes back and takes the focus; the history keeps attempt 1, closed
+    page.get_by_role('button', name='Try again').focus()
+    page.keyboard.press('Enter')
+    expect(page.get_by_role('heading', name='Attempt 2')).to_be_focused()
+    expect(page.get_by_role('status')).to_have_text(f'Answered 0 of {TOTAL}')
+    expect(page.get_by_test_id('quiz-score')).to_have_count(0)
+    expect(summary).to_have_class(re.compile(r'\bq-expansion-item--collapsed\b'))

@@ -1,0 +1,82 @@
+"""The submit moment without a browser: a learner's result does not wait for the other learners' submits.
+
+Fifty learners press Submit and their submits stay in flight (counting each attempt for the class is held, as a slow
+disk or Redis holds it); one more learner submits meanwhile. Their result must be in their page at once, and so must
+the fifty's: what a learner sees of their own attempt never waits for the class's bookkeeping. Speed is the
+benchmark's (``websocket-lesson bench --moment N``); this is about order.
+"""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from nicegui.testing import User
+
+from lesson.panels.quiz_result import QuizResult
+from lesson.rules.quiz import Quiz
+from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
+from lesson.teaching import membership
+
+CONTENT = bundled_content_dir()
+QUIZ: Quiz = load_quiz(CONTENT, load_lesson(CONTENT).anchors)
+RIGHT = {q.id: q.correct_option.id for q in QUIZ.questions}
+TOTAL = len(QUIZ.questions)
+OTHERS = 50
+#: Seconds for everything here to settle (no network; it settles at once or never).
+SETTLE_S = 5.0
+
+
+def latest(user: User) -> dict[str, Any] | None:
+    element = user.find(marker='quiz-results').elements.pop()
+    assert isinstance(element, QuizResult)
+    return element.props['state']['latest']
+
+
+async def answered(user: User) -> User:
+    await user.open('/quiz')
+    for question_id, option_id in RIGHT.items():
+        with user:
+            radio = user.find(marker=f'quiz-options-{question_id}').elements.pop()
+            radio.value = option_id  # type: ignore[attr-defined]
+    await user.should_see(f'Answered {TOTAL} of {TOTAL}')
+    return user
+
+
+async def settled(condition: Callable[[], bool]) -> bool:
+    for _ in range(int(SETTLE_S / 0.01)):
+        if condition():
+            return True
+        await asyncio.sleep(0.01)  # polling the pages' state, not a wait for a result
+    return False
+
+
+async def test_a_result_is_delivered_while_fifty_other_submits_are_in_flight(
+    create_user: Callable[[], User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = asyncio.Event()
+    counted: list[int] = []
+    in_flight = 0
+
+    async def held_count(user_store: object, attempt: object) -> str | None:
+        nonlocal in_flight
+        in_flight += 1
+        await gate.wait()  # the class's store is slow: every submit stays in flight until the gate opens
+        in_flight -= 1
+        counted.append(1)
+        return None
+
+    monkeypatch.setattr(membership, 'count_attempt', held_count)
+    others = [await answered(create_user()) for _ in range(OTHERS)]
+    last = await answered(create_user())
+
+    for user in others:
+        user.find(marker='quiz-submit').click()
+    assert await settled(lambda: in_flight == OTHERS), f'{in_flight} of {OTHERS} submits reached the class store'
+    last.find(marker='quiz-submit').click()
+    assert await settled(lambda: latest(last) is not None), 'the last learner got no result while others were held'
+    assert in_flight == OTHERS + 1 and not counted  # nothing was let through: the result did not wait for them
+    assert all(latest(user) is not None and latest(user)['score'] == TOTAL for user in others)
+
+    gate.set()
+    assert await settled(lambda: len(counted) == OTHERS + 1)
