@@ -130,6 +130,19 @@ class PriceFeed:
         self._history.append(update)
         return update
 
+    def relay(self, update: Update) -> Update:
+        """Take another feed's ``update`` as this feed's next one: this feed's own number, the same price and time.
+
+        A session following the class feed keeps its own numbering, so a poller's cursor (``after=SEQ``) and the
+        page's count of missed updates stay right when the class feed starts and stops; the walk goes on from the
+        class's last price, so the chart shows no jump when the session's own feed takes over again.
+        """
+        self._price = update.price
+        self._latest_seq += 1
+        relayed = Update(seq=self._latest_seq, price=update.price, made_at=update.made_at)
+        self._history.append(relayed)
+        return relayed
+
     def updates_after(self, seq: int, limit: int) -> list[Update]:
         """The updates numbered above ``seq``, oldest first, at most ``limit`` of them.
 

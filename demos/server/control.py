@@ -13,16 +13,16 @@ Commands, one JSON text message each, answered ``{"id": N, "ok": true, ...}`` or
   as :meth:`demos.server.echo_server.EchoServer.restart` does; every learner's sockets close with 1001 and their
   panels reconnect. The reply is sent before the server goes down.
 * ``{"id": N, "do": "class_feed", "action": "start", "rate_per_s": R, "session_ids": [...] | null}``: one feed
-  for the whole class. Its updates (the same numbers, prices and times) go to each listed demo session, or to
-  every session the server has (``null``: pages that open later follow too); the sessions' own feeds are
-  paused meanwhile, so a learner's Start joins the class feed instead of starting a feed of their own (and their
-  Reset or rate change leaves everyone else's updates alone: :class:`SharedFeed`).
-  ``"action": "stop"`` gives every session its own feed back (stopped).
+  for the whole class (:mod:`demos.server.class_feed`). Its updates (the same prices and times, each session
+  numbering them on from its own last number) go to each listed demo session, or to every session the server has
+  (``null``: pages that open later follow too); the sessions' own feeds are paused meanwhile, so a learner's Start
+  joins the class feed instead of starting a feed of their own, and their Reset or rate change leaves everyone
+  else's updates alone. ``"action": "stop"`` gives every session its own feed back, ticking again at once where
+  the page had pressed Start.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import http
@@ -38,7 +38,7 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from demos.protocol import http_answers
-from demos.protocol.feed import PriceFeed, check_rate
+from demos.server.class_feed import ClassFeed
 from demos.server.sessions import DemoSession
 
 #: The header carrying the app's proof.
@@ -99,97 +99,6 @@ class ControlGate:
         if problem is None:
             return None
         return http_answers.refusal(http.HTTPStatus.FORBIDDEN, problem, allow_origin=None)
-
-
-class SharedFeed(PriceFeed):
-    """The class feed as each follower's session sees it: a learner's Reset or rate change (their page's commands
-    to their own session) must not renumber or speed up everyone's updates, so both are ignored here."""
-
-    _numbering_started = False
-
-    def reset(self) -> None:
-        if not self._numbering_started:  # only the first, from the constructor
-            self._numbering_started = True
-            super().reset()
-
-    @property
-    def rate_per_s(self) -> float:
-        return self._rate_per_s
-
-    @rate_per_s.setter
-    def rate_per_s(self, rate_per_s: float) -> None:
-        check_rate(rate_per_s)  # a bad rate is still refused as before; a good one changes nothing for the class
-
-
-class ClassFeed:
-    """One feed for the class: one ticker, each update published to every following session.
-
-    Args:
-        sessions: The sessions the server has now (followed when no ids were given).
-    """
-
-    def __init__(self, sessions: Callable[[], Iterable[DemoSession]]) -> None:
-        self.sessions = sessions
-        self.feed: PriceFeed | None = None
-        self.session_ids: frozenset[str] | None = None
-        self._own_feeds: dict[str, PriceFeed] = {}
-        self._ticker: asyncio.Task[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._ticker is not None and not self._ticker.done()
-
-    def followers(self) -> list[DemoSession]:
-        return [s for s in self.sessions() if self.session_ids is None or s.id in self.session_ids]
-
-    def start(self, rate_per_s: float, session_ids: Iterable[str] | None) -> int:
-        self.stop()
-        self.feed = SharedFeed(rate_per_s=check_rate(rate_per_s))
-        self.session_ids = None if session_ids is None else frozenset(session_ids)
-        self._follow()
-        self._ticker = asyncio.get_running_loop().create_task(self._tick(), name='class feed')
-        return len(self.followers())
-
-    def _follow(self) -> None:
-        """Point each follower at the class feed (its polls and streams read its history), its own ticker off."""
-        assert self.feed is not None
-        for session in self.followers():
-            if session.feed is not self.feed:
-                self._own_feeds.setdefault(session.id, session.feed)
-                session.feed = self.feed
-            session.following = True  # from now on a learner's Start does not start the session's own ticker
-            if session.running:
-                session.stop()  # started before the class feed: their lanes follow the class's from now on
-
-    def stop(self) -> int:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._ticker = None
-        returned = 0
-        for session in self.sessions():
-            session.following = False
-            if (own := self._own_feeds.pop(session.id, None)) is not None:
-                session.feed = own
-                returned += 1
-        self._own_feeds.clear()
-        self.feed = None
-        return returned
-
-    async def _tick(self) -> None:
-        assert self.feed is not None
-        feed = self.feed
-        loop = asyncio.get_running_loop()
-        next_at = loop.time()
-        while True:
-            next_at += feed.next_interval_s()
-            if (delay := next_at - loop.time()) > 0:
-                await asyncio.sleep(delay)
-            elif delay < -1.0:
-                next_at = loop.time()
-            self._follow()  # sessions opened since the last update join in
-            update = feed.make_update()
-            for session in self.followers():
-                session.publish(update)
 
 
 class ControlChannel:

@@ -131,8 +131,12 @@ class DemoSession:
         self.event_streams: set[EventStream] = set()
         # Held long polls wait on these; each new update (or the server stopping) resolves them.
         self._update_waiters: set[asyncio.Future[bool]] = set()
-        #: Whether a class feed (:mod:`demos.server.control`) publishes to this session instead of its own ticker.
-        self.following = False
+        #: The class feed's rate while it publishes to this session instead of its own ticker
+        #: (:mod:`demos.server.class_feed`), else None; the page shows it and greys its own rate out.
+        self.class_rate_per_s: float | None = None
+        #: Whether the learner's page asked for updates (Start, not yet Stop): the session's own ticker runs again
+        #: the moment a class feed lets go, so no page freezes when the teacher stops it.
+        self.wants_updates = False
         #: Open inspection streams (``/inspect``): the page's view of what only the server sees.
         self.inspectors: set[ServerConnection] = set()
         #: Called with True when the echo connections stop reading (the back-pressure demo) and False when they
@@ -155,6 +159,7 @@ class DemoSession:
         if rate_per_s is not None:
             self.set_rate(rate_per_s)
         self.touch()
+        self.wants_updates = True
         if self.following:
             return
         if not self.running:
@@ -162,9 +167,33 @@ class DemoSession:
 
     def stop(self) -> None:
         """Stop making updates; subscribers stay connected and polls keep answering from the history."""
+        self.wants_updates = False
+        self._stop_ticker()
+
+    def _stop_ticker(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
+
+    @property
+    def following(self) -> bool:
+        """Whether a class feed publishes to this session (its own ticker off meanwhile)."""
+        return self.class_rate_per_s is not None
+
+    def follow(self, rate_per_s: float) -> None:
+        """Take the class feed's updates from now on (:meth:`relay`), the session's own ticker off meanwhile."""
+        self.class_rate_per_s = rate_per_s
+        self._stop_ticker()  # not stop(): the learner's wish for updates outlives the class feed
+
+    def unfollow(self) -> None:
+        """The class feed ended: back to the session's own feed, ticking at once if the page had asked for it."""
+        self.class_rate_per_s = None
+        if self.wants_updates:
+            self.start()
+
+    def relay(self, update: Update) -> None:
+        """Publish the class feed's ``update`` under this session's own numbering (:meth:`PriceFeed.relay`)."""
+        self.publish(self.feed.relay(update))
 
     def reset(self) -> None:
         """Number updates from 1 again, zero the counters and empty the frame log; a running feed keeps running."""
@@ -189,6 +218,7 @@ class DemoSession:
             'session': self.id,
             'running': self.running,
             'rate_per_s': self.feed.rate_per_s,
+            'class_feed_rate_per_s': self.class_rate_per_s,
             'latest_seq': self.feed.latest_seq,
             'subscribers': len(self.subscribers),
             'permessage_deflate': self.permessage_deflate,
