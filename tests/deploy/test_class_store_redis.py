@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from collections.abc import AsyncGenerator, Callable
+from datetime import UTC, datetime, timedelta
+from itertools import count
 
 import pytest
 
@@ -23,6 +25,7 @@ from lesson.teaching.store_redis import (
 )
 
 from ..support.deployment import RedisServer
+from ..support.waiting import wait_until_async
 
 CONTENT = bundled_content_dir()
 QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)
@@ -33,6 +36,22 @@ CLASS_ID = '20260131-120000-abcdef'
 def graded(learner_id: str, number: int = 1) -> ClassAttempt:
     result = grade(QUIZ, RIGHT)
     return ClassAttempt(learner_id, number, datetime.now(UTC), result.score, result.total, RIGHT)
+
+
+def seconds_apart(start: datetime = datetime(2026, 1, 31, 12, tzinfo=UTC)) -> Callable[[], datetime]:
+    """A clock a second later at each reading: class ids and the listing's order carry the second."""
+    seconds = count()
+    return lambda: start + timedelta(seconds=next(seconds))
+
+
+async def subscribed(store: RedisClassStore) -> None:
+    """Until this store's subscription to the class events is made (Redis counts it)."""
+
+    async def counted() -> bool:
+        [(_, subscribers)] = await store.redis.pubsub_numsub(store._channel)
+        return subscribers > 0
+
+    await wait_until_async(counted, 5, 'the class events subscription')
 
 
 async def next_event(events: object, timeout_s: float = 2.0) -> ClassEvent:
@@ -76,7 +95,7 @@ def test_the_configuration_chooses_the_store(tmp_path) -> None:
 async def test_two_processes_share_one_class_and_its_events(redis_server: RedisServer) -> None:
     teacher_side, student_side = (RedisClassStore(redis_server.url, QUIZ, max_learners=3) for _ in range(2))
     board = Board(teacher_side)
-    await asyncio.sleep(0.3)  # the subscription is made
+    await subscribed(teacher_side)
     klass = await teacher_side.start_class()
     assert isinstance(await board.next(), ClassStarted)
 
@@ -115,14 +134,13 @@ async def test_changes_at_once_from_two_processes_lose_nothing(redis_server: Red
 
 
 async def test_refusals_change_nothing(redis_server: RedisServer) -> None:
-    store = RedisClassStore(redis_server.url, QUIZ, max_learners=1)
+    store = RedisClassStore(redis_server.url, QUIZ, max_learners=1, clock=seconds_apart())
     with pytest.raises(ClassClosed):
         await store.join(CLASS_ID, 'learner-0001', None)
     old = await store.start_class()
     await store.join(old.id, 'learner-0001', 'Ada')
     with pytest.raises(ClassFull):
         await store.join(old.id, 'learner-0002', None)
-    await asyncio.sleep(1.01)  # class ids carry the second
     new = await store.start_class()
     with pytest.raises(ClassClosed):
         await store.record_attempt(old.id, graded('learner-0001'))
@@ -138,8 +156,9 @@ async def test_redis_away_refuses_with_a_message_and_events_resume(redis_server:
     klass = await store.start_class()
     await store.join(klass.id, 'learner-0001', 'Ada')
     events = store.subscribe()
+    assert isinstance(events, AsyncGenerator)  # closed at the end, as a board's page closes it
     waiting = asyncio.ensure_future(next_event(events, 30))
-    await asyncio.sleep(0.2)
+    await subscribed(store)
 
     redis_server.stop()
     began = time.monotonic()

@@ -6,8 +6,10 @@ everywhere else. Polling a cheap condition every few milliseconds until a deadli
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar('T')
@@ -37,3 +39,23 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise WaitTimeout(f'not within {timeout_s} s: {explain() if callable(explain) else explain}')
         time.sleep(interval_s)  # the polling interval, not a guess at a duration
+
+
+async def wait_until_async(
+    condition: Callable[[], object] | Callable[[], Awaitable[object]],
+    timeout_s: float,
+    explain: str,
+    interval_s: float = 0.001,
+) -> object:
+    """:func:`wait_until` inside a running event loop, which keeps running while it waits: ``condition`` may be a
+    coroutine function (a question to Redis), and the interval is short, for conditions met within the process."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(f'not within {timeout_s} s: {explain}')
+        await asyncio.sleep(interval_s)  # the polling interval, not a guess at a duration

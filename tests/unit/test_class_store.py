@@ -3,15 +3,18 @@
 import asyncio
 import json
 import os
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from itertools import count
 from pathlib import Path
 
 import pytest
 
-from lesson.rules.classroom import ClassAttempt, ClassClosed, ClassFull, NicknameRejected
-from lesson.rules.progress import DemoRun
+from lesson.rules.classroom import CLASS_ENDED, Class, ClassAttempt, ClassClosed, ClassFull, NicknameRejected
+from lesson.rules.progress import DemoRun, SubmittedAttempt
 from lesson.rules.quiz import grade
 from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
+from lesson.teaching import membership
 from lesson.teaching.store import (
     AttemptRecorded,
     ClassEvent,
@@ -23,6 +26,8 @@ from lesson.teaching.store import (
     write_atomically,
 )
 
+from ..support.waiting import wait_until_async
+
 CONTENT = bundled_content_dir()
 QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)
 RIGHT = {q.id: q.correct_option.id for q in QUIZ.questions}
@@ -33,8 +38,20 @@ def graded(learner_id: str, number: int = 1) -> ClassAttempt:
     return ClassAttempt(learner_id, number, datetime.now(UTC), result.score, result.total, RIGHT)
 
 
-def store_in(path: Path, **options: int) -> ClassStore:
-    return FileClassStore(path, QUIZ, **options)
+def graded_own(number: int) -> SubmittedAttempt:
+    """The attempt as the learner's own progress keeps it."""
+    result = grade(QUIZ, RIGHT)
+    return SubmittedAttempt(number, 0, datetime.now(UTC), result.score, result.total, RIGHT)
+
+
+def store_in(path: Path, max_learners: int = 200) -> ClassStore:
+    return FileClassStore(path, QUIZ, max_learners=max_learners)
+
+
+def seconds_apart(start: datetime = datetime(2026, 1, 31, 12, tzinfo=UTC)) -> Callable[[], datetime]:
+    """A clock a second later at each reading: class ids and the listing's order carry the second."""
+    seconds = count()
+    return lambda: start + timedelta(seconds=next(seconds))
 
 
 async def test_no_class_runs_until_one_is_started(tmp_path: Path) -> None:
@@ -59,10 +76,9 @@ async def test_a_class_survives_a_new_store_on_the_same_directory(tmp_path: Path
 
 
 async def test_a_reset_closes_the_old_class_and_keeps_it_listed(tmp_path: Path) -> None:
-    store = store_in(tmp_path)
+    store = FileClassStore(tmp_path, QUIZ, clock=seconds_apart())
     old = await store.start_class()
     await store.join(old.id, 'learner-0001', 'Ada')
-    await asyncio.sleep(1.01)  # class ids and listing order carry the second
     new = await store.start_class()
     with pytest.raises(ClassClosed):
         await store.record_attempt(old.id, graded('learner-0001'))
@@ -72,6 +88,23 @@ async def test_a_reset_closes_the_old_class_and_keeps_it_listed(tmp_path: Path) 
     assert kept is not None and kept.attempts == () and len(kept.learners) == 1
     listing = await store.classes()
     assert [(info.id, info.current, info.learners) for info in listing] == [(new.id, True, 0), (old.id, False, 1)]
+
+
+async def test_a_submission_is_refused_once_the_learners_class_is_not_the_running_one(tmp_path: Path) -> None:
+    """A learner still on a reset class: another class running is not theirs (the ids are compared)."""
+    store = FileClassStore(tmp_path, QUIZ, clock=seconds_apart())
+    before = membership.active_store()
+    membership.use_store(store)
+    try:
+        await store.start_class()
+        learner: dict[str, object] = {}
+        await membership.join(learner, 'Ada')
+        assert await membership.refusal_before_submit(learner) is None  # their class runs: go on
+        await store.start_class()  # the teacher's reset
+        assert await membership.refusal_before_submit(learner) == CLASS_ENDED
+        assert await membership.count_attempt(learner, graded_own(1)) == CLASS_ENDED  # and nothing is counted
+    finally:
+        membership.use_store(before)
 
 
 async def test_refused_changes_leave_the_files_untouched(tmp_path: Path) -> None:
@@ -109,7 +142,7 @@ async def test_subscribers_hear_each_change_in_order(tmp_path: Path) -> None:
             heard.append(event)
 
     listener = asyncio.create_task(listen())
-    await asyncio.sleep(0)
+    await wait_until_async(lambda: store._subscribers, 2, 'the listener subscribed')  # type: ignore[attr-defined]
     klass = await store.start_class()
     await store.join(klass.id, 'learner-0001', None)
     attempt = graded('learner-0001')
@@ -138,33 +171,33 @@ def test_atomic_write_replaces_whole_and_leaves_no_temporary(tmp_path: Path) -> 
     assert os.listdir(tmp_path) == ['x.json']
 
 
-async def test_changes_made_during_a_write_share_the_next_one(tmp_path: Path) -> None:
+async def test_changes_made_during_a_write_share_the_next_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = FileClassStore(tmp_path, QUIZ)
     klass = await store.start_class()
     writes = 0
     write = store._write_class
 
-    def counted(value: object) -> None:
+    def counted(value: Class) -> None:
         nonlocal writes
         writes += 1
-        write(value)  # type: ignore[arg-type]
+        write(value)
 
-    store._write_class = counted  # type: ignore[method-assign]
+    monkeypatch.setattr(store, '_write_class', counted)
     await asyncio.gather(*(store.join(klass.id, f'learner-{n:04d}', None) for n in range(30)))
     assert writes < 30
     stored = await FileClassStore(tmp_path, QUIZ).current()
     assert stored is not None and len(stored.learners) == 30
 
 
-async def test_a_failed_write_undoes_the_change_and_says_so(tmp_path: Path) -> None:
+async def test_a_failed_write_undoes_the_change_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = FileClassStore(tmp_path, QUIZ)
     klass = await store.start_class()
     await store.join(klass.id, 'learner-0001', 'Ada')
 
-    def full_disk(value: object) -> None:
+    def full_disk(value: Class) -> None:
         raise OSError(28, 'No space left on device')
 
-    store._write_class = full_disk  # type: ignore[method-assign]
+    monkeypatch.setattr(store, '_write_class', full_disk)
     with pytest.raises(OSError):
         await store.join(klass.id, 'learner-0002', 'Bob')
     current = await store.current()
@@ -175,7 +208,9 @@ async def test_a_reset_writes_the_old_class_whole_first(tmp_path: Path) -> None:
     store = FileClassStore(tmp_path, QUIZ)
     old = await store.start_class()
     joins = [asyncio.create_task(store.join(old.id, f'learner-{n:04d}', None)) for n in range(10)]
-    await asyncio.sleep(0)
+    await wait_until_async(
+        lambda: store._writer is not None, 2, 'the joins are being written'
+    )  # the reset comes mid-write
     await store.start_class()
     await asyncio.gather(*joins)
     kept = await FileClassStore(tmp_path, QUIZ).read(old.id)

@@ -150,6 +150,21 @@ def test_growing_run_summaries_add_only_their_growth_and_a_new_run_adds_whole() 
     assert 'sent 134 polls, 77 came back empty' in classroom.demo_sentence(klass.demo_totals)
 
 
+@pytest.mark.parametrize(
+    'later',
+    [
+        run(10, 5, 5, 20),  # the same summary heard twice
+        run(14, 5, 9, 20),  # the updates and the pushes stood still while polls came back empty
+        run(18, 9, 9, 20),  # only the push lane stood still
+    ],
+)
+def test_a_later_summary_of_the_same_run_that_did_not_grow_everywhere_is_not_a_new_run(later: DemoRun) -> None:
+    klass = joined('Ada')
+    klass = classroom.record_demo_run(klass, 'learner-0000', run(10, 5, 5, 20))
+    klass = classroom.record_demo_run(klass, 'learner-0000', later)
+    assert klass.learners[0].demo == DemoTotals(1, later.poll_requests, later.poll_updates, later.poll_empty, 20)
+
+
 def parse_csv(text: str) -> list[list[str]]:
     assert '\r\n' in text  # RFC 4180 line ends
     return list(csv.reader(io.StringIO(text, newline='')))
@@ -166,6 +181,16 @@ def test_attempts_csv_has_a_header_and_a_row_per_attempt_quoted_for_spreadsheets
     assert [row[-3] for row in rows[1:]] == ['4', '0', '4']
     question = QUIZ.questions[0]
     assert rows[1][4] == question.correct_option.text
+
+
+@pytest.mark.parametrize('name', ['=1+1', '+1+1', '-1+1', '@SUM(A1)'])
+def test_every_formula_lead_character_is_quoted_in_the_csv(name: str) -> None:
+    """A spreadsheet runs a cell starting with = + - or @ as a formula (CSV injection): each is made text."""
+    klass = joined(name, 'Ada-Lovelace')
+    for index in range(2):
+        klass = classroom.record_attempt(klass, attempt(f'learner-{index:04d}', 1, RIGHT, index), QUIZ)
+    rows = parse_csv(classroom.attempts_csv(klass, QUIZ))
+    assert [row[0] for row in rows[1:]] == [f"'{name}", 'Ada-Lovelace']  # a dash inside a name stays as it is
 
 
 def test_questions_csv_counts_first_and_all_attempts() -> None:
