@@ -111,7 +111,9 @@ async def test_a_run_summary_is_kept_once_for_the_quiz(user: User) -> None:
     }
     listeners = [listener for listener in panel._event_listeners.values() if listener.type == 'run']
     assert len(listeners) == 1
-    listeners[0].handler(GenericEventArguments(sender=panel, client=panel.client, args=run))
+    handler = listeners[0].handler
+    assert handler is not None
+    handler(GenericEventArguments(sender=panel, client=panel.client, args=run))
     assert app.storage.user[DEMO_RUN_KEY] == run
 
 
@@ -126,6 +128,7 @@ def test_a_run_summary_from_the_browser_is_checked_field_by_field() -> None:
         'push_delay_p50_ms': None,
     }
     assert run_from_event(good) == DemoRun(12, 30, 2, 500, 241.3, 31, None)
+    bad: object
     for bad in (
         {**good, 'poll_requests': -1},
         {**good, 'poll_empty': 13},

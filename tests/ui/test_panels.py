@@ -3,6 +3,7 @@ page's set-up and exactly its table of content/demo_panels.toml, and what its br
 
 import tomllib
 
+from nicegui import ui
 from nicegui.testing import User
 
 from demos.protocol.handshake import GUID
@@ -30,7 +31,7 @@ async def test_each_panel_gets_the_pages_setup_and_its_own_texts(user: User) -> 
     await user.open('/demo')
     setups = []
     for table, kind in PANELS.items():
-        panel = user.find(kind=kind).elements.pop()
+        panel: ui.element = user.find(kind=kind).elements.pop()
         assert panel.props['texts'] == TEXTS[table]
         setups.append(panel.props['setup'])
     assert all(setup == setups[0] for setup in setups)  # one session per page, shared by every panel
