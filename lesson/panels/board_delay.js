@@ -55,14 +55,16 @@ export default {
       // [number, answered at, sent at] for the recent answers; measure those not seen yet
       if (!stamp || !Array.isArray(stamp.answers)) return;
       const now = Date.now() + this.offsetMs;
+      let oldest = null; // the board draws answers in batches: the figure shown is the longest wait among them
       for (const [number, at, sent] of stamp.answers) {
         if (number <= this.seen) continue;
         this.seen = number;
         const delay = Math.max(0, now - at);
         window.boardDelays.push(delay);
         window.boardServerDelays.push(sent - at);
-        this.lastMs = delay;
+        oldest = oldest === null ? delay : Math.max(oldest, delay);
       }
+      if (oldest !== null) this.lastMs = oldest;
     },
   },
 };

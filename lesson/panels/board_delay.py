@@ -24,8 +24,11 @@ class BoardDelay(ui.element, component='board_delay.js'):
     def stamp(self, answers_at_ms: Sequence[float], sent_ms: float) -> None:
         """Send with this update the app's times (epoch ms) of the answers it shows for the first time, and the
         time it was sent (so the browser can tell the page server's share of the delay from the network's)."""
+        fresh = []
         for at_ms in answers_at_ms:
             self._number += 1
-            self._recent.append([self._number, at_ms, sent_ms])
-        self._props['stamp'] = {'answers': list(self._recent)}
+            fresh.append([self._number, at_ms, sent_ms])
+        # the whole batch however large (the board draws a class's answers together), after the recent ones
+        self._props['stamp'] = {'answers': [*self._recent, *fresh]}
+        self._recent.extend(fresh)
         self.update()

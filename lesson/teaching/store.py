@@ -17,6 +17,7 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -178,6 +179,9 @@ class FileClassStore:
         self._writer: asyncio.Task[None] | None = None
         self._subscribers: set[asyncio.Queue[ClassEvent | None]] = set()
         self._current: Class | None = self._load_current()
+        # a thread of its own: the class's group commits must not queue behind a whole class's learner-file writes
+        # in the default pool (200 submits at once put 200 of those there), or the board waits for all of them
+        self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix='class store')
 
     # -- reading -----------------------------------------------------------------------------------------------
 
@@ -251,7 +255,7 @@ class FileClassStore:
             version, klass = self._version, self._current
             assert klass is not None
             try:
-                await asyncio.to_thread(self._write_class, klass)
+                await asyncio.get_running_loop().run_in_executor(self._disk, self._write_class, klass)
             except OSError as error:
                 log.warning('class %s could not be written (%s); its unwritten changes are undone', klass.id, error)
                 self._current = await asyncio.to_thread(self._load, klass.id)
@@ -275,7 +279,7 @@ class FileClassStore:
                     await asyncio.shield(self._writer)  # the old class's last changes reach its file first
                 started = self.clock()
                 klass = Class(new_class_id(started), started, self.max_learners)
-                await asyncio.to_thread(self._write_class, klass)
+                await asyncio.get_running_loop().run_in_executor(self._disk, self._write_class, klass)
                 await asyncio.to_thread(write_atomically, self.directory / 'current', klass.id)
                 self._current = klass
             finally:
@@ -333,3 +337,4 @@ class FileClassStore:
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(None)
+        self._disk.shutdown(wait=False)  # a write under way finishes; none starts after

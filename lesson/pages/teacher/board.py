@@ -8,7 +8,10 @@ socket.io connection when an answer is recorded, and says how long that took (:m
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections.abc import Awaitable, Callable
+from html import escape
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -35,6 +38,27 @@ from lesson.teaching.store import (
 from lesson.web.client_files import keep_components
 
 CLOCK = '/teacher/clock'
+#: Seconds between two redraws of a board at the least (the issue asks for 100-200 ms): a class's changes within it
+#: are one update to the teacher's browser.
+BATCH_S = 0.15
+NAME_CLASSES = 'px-2 py-1 rounded bg-indigo-100 text-indigo-950'
+
+
+async def draw_in_batches(dirty: asyncio.Event, draw: Callable[[], Awaitable[bool]], batch_s: float) -> None:
+    """Call ``draw`` when ``dirty`` is set, at most once per ``batch_s``, until it returns False: 200 learners
+    submitting in the same second cost a board a handful of redraws, not 200. A change after a quiet spell is drawn
+    at once; what arrives within ``batch_s`` of a redraw waits for the next one and is drawn with everything else
+    that arrived meanwhile."""
+    loop = asyncio.get_running_loop()
+    drawn_at = -math.inf
+    while True:
+        await dirty.wait()
+        if (wait := drawn_at + batch_s - loop.time()) > 0:
+            await asyncio.sleep(wait)
+        drawn_at = loop.time()
+        dirty.clear()
+        if not await draw():
+            return
 
 
 class _Bar:
@@ -68,6 +92,8 @@ class Board:
         self._changed: set[type[ClassEvent]] = set()
         self._drawn_class: str | None = None
         self._bars: dict[tuple[str, str], _Bar] = {}
+        self._here: ui.label | None = None
+        self._names: ui.html | None = None
 
     async def load(self, *, listing: bool = True) -> None:
         self.klass = await self.setup.store.current()
@@ -93,18 +119,20 @@ class Board:
         self._dirty.set()
 
     async def _draw_when_dirty(self, client: Client) -> None:
-        while True:
-            await self._dirty.wait()
-            self._dirty.clear()
-            changed, self._changed = self._changed, set()
-            await self.load(listing=ClassStarted in changed)
-            answers, self._answers_at = self._answers_at, []
-            if client.is_deleted:
-                return
-            with client:
-                self._redraw(changed)
-                if self.delay is not None and answers:
-                    self.delay.stamp(answers, sent_ms=time.time() * 1000)
+        await draw_in_batches(self._dirty, lambda: self._draw(client), BATCH_S)
+
+    async def _draw(self, client: Client) -> bool:
+        """Draw what changed since the last time; False once the page is gone."""
+        changed, self._changed = self._changed, set()
+        await self.load(listing=ClassStarted in changed)
+        answers, self._answers_at = self._answers_at, []
+        if client.is_deleted:
+            return False
+        with client:
+            self._redraw(changed)
+            if self.delay is not None and answers:
+                self.delay.stamp(answers, sent_ms=time.time() * 1000)
+        return True
 
     def _redraw(self, changed: set[type[ClassEvent]]) -> None:
         """Redraw only what the events changed: a class of 30 answering at once must not rebuild the page 30 times
@@ -113,7 +141,7 @@ class Board:
             self.show.refresh()
             return
         if LearnerJoined in changed or LearnerLeft in changed:
-            self._people.refresh()
+            self._show_people()
         if changed & {LearnerJoined, LearnerLeft, AttemptRecorded}:
             self._scores.refresh()
             self._classes.refresh()
@@ -142,13 +170,20 @@ class Board:
         self._demo()
         self._classes()
 
-    @ui.refreshable_method
     def _people(self) -> None:
+        self._here = tagged(ui.label().classes('text-xl'), 'board-here')
+        self._names = tagged(ui.html('').classes('flex flex-wrap gap-2'), 'board-names')
+        self._show_people()
+
+    def _show_people(self) -> None:
+        """Who is here, as one element: a class of 200 joining changes one string per redraw, not 200 elements."""
+        if self._here is None or self._names is None:
+            return  # no class drawn yet
         present = () if self.klass is None else self.klass.present
-        tagged(ui.label(f'{len(present)} here').classes('text-xl'), 'board-here')
-        with tagged(ui.row().classes('gap-2 flex-wrap'), 'board-names'):
-            for learner in present:
-                ui.label(learner.name).classes('px-2 py-1 rounded bg-indigo-100 text-indigo-950')  # text, never HTML
+        self._here.set_text(f'{len(present)} here')
+        self._names.set_content(
+            ''.join(f'<span class="{NAME_CLASSES}">{escape(learner.name)}</span>' for learner in present)
+        )  # escaped: a nickname is text, never HTML
 
     @ui.refreshable_method
     def _scores(self) -> None:
