@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from lesson.rules.classroom import DEFAULT_MAX_LEARNERS
@@ -197,7 +197,7 @@ class Flag:
     #: The argument group (a key of GROUPS); '' for the general options.
     group: str = ''
     #: 'value' (the flag's value), 'list' (repeatable; the variable is comma-separated), 'switch' (--x / --no-x).
-    kind: str = 'value'
+    kind: Literal['value', 'list', 'switch'] = 'value'
     type: Callable[[str], object] | None = None
     dest: str | None = None
     #: The value when neither flag nor variable gives one (a string goes through ``type`` like a flag's value).

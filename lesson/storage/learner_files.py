@@ -4,7 +4,7 @@ An unreadable file is kept aside (renamed, never overwritten), logged at WARNING
 next visit; writes are atomic (:class:`lesson.storage.nicegui_storage.LearnerFile`); a file is made only when a
 learner has something to keep, and files untouched for ``--forget-after-days`` are deleted. The decisions are
 plain functions over paths (:func:`keep_aside`, :func:`expired`, :func:`forget_abandoned`, ...); :func:`install`
-wires them into NiceGUI.
+wires them into NiceGUI, which only it imports (the rules test without it).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from lesson.config import Config
-from lesson.storage import nicegui_storage
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +176,8 @@ def _tell_learner(client: Any) -> None:
 
 
 async def sweep_forever(folder: Path, max_age_s: float) -> None:
+    from lesson.storage import nicegui_storage
+
     while True:
         in_use = nicegui_storage.learners_in_memory()  # learners loaded right now are never swept
         await asyncio.to_thread(forget_abandoned, folder, max_age_s, in_use)
@@ -187,6 +188,8 @@ def install(config: Config) -> None:
     """Learner files by these rules (unless Redis keeps progress), checked now, swept hourly; call once, after the
     storage folder is set, before ``ui.run``."""
     from nicegui import app, background_tasks
+
+    from lesson.storage import nicegui_storage
 
     folder = nicegui_storage.storage_folder()
     if not config.redis_url:
