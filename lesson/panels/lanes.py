@@ -37,6 +37,7 @@ TEXT_KEYS = (
     'reset',
     'poll_interval',
     'update_rate',
+    'class_feed_on',
     'connecting',
     'waiting',
     'reading_poll',

@@ -24,11 +24,14 @@ export default {
         </select>
       </label>
       <label class="flex flex-col text-sm">{{ texts.update_rate }}
-        <select class="demo-select" v-model.number="ratePerS" @change="changeRate" data-control="update-rate">
+        <select class="demo-select" v-model.number="ratePerS" @change="changeRate" data-control="update-rate"
+                :disabled="classFeedRate !== null">
           <option v-for="[rate, label] in rates" :key="rate" :value="rate">{{ label }}</option>
         </select>
       </label>
     </div>
+    <p v-if="classFeedRate !== null" class="lesson-prose font-semibold" role="status" data-class-feed
+       :data-rate="classFeedRate">{{ classFeedText }}</p>
     <p class="lesson-prose" data-reading="lanes" aria-live="polite">{{ reading }}</p>
     <div class="demo-table-box">
       <table class="demo-lanes-table" data-lanes-table>
@@ -137,6 +140,7 @@ export default {
       running: false,
       starting: false,
       pollIntervalMs: this.defaults.poll_interval_ms,
+      classFeedRate: null,  // the teacher's class feed rate while one feeds this page (the counts stream says)
       ratePerS: this.defaults.rate_per_s,
       tick: 0,
       statuses: Object.fromEntries(this.lanes.map((lane) => [lane.id, this.texts.status_idle])),
@@ -174,6 +178,7 @@ export default {
       this.hub.on('counts', (counts) => {
         this.server = counts.lanes;
         this.deflateOffered = counts.permessage_deflate;
+        this.classFeedRate = counts.class_feed_rate_per_s ?? null;
         this.redraw();
       }),
     ];
@@ -196,6 +201,9 @@ export default {
         offset: (clock.offsetMs >= 0 ? '+' : '') + clock.offsetMs.toFixed(2), error: clock.maxErrorMs.toFixed(2),
         exchanges: clock.exchanges,
       });
+    },
+    classFeedText() {
+      return wsDemo.fill(this.texts.class_feed_on, { rate: String(this.classFeedRate) });
     },
     deflate() {
       if (!this.pushOpened) return '';
