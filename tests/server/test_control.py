@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import pytest
 from websockets.asyncio.client import connect
@@ -13,6 +12,7 @@ from websockets.exceptions import InvalidStatus
 from demos.server.control import CONTROL_HEADER, ControlGate, control_header
 from demos.server.echo_server import EchoServer
 
+from .clients import eventually
 from .conftest import APP_ORIGIN, StartServer
 
 KEY = b'k' * 32
@@ -62,10 +62,7 @@ async def test_restart_takes_the_server_down_for_everyone_and_it_comes_back(star
         assert reply == {'ok': True, 'down_for_s': 0.5, 'id': 7}
         await asyncio.wait_for(learner.wait_closed(), 5)
         assert learner.close_code == 1001
-    deadline = time.monotonic() + 5
-    while not server.is_serving:
-        assert time.monotonic() < deadline, 'the echo server did not come back'
-        await asyncio.sleep(0.05)
+    await eventually(lambda: server.is_serving)  # the echo server came back
 
 
 async def test_bad_commands_get_a_reason_and_change_nothing(start_server: StartServer) -> None:

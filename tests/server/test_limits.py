@@ -9,7 +9,6 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
-from demos.protocol.limits import MessageRateLimiter
 from demos.server.echo_server import EchoServer, EchoSettings
 
 from .clients import eventually, http_get, raw_websocket
@@ -166,13 +165,3 @@ async def test_keepalive_closes_a_peer_that_never_answers_pings(start_server: St
     await eventually(lambda: len(session.subscribers) == 0, timeout=5)
     dead.close()
     await still_serves(server)
-
-
-def test_the_rate_limiter_allows_bursts_and_the_sustained_rate() -> None:
-    now = [0.0]
-    limiter = MessageRateLimiter(rate_per_s=10, burst=3, clock=lambda: now[0])
-    assert [limiter.allow() for _ in range(4)] == [True, True, True, False]
-    now[0] += 0.1
-    assert limiter.allow() and not limiter.allow()
-    now[0] += 100
-    assert sum(limiter.allow() for _ in range(10)) == 3

@@ -1,10 +1,12 @@
 """The frame decoder against frames serialized by the websockets library itself."""
 
+import random
 import struct
 
 import pytest
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Close, Frame, Opcode
+from websockets.utils import apply_mask as websockets_apply_mask
 
 from demos.protocol.frames import (
     MAX_CONTROL_PAYLOAD,
@@ -112,6 +114,15 @@ def test_masking_is_its_own_inverse() -> None:
     key = bytes.fromhex('1a2b3c4d')
     assert apply_mask(apply_mask(b'hello, world', key), key) == b'hello, world'
     assert apply_mask(b'\x00' * 6, key) == key + key[:2]
+
+
+def test_masking_agrees_with_websockets() -> None:
+    """websockets' own apply_mask (its C speed-up when built) as the oracle: every length around its 4- and 8-byte
+    strides, random keys and payloads."""
+    rng = random.Random(6455)
+    for length in [*range(0, 40), 125, 126, 1000, 65_536]:
+        data, key = rng.randbytes(length), rng.randbytes(4)
+        assert apply_mask(data, key) == websockets_apply_mask(data, key), (length, key.hex())
 
 
 def test_permessage_deflate_sets_rsv1_and_the_preview_shows_compressed_bytes() -> None:
