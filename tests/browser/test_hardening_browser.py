@@ -42,6 +42,13 @@ REACH_ECHO = """async (port) => {
   return { socket, poll, sse };
 }"""
 
+# Every lane has made its requests and shown updates, and the clock is synchronised: all the page's connections ran.
+LANES_HAVE_RUN = """() => ['poll', 'longpoll', 'sse', 'push'].every(
+    (lane) => Number(document.querySelector(`[data-figure="${lane}-updates"]`)?.dataset.value) >= 2)
+  && document.querySelector('[data-figure="clock-offset"]')?.dataset.value"""
+SCROLLED_DOWN_AND_DRAWN = """() => window.scrollY + window.innerHeight >= document.body.scrollHeight - 2
+  && [...document.querySelectorAll('.lesson-diagram')].every((diagram) => diagram.querySelector('svg'))"""
+
 
 def csp_errors(messages: list[str]) -> list[str]:
     return [text for text in messages if 'Content Security Policy' in text or 'Content-Security-Policy' in text]
@@ -64,10 +71,10 @@ def test_the_pages_run_under_the_policy(lesson_app: RunningApp, context: Browser
         reached = page.evaluate(REACH_ECHO, lesson_app.echo_port)
         # the server may refuse the bare paths (no session), but the browser let every request out
         assert reached['socket'] in {'open', 'error'} and isinstance(reached['poll'], int), reached
-        page.wait_for_timeout(2000)  # the lanes run
+        page.wait_for_function(LANES_HAVE_RUN, timeout=SLOW)
     if path == '/':
         page.keyboard.press('End')  # diagrams and code further down render
-        page.wait_for_timeout(500)
+        page.wait_for_function(SCROLLED_DOWN_AND_DRAWN, timeout=SLOW)
     assert page.evaluate('window.__csp') == []
     assert csp_errors(console) == []
 
@@ -87,22 +94,36 @@ def test_the_policy_blocks_a_foreign_connection(lesson_app: RunningApp, context:
 def test_a_page_cannot_forge_or_flood_server_log_lines(lesson_app: RunningApp, page: Page) -> None:
     page.goto(lesson_app.url + '/')
     page.wait_for_function('window.socket && window.socket.connected && window.did_handshake', timeout=SLOW)
+    # each message asks socket.io for an acknowledgement, sent once the server's handler has returned: when all are
+    # in, the server has handled (and logged or dropped) every one of them
     page.evaluate("""() => {
-      const emit = (level, message) => window.socket.emit('log', { client_id: window.clientId, level, message });
+      const sent = [];
+      const send = (payload) => sent.push(new Promise((done) => window.socket.emit('log', payload, done)));
+      const emit = (level, message) => send({ client_id: window.clientId, level, message });
       emit('bogus', 'unknown level');
       emit('critical', 'unknown level');
-      window.socket.emit('log', 'not an object');
-      window.socket.emit('log', { client_id: 'someone-else', level: 'warning', message: 'not my page' });
+      send('not an object');
+      send({ client_id: 'someone-else', level: 'warning', message: 'not my page' });
       emit('error', 'first line\\nERROR:     forged second line\\x1b[31m');
       for (let i = 0; i < 100; i++) emit('warning', `flood ${i}`);
+      const late = new Promise((_, fail) => setTimeout(() => fail(new Error('not all acknowledged')), 15000));
+      return Promise.race([Promise.all(sent), late]);
     }""")
-    page.wait_for_timeout(1500)
     log = lesson_app.log
     assert 'KeyError' not in log and 'Traceback' not in log
     assert 'unknown level' not in log and 'not an object' not in log and 'not my page' not in log
     assert 'first line\\x0aERROR:     forged second line\\x1b[31m' in log
     assert not any(line.startswith('ERROR:     forged') for line in log.splitlines())
     assert log.count('flood ') < 25 and 'too many log lines' in log
+
+
+def after_a_round_trip(page: Page) -> None:
+    """Return once the server has answered an event sent now. Its messages to a page leave in the order it queued
+    them, so whatever it queued earlier (a notification at connect) has arrived by then. The event: the header's
+    Dark switch, whose effect on the page (the dark body) comes from the server."""
+    dark = page.evaluate("document.body.classList.contains('body--dark')")
+    page.get_by_role('switch', name='Dark').click()
+    page.wait_for_function('(before) => document.body.classList.contains("body--dark") !== before', arg=dark)
 
 
 def _session_cookie(session_id: str, secret: str) -> str:
@@ -143,8 +164,8 @@ def test_a_learner_whose_progress_was_damaged_is_told_once(
         [kept] = list(folder.glob(f'storage-user-{session_id}.json.unreadable-*'))
         assert kept.read_text(encoding='utf-8') == whole[:40]  # kept aside, bytes untouched
         page.reload()
-        page.wait_for_function('window.socket && window.socket.connected', timeout=SLOW)
-        page.wait_for_timeout(500)
+        page.wait_for_function('window.socket && window.socket.connected && window.did_handshake', timeout=SLOW)
+        after_a_round_trip(page)  # what the server queued for the page at connect has arrived
         expect(page.get_by_text(LOST_PROGRESS_MESSAGE)).to_have_count(0)  # told once
         page.close()
     assert 'storage-user-damaged-at-rest.json' in app.log and 'WARNING' in app.log
