@@ -16,8 +16,8 @@ then one event per update, ``id: SEQ`` and ``data: UPDATE-JSON``, the moment the
 run inside ``process_request`` (the open timeout would abort the stream after 10 s), and websockets closes the
 connection after any answer that is not ``101``. So the stream takes the socket over: ``process_request``
 writes the head itself, through the counting transport, and hands the socket to an :class:`EventStream`
-(:meth:`demos.server.counting.CountingConnection.hand_over`); websockets is told the connection is gone, so its
-handshake ends at once and it sends nothing more. The connection object stays the socket's asyncio protocol,
+(:meth:`demos.server.websockets_internals.AdaptedConnection.hand_over`); websockets is told the connection is gone,
+so its handshake ends at once and it sends nothing more. The connection object stays the socket's asyncio protocol,
 so every byte of the stream is counted where every other lane's bytes are. A stream ends when the client goes
 away (the socket's EOF or loss removes it from the session: no task is left behind, since a stream has none),
 when it falls :data:`EventStream.backlog_limit_bytes` behind (dropped like a slow push subscriber) or when
