@@ -9,7 +9,8 @@ from __future__ import annotations
 from nicegui import ui
 
 from lesson.pages.layout import page_frame
-from lesson.rules.classroom import CLASS_ENDED, NICKNAME_MAX_CHARS, ClassroomRejected
+from lesson.rules.classroom import CLASS_ENDED, ClassroomRejected
+from lesson.rules.nicknames import NICKNAME_MAX_CHARS
 from lesson.storage.learner_store import learner_store
 from lesson.teaching import membership as class_membership
 

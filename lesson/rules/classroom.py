@@ -11,17 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from lesson.rules import nicknames
 from lesson.rules.progress import DemoRun
 from lesson.rules.quiz import InvalidAnswer, Quiz, percent_of
 
-#: Longest nickname, in characters: fits a bar label on the projector.
-NICKNAME_MAX_CHARS = 24
 #: Learners one class holds unless the teacher says otherwise (``--max-learners``): bounds the class file and
 #: the board's work per event.
 DEFAULT_MAX_LEARNERS = 200
@@ -149,29 +147,22 @@ class ClassInfo:
 # -- changes -------------------------------------------------------------------------------------------------
 
 
-def checked_nickname(raw: str | None) -> str | None:
-    """The nickname as it will be shown (trimmed), ``None`` for anonymous; :class:`NicknameRejected` otherwise.
-
-    Control and format characters (newlines, bidi overrides, zero-width joiners) are refused rather than
-    stripped: they could make one name look like another, or break a CSV cell in a spreadsheet.
-    """
-    if raw is None:
-        return None
-    nickname = unicodedata.normalize('NFC', raw).strip()
-    if not nickname:
-        return None
-    if any(unicodedata.category(char) in {'Cc', 'Cf', 'Cs', 'Co', 'Cn'} for char in nickname):
-        raise NicknameRejected('A nickname cannot contain control or invisible characters.')
-    if len(nickname) > NICKNAME_MAX_CHARS:
-        raise NicknameRejected(f'A nickname has at most {NICKNAME_MAX_CHARS} characters ({len(nickname)} given).')
-    return nickname
+def checked_nickname(raw: str | None, taken: Iterable[str] = ()) -> str | None:
+    """The nickname as it will be shown, ``None`` for anonymous; :class:`NicknameRejected` otherwise (the rules
+    are :mod:`lesson.rules.nicknames`')."""
+    try:
+        return nicknames.checked(raw, taken)
+    except nicknames.NicknameProblem as problem:
+        raise NicknameRejected(str(problem)) from problem
 
 
 def join(klass: Class, learner_id: str, nickname: str | None, at: datetime) -> tuple[Class, Learner]:
     """Add the learner (or bring them back, with the new nickname); the class is refused when full."""
     if not LEARNER_ID.match(learner_id):
         raise ClassroomRejected('That learner id is not one this app makes.')
-    name = checked_nickname(nickname)
+    name = checked_nickname(
+        nickname, (each.nickname for each in klass.learners if each.id != learner_id and each.nickname)
+    )
     if (known := klass.learner(learner_id)) is not None:
         back = replace(known, nickname=name, present=True)
         return _with_learner(klass, back), back

@@ -217,3 +217,47 @@ def test_json_with_a_forged_id_is_refused() -> None:
     raw['id'] = '../../etc/passwd'
     with pytest.raises(ValueError):
         classroom.class_from_json(raw)
+
+
+# -- nicknames: one person's, visible, not the anonymous form (issue 18, finding 11) ---------------------------
+
+
+@pytest.mark.parametrize('second', ['Alice', 'alice', 'ALICE', '\uff21\uff4c\uff49\uff43\uff45', '  Alice '])
+def test_a_nickname_taken_in_the_class_is_refused_in_any_case_or_width(second: str) -> None:
+    klass = joined('Alice')
+    with pytest.raises(NicknameRejected, match='already goes by'):
+        classroom.join(klass, 'learner-0001', second, NOON)
+
+
+def test_the_same_learner_may_keep_their_nickname_and_a_free_one_is_taken_as_normalised() -> None:
+    klass = joined('Alice')
+    klass, again = classroom.join(klass, 'learner-0000', 'ALICE', NOON)
+    assert again.name == 'ALICE'
+    _, other = classroom.join(klass, 'learner-0001', '\uff22\uff4f\uff42', NOON)  # full-width Bob
+    assert other.name == 'Bob'
+
+
+@pytest.mark.parametrize(
+    'raw',
+    [
+        'Learner 1',
+        'learner 12',
+        'LEARNER\u00a07',
+        'Learner_3',
+        '\u3164\u3164',  # Hangul filler: looks blank
+        '\u2800\u2800',  # blank Braille pattern
+        '\u0301\u0301',  # marks with nothing under them
+        'Zalgo' + '\u0301' * 23,
+        'x' + '\u0300\u0301\u0302\u0303',  # x has no precomposed form: four marks stay four
+        '\ufdfd' * 24,
+        '\ufdfd',
+    ],
+)
+def test_blank_stacked_huge_or_anonymous_looking_nicknames_are_refused(raw: str) -> None:
+    with pytest.raises(NicknameRejected):
+        classroom.join(new_class(), 'learner-0000', raw, NOON)
+
+
+@pytest.mark.parametrize('raw', ['Tiếng Việt', 'Learner', 'Learnerin Ada', 'हिन्दी', '🚀'])
+def test_real_names_with_marks_or_the_word_learner_are_kept(raw: str) -> None:
+    assert classroom.checked_nickname(raw) is not None
