@@ -1,0 +1,335 @@
+"""``websocket-lesson bench --moment N``: the teacher says "submit now", and N learners do, within one window.
+
+The app is started by its console script (any installed copy: ``--app-command``, e.g. an older commit's venv, for a
+before/after comparison). A scripted teacher opens the board (``/teacher``) and starts a class; N scripted students,
+each its own cookie jar, join it on ``/join`` (a nickname, then the button) and open ``/quiz``, 10 at a time; they
+choose an answer to every question; then each presses Submit at a random moment of one window (default 100 ms). No
+browser: plain HTTP (httpx) and the socket.io protocol NiceGUI's page speaks (:mod:`demos.bench.page_client`).
+
+The report: each student's join (``/join`` loaded, joined, ``/quiz`` loaded and connected) p50/p95 and the whole
+class's; each student's time from pressing Submit to the message that carries their graded result (p50/p95/max);
+results delivered of N; socket disconnects; the board's time to show "Submitted: N" after the last submit; the app's
+CPU (its process tree) per submit over the moment; its resident memory per joined learner; the machine's load
+average. Everything stays on 127.0.0.1 and is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import resource
+import secrets
+import statistics
+import time
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+
+from demos.bench.app_under_test import AppUnderTest
+from demos.bench.page_client import PageError, PageTab
+
+T = TypeVar('T')
+
+JOIN_CONCURRENCY = 10
+#: Seconds a step may take before the student counts as failed (a bound on the whole run, not a target).
+STEP_TIMEOUT_S = 60.0
+#: How the pages say what the benchmark waits for. The graded result: the heading the server-drawn result had
+#: (``quiz-result-heading``), or the result the quiz's component is handed (``quiz-result`` in its call).
+RESULT = r'quiz-result-heading|"quiz-result"|showResult'
+JOINED = r'You are in the class as'
+ANSWERED_ALL = r'Answered (\d+) of \1\b'
+SUBMITTED = r'Submitted: (\d+) of (\d+)'
+CLASS_SHOWN = r'Class of \d'
+#: Seconds between the students being ready and the window opening (every submit is scheduled before it opens).
+LEAD_S = 0.5
+#: Seconds the board has, after the last result, to show every submit (then the run reports that it did not).
+BOARD_WAIT_S = 10.0
+#: Seconds of the class joined and idle, to tell the app's own background CPU from the moment's.
+IDLE_S = 1.0
+
+
+@dataclass
+class Student:
+    index: int
+    http: httpx.AsyncClient
+    tab: PageTab | None = None
+    join_ms: float | None = None
+    submitted_at: float | None = None
+    result_at: float | None = None
+    disconnects: int = 0
+    disconnect_reasons: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def result_ms(self) -> float | None:
+        if self.submitted_at is None or self.result_at is None:
+            return None
+        return (self.result_at - self.submitted_at) * 1000
+
+
+@dataclass
+class Board:
+    tab: PageTab
+    #: (arrival, submitted count) of every "Submitted: n of m" the board was sent.
+    counts: list[tuple[float, int]] = field(default_factory=list)
+
+    def first_showing(self, wanted: int) -> float | None:
+        return next((arrived for arrived, n in self.counts if n >= wanted), None)
+
+
+async def _bounded(work: Awaitable[T]) -> T:
+    return await asyncio.wait_for(work, STEP_TIMEOUT_S)
+
+
+async def open_board(base: str, token: str) -> Board:
+    """The teacher's board, with a class started when none runs."""
+    tab = PageTab(httpx.AsyncClient(base_url=base, timeout=STEP_TIMEOUT_S))
+    await tab.open(f'/teacher?token={token}')
+    board = Board(tab)
+    tab.watch(SUBMITTED, lambda arrived, found: board.counts.append((arrived, int(found.group(1)))))
+    with contextlib.suppress(PageError):  # a class runs already
+        start = tab.find(**{'data-testid': 'board-start'})
+        shown = tab.expect(CLASS_SHOWN)
+        await tab.emit(start, 'click')
+        await _bounded(shown)
+    return board
+
+
+async def join(student: Student) -> None:
+    """``/join`` with a nickname, then ``/quiz``, as a learner following the join screen's address does."""
+    started = time.perf_counter()
+    page = PageTab(student.http)
+    try:
+        await page.open('/join')
+        await page.emit(page.find(**{'data-testid': 'join-nickname'}), 'update:value', f'Student {student.index}')
+        joined = page.expect(JOINED)
+        await page.emit(page.find(**{'data-testid': 'join-button'}), 'click')
+        await _bounded(joined)
+    finally:
+        student.disconnects += page.disconnects
+        student.disconnect_reasons += page.disconnect_reasons
+        await page.close()  # the learner follows the link to the quiz: this page's socket goes
+    student.tab = PageTab(student.http)
+    await student.tab.open('/quiz')
+    student.join_ms = (time.perf_counter() - started) * 1000
+
+
+async def answer(student: Student, rng: random.Random) -> None:
+    """A choice for every question (an option index, as the radio group sends it), until the page counts them all."""
+    tab = student.tab
+    assert tab is not None
+    counted = tab.expect(ANSWERED_ALL)
+    for group in tab.find_all('q-option-group'):
+        await tab.emit(group, 'update:modelValue', rng.randrange(len(tab.elements[group]['props']['options'])))
+    await _bounded(counted)
+
+
+async def submit_at(student: Student, at: float) -> None:
+    tab = student.tab
+    assert tab is not None
+    button = tab.find(label='Submit answers')
+    result = tab.expect(RESULT)
+    await asyncio.sleep(max(0.0, at - time.perf_counter()))
+    student.submitted_at = await tab.emit(button, 'click')
+    student.result_at, _ = await _bounded(result)
+
+
+async def _each(students: Sequence[Student], step: Any, limit: int | None = None) -> None:
+    """Run ``step(student)`` for every student (``limit`` at a time); a failure is the student's, not the run's."""
+    gate = asyncio.Semaphore(limit or len(students) or 1)
+
+    async def guarded(student: Student) -> None:
+        async with gate:
+            try:
+                await step(student)
+            except Exception as error:
+                student.error = student.error or f'{type(error).__name__}: {error}'
+
+    await asyncio.gather(*(guarded(student) for student in students))
+
+
+async def _idle_cpu(app: AppUnderTest) -> float:
+    """The app's CPU seconds per second with the class joined and nobody acting (its timers, sockets' pings)."""
+    cpu, wall = app.cpu_seconds(), time.perf_counter()
+    await asyncio.sleep(IDLE_S)
+    return (app.cpu_seconds() - cpu) / (time.perf_counter() - wall)
+
+
+@dataclass
+class Measures:
+    """What the run measured beside the students' own logs."""
+
+    join_total_s: float = 0.0
+    board_after_last_ms: float | None = None
+    moment_cpu_s: float = 0.0
+    moment_wall_s: float = 0.0
+    idle_cpu_per_s: float = 0.0
+    rss_before_kib: int = 0
+    rss_joined_kib: int = 0
+    board_disconnects: int = 0
+
+
+async def run_moment(app: AppUnderTest, token: str, students: int, window_ms: float, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    board = await open_board(app.url, token)
+    measures = Measures(rss_before_kib=app.rss_kib())
+    class_ = [Student(i, httpx.AsyncClient(base_url=app.url, timeout=STEP_TIMEOUT_S)) for i in range(1, students + 1)]
+    started = time.perf_counter()
+    await _each(class_, join, JOIN_CONCURRENCY)
+    measures.join_total_s = time.perf_counter() - started
+    measures.rss_joined_kib = app.rss_kib()
+    ready = [s for s in class_ if s.error is None]
+    await _each(ready, lambda s: answer(s, rng), JOIN_CONCURRENCY)
+    ready = [s for s in ready if s.error is None]
+    measures.idle_cpu_per_s = await _idle_cpu(app)
+    opens = time.perf_counter() + LEAD_S
+    schedule = {s.index: opens + rng.uniform(0, window_ms / 1000) for s in ready}
+    cpu_before, wall_before = app.cpu_seconds(), time.perf_counter()
+    await _each(ready, lambda s: submit_at(s, schedule[s.index]))
+    last_submit = max((s.submitted_at for s in ready if s.submitted_at is not None), default=None)
+    deadline = time.perf_counter() + BOARD_WAIT_S
+    while board.first_showing(len(ready)) is None and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)  # polling this process's own record of what the board was sent
+    measures.moment_cpu_s = app.cpu_seconds() - cpu_before
+    measures.moment_wall_s = time.perf_counter() - wall_before
+    shown = board.first_showing(len(ready))
+    if shown is not None and last_submit is not None:
+        measures.board_after_last_ms = (shown - last_submit) * 1000
+    for student in class_:
+        if student.tab is not None:
+            student.disconnects += student.tab.disconnects
+            student.disconnect_reasons += student.tab.disconnect_reasons
+            await student.tab.close()
+        await student.http.aclose()
+    measures.board_disconnects = board.tab.disconnects
+    await board.tab.close()
+    await board.tab.http.aclose()
+    return moment_report(class_, measures, window_ms=window_ms)
+
+
+def _summary(values: Sequence[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+
+    def at(share: float) -> float:
+        return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+    return {'p50': statistics.median(ordered), 'p95': at(0.95), 'max': ordered[-1], 'n': len(ordered)}
+
+
+def moment_report(class_: Sequence[Student], measures: Measures, *, window_ms: float) -> dict[str, Any]:
+    """The figures as plain data (JSON-ready). Pure: everything measured is passed in."""
+    n = len(class_)
+    joined = [s for s in class_ if s.join_ms is not None]
+    results = [ms for s in class_ if (ms := s.result_ms) is not None]
+    errors = [f'student {s.index}: {s.error}' for s in class_ if s.error]
+    errors += [f'student {s.index}: socket closed ({why})' for s in class_ for why in s.disconnect_reasons]
+    submits = sum(s.submitted_at is not None for s in class_)
+    return {
+        'students': n,
+        'window_ms': window_ms,
+        'joined': len(joined),
+        'join_ms': _summary([s.join_ms for s in joined if s.join_ms is not None]),
+        'join_total_s': measures.join_total_s,
+        'join_concurrency': JOIN_CONCURRENCY,
+        'submitted': submits,
+        'results_delivered': len(results),
+        'result_ms': _summary(results),
+        'disconnects': sum(s.disconnects for s in class_) + measures.board_disconnects,
+        'board_after_last_submit_ms': measures.board_after_last_ms,
+        'app_cpu_ms_per_submit': measures.moment_cpu_s * 1000 / submits if submits else None,
+        # the same less what the app spends idle over as long (its timers and the sockets' keep-alives)
+        'app_cpu_ms_per_submit_above_idle': (measures.moment_cpu_s - measures.idle_cpu_per_s * measures.moment_wall_s)
+        * 1000
+        / submits
+        if submits
+        else None,
+        'moment_wall_s': measures.moment_wall_s,
+        'rss_per_learner_kib': (measures.rss_joined_kib - measures.rss_before_kib) / len(joined) if joined else None,
+        'rss_kib': {'before_join': measures.rss_before_kib, 'joined': measures.rss_joined_kib},
+        'errors': errors[:20],
+        'errors_total': len(errors),
+    }
+
+
+def moment_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 20's targets, as far as this run measures them (reported, not enforced)."""
+    n = report['students']
+    result = report['result_ms'] or {}
+    rows = [
+        ('app CPU per submit <= 5 ms', report['app_cpu_ms_per_submit'], 5.0, 'ms'),
+        (f'results delivered = {n}', report['results_delivered'], n, 'of N'),
+        ('result p95 <= 1000 ms', result.get('p95'), 1000.0, 'ms'),
+        ('result max <= 2000 ms', result.get('max'), 2000.0, 'ms'),
+        ('socket disconnects = 0', report['disconnects'], 0, ''),
+        (f'board shows {n} within 1000 ms of the last submit', report['board_after_last_submit_ms'], 1000.0, 'ms'),
+        (f'{n} join and open /quiz, 10 at a time, <= 10 s', report['join_total_s'], 10.0, 's'),
+    ]
+    targets = []
+    for name, measured, limit, unit in rows:
+        met = measured is not None and (measured >= limit if name.startswith('results') else measured <= limit)
+        targets.append({'target': name, 'measured': measured, 'unit': unit, 'met': met})
+    return targets
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    return 'n/a' if value is None else f'{value:,.{digits}f}'
+
+
+def moment_markdown(report: dict[str, Any]) -> str:
+    join, result = report['join_ms'] or {}, report['result_ms'] or {}
+    machine = report.get('machine', {})
+    lines = [
+        f'## {report["students"]} students submit within {report["window_ms"]:g} ms',
+        '',
+        f'App: `{report.get("app", {}).get("command", "?")}`. Machine: {machine.get("cpus", "?")} CPUs, load average '
+        f'(1 min) {_fmt(machine.get("load_avg_1m_before"), 2)} before, {_fmt(machine.get("load_avg_1m_after"), 2)} '
+        f"after; this benchmark's own CPU {_fmt(machine.get('bench_cpu_s'), 1)} s.",
+        '',
+        '| measure | value |',
+        '| --- | ---: |',
+        f'| joined (of {report["students"]}) | {report["joined"]} |',
+        f'| join + open /quiz per student, p50 / p95, ms | {_fmt(join.get("p50"))} / {_fmt(join.get("p95"))} |',
+        f'| join + open /quiz, all ({report["join_concurrency"]} at a time), s | {_fmt(report["join_total_s"], 1)} |',
+        f'| results delivered | {report["results_delivered"]} of {report["submitted"]} submitted |',
+        f'| submit to graded result p50 / p95 / max, ms | {_fmt(result.get("p50"))} / {_fmt(result.get("p95"))} / '
+        f'{_fmt(result.get("max"))} |',
+        f'| socket disconnects | {report["disconnects"]} |',
+        f'| board shows all submitted, ms after the last submit | {_fmt(report["board_after_last_submit_ms"])} |',
+        f'| app CPU per submit, ms (above idle) | {_fmt(report["app_cpu_ms_per_submit"], 1)} '
+        f'({_fmt(report["app_cpu_ms_per_submit_above_idle"], 1)}) |',
+        f'| the moment, s (window opens to the board showing all, or {BOARD_WAIT_S:g} s after) '
+        f'| {_fmt(report["moment_wall_s"], 2)} |',
+        f'| app RSS per joined learner, KiB | {_fmt(report["rss_per_learner_kib"])} |',
+    ]
+    if report['errors_total']:
+        lines += ['', f'Errors ({report["errors_total"]}):', *(f'- {error}' for error in report['errors'])]
+    lines += ['', '| target | measured | met |', '| --- | ---: | :---: |']
+    for t in report.get('targets', []):
+        lines.append(f'| {t["target"]} | {_fmt(t["measured"], 1)} {t["unit"]} | {"yes" if t["met"] else "NO"} |')
+    return '\n'.join(lines)
+
+
+def run_against_app(app_command: str | None, students: int, window_ms: float, seed: int = 1) -> dict[str, Any]:
+    """Start the app (``app_command``, else the console script next to this Python), run the moment, stop it."""
+    token = secrets.token_urlsafe(24)
+    load_before = os.getloadavg()
+    bench_before = resource.getrusage(resource.RUSAGE_SELF)
+    extra = ['--teacher-token', token, '--max-learners', str(max(students, 200))]
+    with AppUnderTest(app_command, extra_args=extra) as app:
+        report = asyncio.run(run_moment(app, token, students, window_ms, seed))
+        report['app'] = {'command': app.command, 'started_in_s': app.started_in_s}
+    bench_after = resource.getrusage(resource.RUSAGE_SELF)
+    report['machine'] = {
+        'cpus': os.cpu_count(),
+        'load_avg_1m_before': load_before[0],
+        'load_avg_1m_after': os.getloadavg()[0],
+        'bench_cpu_s': (bench_after.ru_utime + bench_after.ru_stime) - (bench_before.ru_utime + bench_before.ru_stime),
+    }
+    report['targets'] = moment_targets(report)
+    return report
