@@ -13,7 +13,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 from lesson.web.deployment import ECHO_PREFIX, Instance, ProxySettings, haproxy_config
 
 from .app_process import RunningApp, free_port
+from .waiting import wait_until
 
 STARTUP_TIMEOUT_S = 15.0
 APT_LINE = 'sudo apt-get install -y --no-install-recommends redis-server haproxy'
@@ -37,17 +37,18 @@ def binary(name: str, debian_path: str) -> str:
     return found
 
 
+def _accepts(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> bool:
+    if process.poll() is not None:
+        raise RuntimeError(f'{what} exited with {process.returncode}:\n{log.read_text(errors="replace")}')
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f'{what} exited with {process.returncode}:\n{log.read_text(errors="replace")}')
-        try:
-            with socket.create_connection(('127.0.0.1', port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)  # polling interval while it starts
-    raise RuntimeError(f'{what} did not listen on {port} within {STARTUP_TIMEOUT_S} s')
+    wait_until(lambda: _accepts(port, process, what, log), STARTUP_TIMEOUT_S, f'{what} did not listen on {port}')
 
 
 def _stop(process: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM) -> None:
@@ -159,12 +160,12 @@ class HAProxy:
         return states
 
     def wait_for(self, up: dict[str, bool], timeout_s: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.servers_up() == up:
-                return
-            time.sleep(0.1)  # HAProxy checks every second
-        raise AssertionError(f'HAProxy sees {self.servers_up()}, expected {up}')
+        wait_until(
+            lambda: self.servers_up() == up,
+            timeout_s,
+            lambda: f'HAProxy sees {self.servers_up()}, expected {up}',
+            interval_s=0.1,  # HAProxy checks every second: asking its statistics more often learns nothing
+        )
 
 
 @dataclass
