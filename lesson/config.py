@@ -18,6 +18,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from lesson.rules.classroom import DEFAULT_MAX_LEARNERS
+from lesson.storage.redis_urls import redacted, scheme_only
 from lesson.storage.storage_secret import load_or_create_secret, secret_problem
 
 log = logging.getLogger(__name__)
@@ -361,7 +362,9 @@ def deployment_problems(redis_url: str | None, public_echo_url: str | None, prox
     """What is wrong with the deployment flags, one sentence each (empty: nothing)."""
     problems = []
     if redis_url and not redis_url.startswith(REDIS_SCHEMES):
-        problems.append(f'--redis-url must start with {", ".join(REDIS_SCHEMES)}, not {redis_url!r}')
+        problems.append(f'--redis-url must start with {", ".join(REDIS_SCHEMES)}, not {scheme_only(redis_url)}')
+    elif redis_url and redacted(redis_url) == scheme_only(redis_url):
+        problems.append(f'--redis-url does not parse (port, brackets or query): check {scheme_only(redis_url)}')
     if public_echo_url:
         absolute = public_echo_url.startswith(PUBLIC_ECHO_SCHEMES) and bool(urlsplit(public_echo_url).hostname)
         relative = public_echo_url.startswith('/') and not public_echo_url.startswith('//')

@@ -31,9 +31,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from lesson.rules.progress import STORE_KEY, QuizState, state_from_store, state_to_store
+from lesson.storage.redis_urls import redacted as redacted  # where the stores and tests look for it
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,6 @@ RETRY_FIRST_S = 0.25
 RETRY_MAX_S = 4.0
 #: How often the health check pings Redis (so an outage is logged even while nobody writes).
 HEALTH_CHECK_INTERVAL_S = 1.0
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for log lines."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ''
-    netloc = f'{parts.username or ""}:***@{host}' + (f':{parts.port}' if parts.port else '')
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def retry_delays(first_s: float = RETRY_FIRST_S, max_s: float = RETRY_MAX_S) -> Callable[[], float]:
