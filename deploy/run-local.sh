@@ -3,6 +3,10 @@
 #
 #   deploy/run-local.sh [N]          N app instances (default 2); Ctrl-C stops everything it started
 #
+# One class: every instance gets the same teacher token (kept in $STATE_DIR/teacher_token), so the teacher address
+# it prints works whichever instance the proxy picks. A service that ends is started again (Redis after a pause,
+# so its outage is real; the instances grade from memory meanwhile and write back); nothing else is stopped for it.
+#
 # One public address for everything: http://$BIND:$PUBLIC_PORT/ (pages, socket.io, and each instance's echo
 # server under /echo-server/). Settings (environment): PUBLIC_PORT (8080), BIND (127.0.0.1; 0.0.0.0 for a class
 # on the network), REDIS_PORT (6390), FIRST_PAGE_PORT (8101), FIRST_ECHO_PORT (8201), STATE_DIR (./.deploy-local:
@@ -37,18 +41,23 @@ command -v "$LESSON" >/dev/null 2>&1 || { echo "run-local: $LESSON not found: pi
 
 mkdir -p "$STATE_DIR"
 PIDS=()
+HAPROXY_PID=
+REDIS_PID=
 stop_all() {
   trap - EXIT INT TERM
   # the proxy first (no new requests), then the instances (they close their sockets with 1001), Redis last
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $HAPROXY_PID "${PIDS[@]}" $REDIS_PID; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap stop_all EXIT INT TERM
 
 # Redis: every write appended to its file, so a Redis restart loses no learner's attempt.
-redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$STATE_DIR" --appendonly yes --appendfsync everysec \
-  --save '' --logfile "$STATE_DIR/redis.log" &
-REDIS_PID=$!
+start_redis() {
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$STATE_DIR" --appendonly yes --appendfsync everysec \
+    --save '' --logfile "$STATE_DIR/redis.log" &
+  REDIS_PID=$!
+}
+start_redis
 for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 redis-cli -p "$REDIS_PORT" ping >/dev/null || { echo "run-local: redis-server did not start (see $STATE_DIR/redis.log)" >&2; exit 1; }
 
@@ -56,6 +65,10 @@ redis-cli -p "$REDIS_PORT" ping >/dev/null || { echo "run-local: redis-server di
 SECRET_FILE="$STATE_DIR/storage_secret"
 [ -s "$SECRET_FILE" ] || (umask 077; "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(32))' > "$SECRET_FILE")
 export WEBSOCKET_LESSON_STORAGE_SECRET=$(cat "$SECRET_FILE")
+# One teacher token for all: the teacher address (or the cookie it is exchanged for) works on every instance.
+TOKEN_FILE="$STATE_DIR/teacher_token"
+[ -s "$TOKEN_FILE" ] || (umask 077; "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(24))' > "$TOKEN_FILE")
+export WEBSOCKET_LESSON_TEACHER_TOKEN=$(cat "$TOKEN_FILE")
 export WEBSOCKET_LESSON_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export WEBSOCKET_LESSON_PUBLIC_ECHO_URL=/echo-server
 export WEBSOCKET_LESSON_TRUSTED_PROXIES=127.0.0.1
@@ -70,7 +83,6 @@ for k in $(seq 1 "$N"); do
   PIDS=("$!" "${PIDS[@]}")
   INSTANCE_ARGS+=(--instance "app$k=127.0.0.1:$page:$echo_port")
 done
-PIDS+=("$REDIS_PID")
 
 "$PYTHON" -m lesson.web.deployment --bind "$BIND:$PUBLIC_PORT" "${INSTANCE_ARGS[@]}" \
   ${TLS_PEM:+--tls-pem "$TLS_PEM"} --stats "127.0.0.1:$((PUBLIC_PORT + 1000))" > "$STATE_DIR/haproxy.cfg"
@@ -88,9 +100,11 @@ for _ in range(300):
 sys.exit(1)
 PY
 done
-haproxy -db -f "$STATE_DIR/haproxy.cfg" >"$STATE_DIR/haproxy.log" 2>&1 &
-HAPROXY_PID=$!
-PIDS=("$HAPROXY_PID" "${PIDS[@]}")
+start_haproxy() {
+  haproxy -db -f "$STATE_DIR/haproxy.cfg" >>"$STATE_DIR/haproxy.log" 2>&1 &
+  HAPROXY_PID=$!
+}
+start_haproxy
 # `&` returns before haproxy has even started, let alone bound its port: the address is printed once it accepts
 # (a learner, or a script, may use it at once).
 LOCAL_HOST=$BIND; [ "$BIND" = 0.0.0.0 ] && LOCAL_HOST=127.0.0.1
@@ -106,13 +120,31 @@ done
 SCHEME=http; [ -n "${TLS_PEM:-}" ] && SCHEME=https
 PUBLIC_HOST=$BIND; [ "$BIND" = 0.0.0.0 ] && PUBLIC_HOST=$(hostname -I 2>/dev/null | awk '{print $1}')
 echo "run-local: $N instance(s) behind HAProxy: $SCHEME://$PUBLIC_HOST:$PUBLIC_PORT/ (proxy statistics: http://127.0.0.1:$((PUBLIC_PORT + 1000))/)"
+echo "run-local: teacher: $SCHEME://$PUBLIC_HOST:$PUBLIC_PORT/teacher?token=$WEBSOCKET_LESSON_TEACHER_TOKEN (the same on every instance; keep it to yourself)"
 echo "run-local: logs and state in $STATE_DIR; Ctrl-C stops everything"
+# One service ending never stops the others: it is started again (or, after REDIS_TRIES quick deaths, left down).
+REDIS_RESTART_S=${REDIS_RESTART_S:-5}
+REDIS_TRIES=${REDIS_TRIES:-5}
+redis_deaths=0
+redis_started_at=$SECONDS
 while true; do
   ended=
   wait -n -p ended || true
   case "${ended:-}" in
-    "$HAPROXY_PID") echo "run-local: haproxy ended; stopping the rest" >&2; exit 1 ;;
-    "$REDIS_PID") echo "run-local: redis-server ended; stopping the rest" >&2; exit 1 ;;
+    "$HAPROXY_PID") echo "run-local: haproxy ended; starting it again" >&2; sleep 1; start_haproxy ;;
+    "$REDIS_PID")
+      REDIS_PID=
+      if [ $((SECONDS - redis_started_at)) -lt 30 ]; then redis_deaths=$((redis_deaths + 1)); else redis_deaths=1; fi
+      if [ "$redis_deaths" -gt "$REDIS_TRIES" ]; then
+        echo "run-local: redis-server keeps ending (see $STATE_DIR/redis.log); leaving it down. The instances go on" \
+          "serving and grading from memory and write back when a Redis answers on port $REDIS_PORT again" >&2
+      else
+        echo "run-local: redis-server ended; the instances serve and grade from memory and write back once it is up;" \
+          "starting it again in ${REDIS_RESTART_S} s" >&2
+        sleep "$REDIS_RESTART_S"
+        start_redis
+        redis_started_at=$SECONDS
+      fi ;;
     "") exit 0 ;;
     # an instance that dies is taken out by the proxy's health checks; its learners go on on the others
     *) echo "run-local: app process $ended ended; the proxy sends its learners to the others" >&2 ;;
