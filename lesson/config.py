@@ -66,6 +66,10 @@ class Config:
     poll_batch_limit: int = 100
     #: New demo sessions per client address and minute; 0 means no limit.
     sessions_per_minute_per_address: int = 60
+    #: Echo connections and demo sessions one client address may hold (never more than four fifths of the global
+    #: caps); 0 means no per-address cap. The defaults fit a class of 200 behind one router.
+    connections_per_address: int = 1600
+    sessions_per_address: int = 400
     pending_per_address: int = 16
     request_timeout_s: float = 3.0
     max_queue_messages: int = 1
@@ -171,6 +175,12 @@ LIMITS: tuple[Limit, ...] = (
     Limit('--sessions-per-minute', 'sessions_per_minute_per_address', 0, help=
           'new demo sessions one client address may create a minute (a page load creates one); beyond, 429; '
           '0 means no limit, for benchmarks'),
+    Limit('--connections-per-address', 'connections_per_address', 0, help=
+          'echo connections one client address may hold (a class behind one router is one address: 8 per learner), '
+          'never more than four fifths of --max-connections; beyond, 503; 0 means no per-address cap'),
+    Limit('--sessions-per-address', 'sessions_per_address', 0, help=
+          'demo sessions one client address may hold, never more than four fifths of --max-sessions; beyond, its '
+          'oldest unused one is forgotten, or 503 when all are open; 0 means no per-address cap'),
     Limit('--pending-per-address', 'pending_per_address', 1, help=
           'echo connections one client address may hold before sending its request, once the echo server holds '
           'half of --max-connections; beyond, closed at once'),

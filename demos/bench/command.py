@@ -167,10 +167,12 @@ def _raise_file_limit(wanted: int) -> None:
 
 
 def _server_settings(clients: int) -> dict[str, Any]:
-    # The rate limit is lifted so the echo figures measure the server, not its policy; every other
-    # setting is the app's default.
+    # The rate limit is lifted so the echo figures measure the server, not its policy, and the per-address caps
+    # because every simulated learner is this machine; every other setting is the app's default.
     return {
         'max_connections': max(2000, clients * 2 + 100),
+        'connections_per_address': 0,
+        'sessions_per_address': 0,
         'messages_per_s': 1e9,
         'message_burst': 10**9,
         'allowed_origins': (BROWSER_ORIGIN,),

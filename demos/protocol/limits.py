@@ -11,6 +11,19 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+#: The largest part of ``max_connections`` and ``max_sessions`` one client address may hold, whatever its own cap
+#: says: the rest stays for other addresses (the teacher's machine, a second network), so lowering a global cap never
+#: lets one address take all of it.
+ADDRESS_SHARE_PERCENT = 80
+
+
+def address_cap(per_address: int, total: int) -> int | None:
+    """What one address may hold of ``total``: ``per_address``, at most :data:`ADDRESS_SHARE_PERCENT` of ``total``
+    (rounded up, so a tiny cap still lets one address use it); None when ``per_address`` is 0 (no per-address cap)."""
+    if per_address == 0:
+        return None
+    return min(per_address, max(1, (total * ADDRESS_SHARE_PERCENT + 99) // 100))
+
 
 class MessageRateLimiter:
     """A token bucket: on average ``rate_per_s`` messages a second, with bursts of up to ``burst``.

@@ -195,6 +195,32 @@ class ConnectionTally:
         self.open_connections = 0
         self.traffic = Traffic()
         self.guards = guards or ConnectionGuards()
+        # Connections with their request sent, by client address (the browser's, behind a trusted proxy).
+        self._by_address: dict[str, int] = {}
+
+    def held_by(self, address: str) -> int:
+        return self._by_address.get(address, 0)
+
+    def hold(self, connection: CountingConnection, address: str, cap: int | None) -> bool:
+        """Count ``connection`` for ``address`` until it closes; False (not counted) when ``address`` holds ``cap``."""
+        if connection.held_for is not None:
+            return True
+        held = self._by_address.get(address, 0)
+        if cap is not None and held >= cap:
+            return False
+        self._by_address[address] = held + 1
+        connection.held_for = address
+        return True
+
+    def release(self, connection: CountingConnection) -> None:
+        address, connection.held_for = connection.held_for, None
+        if address is None:
+            return
+        held = self._by_address.get(address, 0) - 1
+        if held > 0:
+            self._by_address[address] = held
+        else:
+            self._by_address.pop(address, None)
 
 
 class CountingConnection(AdaptedConnection):
@@ -222,6 +248,10 @@ class CountingConnection(AdaptedConnection):
         #: Reads the frames on both directions of the socket for the frame log, from the first byte on;
         #: :meth:`demos.server.sessions.DemoSession.admit` attaches a log on the echo lane and retires it elsewhere.
         self.frame_tap: FrameTap | None = FrameTap()
+        #: The client address this connection counts for in the per-address cap (set once its request is routed).
+        self.held_for: str | None = None
+        #: The browser's address as a trusted proxy forwarded it (None: not through a trusted proxy).
+        self.forwarded_for: str | None = None
 
     def bind(self, lane: LaneCounters) -> None:
         """Credit this connection's bytes, so far and from now on, to ``lane``, and count it as a connection."""
@@ -342,6 +372,7 @@ class CountingConnection(AdaptedConnection):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.tally.open_connections -= 1
+        self.tally.release(self)
         self._end_pending()
         super().connection_lost(exc)
 
@@ -366,6 +397,18 @@ class CountingConnection(AdaptedConnection):
         if isinstance(address, tuple) and address:
             return str(address[0])
         return str(address)
+
+    @property
+    def client_host(self) -> str:
+        """The browser's address: the one a trusted proxy forwarded, else the TCP peer's."""
+        return self.forwarded_for or self.peer_host
+
+    @property
+    def client(self) -> str:
+        """Who sent the request, for log lines: the browser's address, and the proxy it came through."""
+        if self.forwarded_for is None:
+            return self.peer
+        return f'{self.forwarded_for} (via {self.peer})'
 
     @property
     def peer(self) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import http
+import ipaddress
 import socket
 import ssl
 from collections import defaultdict
@@ -35,13 +36,19 @@ from websockets.http11 import Request, Response
 from demos.protocol import http_answers
 from demos.protocol.feed import epoch_ms
 from demos.protocol.limits import AddressRateLimiter, MessageRateLimiter, PendingHandshakes
-from demos.protocol.origins import forwarded_client, forwarded_origin, origin_allowed
+from demos.protocol.origins import forwarded_client, forwarded_origin, origin_allowed, peer_is_trusted
 from demos.server import http_push
-from demos.server.control import ControlChannel, ControlGate
+from demos.server.control import CONTROL_HEADER, ControlChannel, ControlGate
 from demos.server.counting import ConnectionGuards, ConnectionTally, CountingConnection, Traffic
 from demos.server.inspection import InspectionStream
 from demos.server.refusals import Refusals, Refused
-from demos.server.session_table import SessionRateExceeded, SessionTable, TooManySessions, UnknownSession
+from demos.server.session_table import (
+    AddressHoldsTooMany,
+    SessionRateExceeded,
+    SessionTable,
+    TooManySessions,
+    UnknownSession,
+)
 from demos.server.sessions import DEFAULT_SESSION_ID, DemoSession, Handshake
 from demos.server.settings import EchoSettings
 from demos.server.websocket_lanes import serve_echo, serve_push
@@ -279,6 +286,9 @@ class EchoServer:
     def _route(self, connection: CountingConnection, request: Request) -> Response | Awaitable[Response] | None:
         """The answer to ``request`` (None: websockets goes on with the WebSocket handshake); raises :exc:`Refused`."""
         settings = self.settings
+        headers = _lower_headers(request) if settings.trusted_proxies else {}
+        if headers:  # from here on, log lines and per-address limits name the browser, not the proxy
+            connection.forwarded_for = forwarded_client(headers, connection.peer_host, settings.trusted_proxies)
         if self._tally.open_connections > settings.max_connections:
             raise Refused(
                 http.HTTPStatus.SERVICE_UNAVAILABLE,
@@ -290,8 +300,14 @@ class EchoServer:
             raise Refused(http.HTTPStatus.NOT_FOUND, 'no such endpoint; try /echo, /push, /poll or /clock')
         if endpoint == 'control':  # for the app only: no page origin, a signed header (demos/server/control.py)
             connection.endpoint, connection.frame_tap = endpoint, None
-            return self._control_gate.refusal(request)
-        headers = _lower_headers(request) if settings.trusted_proxies else {}
+            self._check_control(connection, request)
+            return None
+        if not self._tally.hold(connection, connection.client_host, settings.connections_cap_per_address):
+            raise Refused(
+                http.HTTPStatus.SERVICE_UNAVAILABLE,
+                f'this address holds {self._tally.held_by(connection.client_host)} connections, its most',
+                flood='connections per address',
+            )
         # Only an allowed page gets CORS headers, so only it can read the answers.
         allow_origin = self._allowed_origin(connection, request, headers)
         connection.endpoint = endpoint
@@ -299,7 +315,7 @@ class EchoServer:
             return http_answers.clock_answer(epoch_ms(), allow_origin=allow_origin)
         query = parse_qs(target.query, keep_blank_values=True)
         try:
-            session = self._admit(connection, endpoint, query, headers)
+            session = self._admit(connection, endpoint, query)
             answer = self._answer(connection, request, endpoint, session, query, allow_origin)
         except Refused as refused:
             refused.allow_origin = allow_origin
@@ -309,6 +325,22 @@ class EchoServer:
             reason = f'{target.path} is a WebSocket endpoint; open it with a WebSocket client'
             raise Refused(http.HTTPStatus.BAD_REQUEST, reason)
         return answer
+
+    def _check_control(self, connection: CountingConnection, request: Request) -> None:
+        """Let the app's control connection through; raises :exc:`Refused` (logged) for anyone else.
+
+        The peer is checked first: only this machine (or the trusted proxy in front of it) may even try a signature.
+        """
+        settings = self.settings
+        peer = connection.peer_host
+        if not (_is_loopback(peer) or peer_is_trusted(peer, settings.trusted_proxies)):
+            raise Refused(http.HTTPStatus.FORBIDDEN, 'the control channel is for this machine only', flood='control')
+        try:
+            problem = self._control_gate.problem(request.headers.get('Origin'), request.headers.get(CONTROL_HEADER))
+        except MultipleValuesError:
+            problem = 'more than one Origin or control header'
+        if problem is not None:
+            raise Refused(http.HTTPStatus.FORBIDDEN, problem, flood='control')
 
     def _allowed_origin(self, connection: CountingConnection, request: Request, headers: dict[str, str]) -> str | None:
         """The request's ``Origin`` if the page it names may use the server; raises :exc:`Refused` otherwise."""
@@ -331,21 +363,19 @@ class EchoServer:
             raise Refused(http.HTTPStatus.FORBIDDEN, f'pages from {origin or "nowhere"} may not use this server')
         return origin
 
-    def _admit(
-        self, connection: CountingConnection, endpoint: str, query: dict[str, list[str]], headers: dict[str, str]
-    ) -> DemoSession:
+    def _admit(self, connection: CountingConnection, endpoint: str, query: dict[str, list[str]]) -> DemoSession:
         """The demo session the request names, with the connection credited to its lane; raises :exc:`Refused`."""
-        settings = self.settings
         session_ids = query.get('session', [DEFAULT_SESSION_ID])
         try:
-            client = forwarded_client(headers, connection.peer_host, settings.trusted_proxies) if headers else None
-            session = self.session(session_ids[-1], client=client or connection.peer_host)
+            session = self.session(session_ids[-1], client=connection.client_host)
             if endpoint == 'inspect':
                 connection.frame_tap = None  # the page's own window on the session is on no lane
             else:
                 session.admit(connection, endpoint, query)  # counts the connection on its lane; frames on echo
         except UnknownSession as error:
             raise Refused(http.HTTPStatus.NOT_FOUND, str(error)) from None
+        except AddressHoldsTooMany as error:
+            raise Refused(http.HTTPStatus.SERVICE_UNAVAILABLE, str(error), flood='sessions per address') from None
         except TooManySessions as error:
             raise Refused(http.HTTPStatus.SERVICE_UNAVAILABLE, str(error)) from None
         except SessionRateExceeded as error:
@@ -440,6 +470,17 @@ class EchoServer:
         reason = f'too many messages (pings count): at most {self.settings.messages_per_s:g} per second'
         self._refusals.closing(connection, 'message rate', reason)
         return reason
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (``::ffff:127.0.0.1`` too: a dual-stack socket's view of IPv4 loopback)."""
+    try:
+        address = ipaddress.ip_address(host.strip('[]'))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def _asks_for_websocket(request: Request) -> bool:

@@ -1,8 +1,9 @@
 """What the echo server turns away: each refusal counted by reason and logged at WARNING with the client's address.
 
-A refusal a script repeats (idle sockets, slow requests, new sessions) comes in floods: it gets one log line per
-address and kind a minute, with the count of the others (:class:`demos.protocol.limits.OncePerMinute`), and the
-counts left unsaid when a minute ends are logged then.
+Anything an outsider can make the server refuse, a script can repeat: every refusal gets one log line per address and
+kind a minute, with the count of the others (:class:`demos.protocol.limits.OncePerMinute`, the app's pages use the
+same one), and the counts left unsaid when a minute ends are logged then. Behind a trusted proxy the address is the
+browser's, as the proxy forwarded it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class Refused(Exception):
 
     Attributes:
         allow_origin: The page origin allowed to read the answer (CORS), once the origin check passed.
-        flood: A kind of refusal a script repeats (logged once a minute per address), or None.
+        flood: The kind of refusal its log line is counted under (once a minute per address); None: by status.
     """
 
     def __init__(self, status: http.HTTPStatus, reason: str, *, flood: str | None = None) -> None:
@@ -56,19 +57,19 @@ class Refusals:
         allow_origin: str | None = None,
         flood: str | None = None,
     ) -> Response:
-        """Count, log and answer a refusal in ``process_request``; ``flood`` names a kind a script repeats."""
+        """Count, log and answer a refusal in ``process_request``; ``flood`` names its kind (default: the status)."""
         self.counts[f'{status.value} {status.phrase}'] += 1
-        count = 1 if flood is None else self.flood_log.note(connection.peer_host, flood)
-        if count is not None:
+        kind = flood or f'{status.value} {status.phrase}'
+        if (count := self.flood_log.note(connection.client_host, kind)) is not None:
             log.warning(
                 'echo server: refused %s %s %r: %s (%d %s)%s',
-                connection.peer,
+                connection.client,
                 request.method,
-                request.path[:200],
+                request.path.partition('?')[0][:200],  # the query may carry a session id or a token
                 reason,
                 status.value,
                 status.phrase,
-                _more(count, flood),
+                _more(count, kind),
             )
         return http_answers.refusal(status, reason, allow_origin=allow_origin)
 
@@ -76,9 +77,7 @@ class Refusals:
         """A connection turned away before ``process_request`` (see :class:`demos.server.counting.ConnectionGuards`)."""
         phrase = http.HTTPStatus(status).phrase if status else 'closed'
         self.counts[f'{status} {phrase}' if status else f'closed: {kind}'] += 1
-        # Idle sockets and slow requests come in floods: one line a minute per address. A bad request is one line each.
-        count = 1 if kind == 'bad request' else self.flood_log.note(connection.peer_host, kind)
-        if count is None:
+        if (count := self.flood_log.note(connection.peer_host, kind)) is None:
             return
         answer = f' ({status} {phrase})' if status else ' (closed without an answer)'
         log.warning('echo server: refused %s: %s%s%s', connection.peer, reason, answer, _more(count, kind))
@@ -87,19 +86,31 @@ class Refusals:
         """websockets itself turned the handshake down (bad key, version, method): say so once."""
         reason = response.body.decode(errors='replace').strip().splitlines()[0] if response.body else ''
         self.counts[f'{response.status_code} {response.reason_phrase}'] += 1
+        kind = f'handshake {response.status_code}'
+        if (count := self.flood_log.note(connection.client_host, kind)) is None:
+            return
         log.warning(
-            'echo server: refused %s %r: %s (%d %s)',
-            connection.peer,
-            request.path[:200],
+            'echo server: refused %s %r: %s (%d %s)%s',
+            connection.client,
+            request.path.partition('?')[0][:200],
             reason,
             response.status_code,
             response.reason_phrase,
+            _more(count, kind),
         )
 
     def closing(self, connection: CountingConnection, kind: str, reason: str) -> None:
         """The server closes an open WebSocket with 1008 (policy violation): count it under ``kind`` and log it."""
         self.counts[f'1008 {kind}'] += 1
-        log.warning('echo server: closed %s on /%s: %s (1008)', connection.peer, connection.endpoint, reason)
+        if (count := self.flood_log.note(connection.client_host, kind)) is None:
+            return
+        log.warning(
+            'echo server: closed %s on /%s: %s (1008)%s',
+            connection.client,
+            connection.endpoint,
+            reason,
+            _more(count, kind),
+        )
 
     def closed(self, connection: CountingConnection, closed: ConnectionClosed) -> None:
         """A WebSocket ended: log the close codes that say something went wrong and were not logged already."""
@@ -107,12 +118,16 @@ class Refusals:
         if sent is None or sent.code in (CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY, CloseCode.POLICY_VIOLATION):
             return  # an ordinary goodbye, or one already logged when it was decided
         self.counts[f'{sent.code} {sent.reason or "closed"}'] += 1
+        kind = f'close {sent.code}'
+        if (count := self.flood_log.note(connection.client_host, kind)) is None:
+            return
         log.warning(
-            'echo server: closed %s on /%s: %s (%d)',
-            connection.peer,
+            'echo server: closed %s on /%s: %s (%d)%s',
+            connection.client,
             connection.endpoint,
             sent.reason or 'protocol error',
             sent.code,
+            _more(count, kind),
         )
 
     def log_unsaid(self) -> None:

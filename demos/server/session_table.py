@@ -29,6 +29,10 @@ class TooManySessions(ValueError):
     """Every session slot holds a session with open connections (answered 503)."""
 
 
+class AddressHoldsTooMany(TooManySessions):
+    """The client address holds its share of sessions and every one has open connections (answered 503)."""
+
+
 class SessionRateExceeded(ValueError):
     """A client address created its allowance of sessions this minute (answered 429)."""
 
@@ -45,6 +49,8 @@ class SessionTable:
         self.settings = settings
         self.new_sessions = new_sessions
         self._sessions: OrderedDict[str, DemoSession] = OrderedDict()
+        # Who created each session (a client address), for the per-address cap; the page's own calls name nobody.
+        self._owners: dict[str, str] = {}
 
     def all(self) -> list[DemoSession]:
         return list(self._sessions.values())
@@ -56,6 +62,7 @@ class SessionTable:
             ValueError: if ``session_id`` is not 1 to 64 letters, digits, ``.``, ``-`` or ``_``.
             UnknownSession: if there is a session key and ``session_id`` was not issued with it.
             TooManySessions: if ``max_sessions`` sessions all have open connections.
+            AddressHoldsTooMany: if ``client`` holds its share of sessions and all have open connections.
             SessionRateExceeded: if ``client`` created its allowance of sessions this minute.
         """
         existing = self._sessions.get(session_id)
@@ -72,6 +79,8 @@ class SessionTable:
             raise SessionRateExceeded(
                 f'at most {settings.sessions_per_minute_per_address} new demo sessions a minute from one address'
             )
+        if client is not None:
+            self._make_room_for(client)
         if len(self._sessions) >= settings.max_sessions and not self._make_room():
             raise TooManySessions(f'all {settings.max_sessions} demo sessions are in use')
         feed = PriceFeed(history_limit=settings.history_limit, rate_per_s=settings.default_rate_per_s)
@@ -82,23 +91,45 @@ class SessionTable:
             permessage_deflate=settings.permessage_deflate,
         )
         self._sessions[session_id] = session
+        if client is not None:
+            self._owners[session_id] = client
         return session
+
+    def held_by(self, client: str) -> list[DemoSession]:
+        """The sessions ``client`` created that are still kept, least recently used first."""
+        return [s for s in self._sessions.values() if self._owners.get(s.id) == client]
+
+    def _make_room_for(self, client: str) -> None:
+        """Keep ``client`` under its share: forget its least recently used session without an open connection."""
+        cap = self.settings.sessions_cap_per_address
+        if cap is None:
+            return
+        held = self.held_by(client)
+        if len(held) < cap:
+            return
+        idle = next((session for session in held if not session.in_use), None)
+        if idle is None:
+            raise AddressHoldsTooMany(f'this address holds {len(held)} demo sessions in use, its most')
+        self._drop(idle, 'its address holds its most demo sessions')
 
     def sweep_idle(self) -> None:
         """Forget the sessions with no open connection that nobody used for longer than the idle timeout."""
         timeout = self.settings.session_idle_timeout_s
         for session in [s for s in self._sessions.values() if not s.in_use and s.idle_for_s > timeout]:
-            del self._sessions[session.id]
-            _forget(session, 'idle')
+            self._drop(session, 'idle')
 
     def _make_room(self) -> bool:
         """Forget the least recently used session with no open connection; False when every session has one."""
         for session in self._sessions.values():
             if not session.in_use:
-                del self._sessions[session.id]
-                _forget(session, 'too many demo sessions')
+                self._drop(session, 'too many demo sessions')
                 return True
         return False
+
+    def _drop(self, session: DemoSession, why: str) -> None:
+        del self._sessions[session.id]
+        self._owners.pop(session.id, None)
+        _forget(session, why)
 
 
 def _forget(session: DemoSession, why: str) -> None:

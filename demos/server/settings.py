@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from demos.protocol.feed import DEFAULT_HISTORY_LIMIT
+from demos.protocol.limits import address_cap
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,18 @@ class EchoSettings:
     #: spends them could otherwise churn every idle learner's session out. Beyond it: 429, logged once a minute per
     #: address with a count. 0 means no limit (benchmarks of a whole class from one machine).
     sessions_per_minute_per_address: int = 60
+    #: Connections (with their request sent: WebSockets, polls, streams) one client address may hold, on top of
+    #: ``max_connections``: a script from one address must not hold every slot and lock the class out. A class behind
+    #: one router is one address, so the default lets about 200 learners' pages (8 connections each) through; the cap
+    #: is never more than four fifths of ``max_connections`` (:func:`demos.protocol.limits.address_cap`), so other
+    #: addresses keep the rest whatever the global cap. 0 means no per-address cap (a benchmark of a whole class
+    #: from one machine).
+    connections_per_address: int = 1600
+    #: Demo sessions one client address may hold (those it created that are still kept), on top of ``max_sessions``
+    #: and never more than four fifths of it. At its cap, the address's own least recently used session without an
+    #: open connection is forgotten to make room; when all of them have one, a new one is refused (503). The default
+    #: fits 200 learners behind one address with two demo tabs each. 0 means no per-address cap.
+    sessions_per_address: int = 400
     #: Connections one client address may hold that have not sent their request yet, once the server holds half of
     #: ``max_connections``. The connection cap is checked once a request arrived, so idle sockets (a slowloris) from
     #: one address could otherwise fill every slot and lock the class out; beyond it a new one is closed at once.
@@ -105,3 +118,13 @@ class EchoSettings:
     #: about 116 KiB in the process (its connection, one message and part of the next) and 64 KiB in the kernel
     #: (measured with 500 such clients: benchmarks/memory_probe.py). 0 leaves the kernel's autotuning.
     socket_buffer_bytes: int = 16 * 1024
+
+    @property
+    def connections_cap_per_address(self) -> int | None:
+        """Connections one address may hold with its request sent (None: no per-address cap)."""
+        return address_cap(self.connections_per_address, self.max_connections)
+
+    @property
+    def sessions_cap_per_address(self) -> int | None:
+        """Demo sessions one address may hold (None: no per-address cap)."""
+        return address_cap(self.sessions_per_address, self.max_sessions)

@@ -80,6 +80,8 @@ def echo_settings(config: Config, app_port: int) -> EchoSettings:
         session_idle_timeout_s=config.session_idle_timeout_s,
         poll_batch_limit=config.poll_batch_limit,
         sessions_per_minute_per_address=config.sessions_per_minute_per_address,
+        connections_per_address=config.connections_per_address,
+        sessions_per_address=config.sessions_per_address,
         pending_per_address=config.pending_per_address,
         request_timeout_s=config.request_timeout_s,
         max_queue_messages=config.max_queue_messages,

@@ -273,3 +273,16 @@ def test_an_unusable_certificate_stops_start_up_in_one_line(tmp_path: Path) -> N
     assert result.returncode == 2
     assert result.stderr.count('\n') == 1 and 'missing.pem' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_per_address_caps_are_flags_and_stay_under_the_global_caps(tmp_path: Path) -> None:
+    """Issue 18, finding 3: one address (a script, or a class behind one router) holds at most its share."""
+    from lesson.web.echo_config import echo_settings
+
+    environ = {'WEBSOCKET_LESSON_SESSIONS_PER_ADDRESS': '0', 'XDG_DATA_HOME': str(tmp_path)}
+    config = config_from_args(['--max-connections', '300', '--connections-per-address', '100'], environ)
+    settings = echo_settings(config, 8080)
+    assert (settings.connections_cap_per_address, settings.sessions_cap_per_address) == (100, None)
+    # the issue's --max-connections 300 alone: other addresses keep a fifth, whatever the per-address default
+    alone = config_from_args(['--max-connections', '300'], {'XDG_DATA_HOME': str(tmp_path)})
+    assert echo_settings(alone, 8080).connections_cap_per_address == 240
