@@ -34,9 +34,9 @@ async def test_lesson_shows_the_code_sample_and_the_diagram(user: User) -> None:
     await user.open('/')
     snippet = LESSON.code('first-socket')
     assert isinstance(snippet, Code)
-    code = user.find(marker='code-first-socket').elements.pop()
+    code = user.find(kind=ui.code, marker='code-first-socket').elements.pop()
     assert code.content == snippet.source
-    diagram = user.find(marker='lesson-diagram').elements.pop()
+    diagram = user.find(kind=ui.mermaid, marker='lesson-diagram').elements.pop()
     assert diagram.content.startswith('sequenceDiagram')
 
 
