@@ -84,7 +84,8 @@ async def test_invented_ids_create_nothing_and_issued_ones_are_capped_per_addres
 async def test_the_sessions_a_page_connects_to_are_not_pushed_out_by_a_flood(start_server: StartServer) -> None:
     server = await start_server(session_key=KEY, sessions_per_minute_per_address=10, max_sessions=5)
     learner = session_ids.issue(KEY)
-    async with connect(f'ws://127.0.0.1:{server.port}/push?session={learner}', origin=APP_ORIGIN) as push:
+    push_url = f'ws://127.0.0.1:{server.port}/push?session={learner}'
+    async with connect(push_url, origin=APP_ORIGIN) as push:  # type: ignore[arg-type]
         statuses = [(await poll_status(server.port, session_ids.issue(KEY), source=ATTACKER))[0] for _ in range(40)]
         assert statuses.count(429) == 30  # 10 created (cycling the 4 free slots), 30 refused
         assert learner in {session.id for session in server.sessions()}

@@ -126,7 +126,8 @@ def test_the_page_computes_its_figures_by_the_same_definitions_as_the_benchmark(
         [[t, t + rng.uniform(-100, 100), t + rng.uniform(0, 50)] for t in range(0, 10_000, 1_000)] for _ in range(5)
     ]
     exchanges.append([[1_000, 1_500, 999.999], [2_000, 2_503, 2_006]])  # a clock jump is left out by both
-    calls = [['summarize', s] for s in samples] + [['estimateClockOffset', e] for e in exchanges]
+    calls: list[list[object]] = [['summarize', s] for s in samples]
+    calls += [['estimateClockOffset', e] for e in exchanges]
     *results, no_values, no_exchanges = run_figures_js([*calls, ['summarize', []], ['estimateClockOffset', []]])
     assert no_values is None and no_exchanges is None
     for values, page in zip(samples, results, strict=False):
