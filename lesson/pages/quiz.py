@@ -236,7 +236,10 @@ class _QuizView:
         if state.last is not None and (
             not_counted := await class_membership.count_attempt(self.progress.store, state.last)
         ):
-            ui.notify(f'Saved for you, but not counted for the class: {not_counted}', type='warning')
+            if not_counted == class_membership.KEPT_FOR_THE_BOARD:  # an outage: written back by itself
+                ui.notify(not_counted, type='info', multi_line=True, timeout=10_000)
+            else:
+                ui.notify(f'Saved for you, but not counted for the class: {not_counted}', type='warning')
 
     def _retry(self) -> None:
         self._show(self.progress.start_retry(), focus=ATTEMPT_HEADING_ID)

@@ -17,10 +17,18 @@ from typing import Any
 from lesson.rules.classroom import CLASS_ENDED, CLASS_ID, LEARNER_ID, ClassAttempt, ClassClosed, ClassroomRejected
 from lesson.rules.progress import DemoRun, SubmittedAttempt
 from lesson.teaching.store import ClassStore
+from lesson.teaching.store_redis import UNAVAILABLE as UNAVAILABLE_NOTE
+from lesson.teaching.store_redis import ClassStoreUnavailable
+from lesson.teaching.write_back import WriteBack
 
 log = logging.getLogger(__name__)
 
 STORE_KEY = 'class'
+#: What the learner reads when their graded attempt waits for the class store (an outage): it is not lost.
+KEPT_FOR_THE_BOARD = (
+    'Your result is saved. The class board cannot be reached right now, so your attempt waits on this server and '
+    'reaches the board by itself once the board is back.'
+)
 
 
 @dataclass(frozen=True)
@@ -34,10 +42,17 @@ class _Active:
     """The store the app was built with (one per process); None until :func:`use_store`."""
 
     store: ClassStore | None = None
+    write_back: WriteBack | None = None
 
 
 def use_store(store: ClassStore | None) -> None:
     _Active.store = store
+    _Active.write_back = None if store is None else WriteBack(store)
+
+
+def write_back() -> WriteBack | None:
+    """The attempts waiting for the class store during an outage (None without a store)."""
+    return _Active.write_back
 
 
 def active_store() -> ClassStore | None:
@@ -93,12 +108,16 @@ async def refusal_before_submit(user_store: Mapping[str, Any]) -> str | None:
     store = active_store()
     if member is None or store is None:
         return None
-    current = await store.current()
+    try:
+        current = await store.current()
+    except ClassStoreUnavailable:
+        return None  # the store is away: grade and keep the attempt; count_attempt writes it back later
     return None if current is not None and current.id == member.class_id else CLASS_ENDED
 
 
 async def count_attempt(user_store: Mapping[str, Any], attempt: SubmittedAttempt) -> str | None:
-    """Count a graded attempt for the learner's class; returns what to tell the learner when it was not counted."""
+    """Count a graded attempt for the learner's class; returns what to tell the learner when it was not counted
+    now (:data:`KEPT_FOR_THE_BOARD` when it waits for a store that is away, to be written back by itself)."""
     member = membership(user_store)
     store = active_store()
     if member is None or store is None:
@@ -108,6 +127,11 @@ async def count_attempt(user_store: Mapping[str, Any], attempt: SubmittedAttempt
     )
     try:
         await store.record_attempt(member.class_id, counted)
+    except ClassStoreUnavailable:
+        waiting = _Active.write_back
+        if waiting is not None and waiting.keep(member.class_id, counted):
+            return KEPT_FOR_THE_BOARD
+        return UNAVAILABLE_NOTE
     except ClassroomRejected as refused:
         log.warning('class attempt not counted: %s', refused)
         return str(refused)
