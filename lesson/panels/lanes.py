@@ -110,7 +110,10 @@ def run_from_event(args: Any) -> DemoRun | None:
         delays[name] = None if value is None else round(float(value), 1)
     if counts['poll_empty'] > counts['poll_requests']:
         return None
-    return DemoRun(**counts, **delays)  # type: ignore[arg-type]
+    run_id = args.get('run_id', 0)  # the run's Start in ms: the class store counts each run once
+    if isinstance(run_id, bool) or not isinstance(run_id, int) or not 0 <= run_id < 2**53:
+        return None
+    return DemoRun(**counts, **delays, run_id=run_id)  # type: ignore[arg-type]
 
 
 class LanesPanel(ui.element, component='lanes_panel.js'):

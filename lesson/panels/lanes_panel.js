@@ -339,6 +339,7 @@ export default {
       if (this.running || !this.ready) return;
       this.running = true;
       this.starting = true;
+      this.runId = Date.now(); // numbers the run's summaries: each later run's is larger, across reloads too
       this.hub.command('rate', { rate_per_s: this.ratePerS });
       this.comparison.setPollInterval(this.pollIntervalMs);
       this.comparison.start();
@@ -356,6 +357,7 @@ export default {
       setTimeout(() => this.emitRun(), 600);
     },
     reset() {
+      this.runId = Date.now(); // the figures start again from zero: a new run for the class's counts
       this.hub.command('reset');
       this.comparison.reset();
       for (const lane of this.lanes) {
@@ -439,6 +441,7 @@ export default {
         poll_empty: Math.min(poll.empty, poll.requests), poll_interval_ms: this.pollIntervalMs,
         poll_delay_p50_ms: s.poll ? +s.poll.p50.toFixed(1) : null,
         push_updates: this.samples.push.length, push_delay_p50_ms: s.push ? +s.push.p50.toFixed(1) : null,
+        run_id: this.runId || 0,
       };
       const encoded = JSON.stringify(run);
       if (encoded === this.lastRun) return;

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from lesson.rules import nicknames
+from lesson.rules import demo_runs, nicknames
+from lesson.rules.demo_runs import DemoTotals
 from lesson.rules.progress import DemoRun
 from lesson.rules.quiz import InvalidAnswer, Quiz, percent_of
 
@@ -60,26 +61,6 @@ class NotJoined(ClassroomRejected):
 
 
 @dataclass(frozen=True)
-class DemoTotals:
-    """Polling-against-push figures summed over runs (one learner's, or the whole class's)."""
-
-    runs: int = 0
-    poll_requests: int = 0
-    poll_updates: int = 0
-    poll_empty: int = 0
-    push_updates: int = 0
-
-    def __add__(self, other: DemoTotals) -> DemoTotals:
-        return DemoTotals(
-            self.runs + other.runs,
-            self.poll_requests + other.poll_requests,
-            self.poll_updates + other.poll_updates,
-            self.poll_empty + other.poll_empty,
-            self.push_updates + other.push_updates,
-        )
-
-
-@dataclass(frozen=True)
 class Learner:
     id: str  # random, kept in the learner's own storage; never shown
     number: int  # 1, 2, ... in order of joining: the anonymous name
@@ -90,6 +71,10 @@ class Learner:
     #: The last run summary heard (the demo page sends a growing summary every few seconds of a run), so the
     #: next one adds only what is new: see :func:`record_demo_run`.
     last_run: DemoRun | None = None
+    #: Seconds of demo running the class has credited this learner, and when it last heard from them: their totals
+    #: stay within what one page does in that time (:mod:`lesson.rules.demo_runs`).
+    demo_credited_s: float = 0.0
+    demo_heard_at: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -194,23 +179,21 @@ def record_attempt(klass: Class, attempt: ClassAttempt, quiz: Quiz) -> Class:
     return replace(klass, attempts=(*klass.attempts, attempt))
 
 
-def _delta(run: DemoRun, previous: DemoRun | None) -> DemoTotals:
-    """What a run summary adds: all of it for a new run, the growth for the next summary of the same run.
-
-    The page sends the same run's growing figures every few seconds and a new run starts from zero, so a
-    summary with any count smaller than the last one's is a new run.
-    """
-    counts = ('poll_requests', 'poll_updates', 'poll_empty', 'push_updates')
-    same_run = previous is not None and all(getattr(run, name) >= getattr(previous, name) for name in counts)
-    if same_run:
-        assert previous is not None
-        return DemoTotals(0, *(getattr(run, name) - getattr(previous, name) for name in counts))
-    return DemoTotals(1, *(getattr(run, name) for name in counts))
-
-
-def record_demo_run(klass: Class, learner_id: str, run: DemoRun) -> Class:
+def record_demo_run(klass: Class, learner_id: str, run: DemoRun, at: datetime) -> Class:
+    """Count a run summary, as far as the time the class has seen allows (:func:`lesson.rules.demo_runs.record`)."""
     learner = _joined(klass, learner_id)
-    grown = replace(learner, demo=learner.demo + _delta(run, learner.last_run), last_run=run)
+    ledger = demo_runs.RunLedger(learner.demo, learner.last_run, learner.demo_credited_s, learner.demo_heard_at)
+    try:
+        counted = demo_runs.record(ledger, run, at)
+    except demo_runs.RunRefused as refused:
+        raise ClassroomRejected(f'Demo run not counted: {refused}.') from refused
+    grown = replace(
+        learner,
+        demo=counted.totals,
+        last_run=counted.last_run,
+        demo_credited_s=counted.credited_s,
+        demo_heard_at=counted.heard_at,
+    )
     return _with_learner(klass, grown)
 
 
@@ -414,6 +397,8 @@ def class_to_json(klass: Class) -> dict[str, Any]:
                 'present': learner.present,
                 'demo': vars(learner.demo),
                 'last_run': _run_json(learner.last_run),
+                'demo_credited_s': learner.demo_credited_s,
+                'demo_heard_at': None if learner.demo_heard_at is None else learner.demo_heard_at.isoformat(),
             }
             for learner in klass.learners
         ],
@@ -444,6 +429,8 @@ def class_from_json(raw: Mapping[str, Any]) -> Class:
             present=bool(item.get('present', True)),
             demo=DemoTotals(**{name: int(item['demo'][name]) for name in DemoTotals.__dataclass_fields__}),
             last_run=DemoRun(**item['last_run']) if item.get('last_run') else None,
+            demo_credited_s=float(item.get('demo_credited_s', 0.0)),
+            demo_heard_at=datetime.fromisoformat(item['demo_heard_at']) if item.get('demo_heard_at') else None,
         )
         for item in raw['learners']
     )

@@ -3,8 +3,9 @@ not pass for someone else's. Pure: no I/O.
 
 A nickname is kept NFKC-normalised (full-width and mathematical bold letters become plain ``Alice``) and
 compared case-folded, so ``Alice``, ``ALICE`` and a full-width ``Alice`` are one name in a class. It needs a
-visible glyph (Hangul fillers and the blank Braille pattern look like nothing), may stack only a few combining marks on one
-character (23 stacked accents paint over the names around it), and may not take the anonymous ``Learner N`` form.
+visible glyph (Hangul fillers and the blank Braille pattern look like nothing), may stack only a few combining
+marks on one character (23 stacked accents paint over the names around it), and may not take the anonymous
+``Learner N`` form.
 """
 
 from __future__ import annotations

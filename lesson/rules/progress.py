@@ -240,10 +240,14 @@ class DemoRun:
     poll_delay_p50_ms: float | None
     push_updates: int
     push_delay_p50_ms: float | None
+    #: Which run of the page this summarises: the time of its Start in ms (increasing, across reloads too); 0 for
+    #: a summary kept before runs were numbered.
+    run_id: int = 0
 
 
 def demo_run_to_store(run: DemoRun) -> dict[str, Any]:
-    return {name: getattr(run, name) for name in DemoRun.__dataclass_fields__}
+    """The figures the quiz quotes (the run's number is the class's business, not kept here)."""
+    return {name: getattr(run, name) for name in DemoRun.__dataclass_fields__ if name != 'run_id'}
 
 
 def demo_run_from_store(store: Mapping[str, Any]) -> DemoRun | None:

@@ -311,7 +311,7 @@ class FileClassStore:
 
     async def record_demo_run(self, class_id: str, learner_id: str, run: DemoRun) -> None:
         at_ms = now_ms()
-        klass = classroom.record_demo_run(self._open(class_id), learner_id, run)
+        klass = classroom.record_demo_run(self._open(class_id), learner_id, run, self.clock())
         await self._change(klass)
         self._publish(DemoRunRecorded(class_id, at_ms, learner_id, klass.demo_totals))
 

@@ -311,7 +311,9 @@ class RedisClassStore:
 
     async def record_demo_run(self, class_id: str, learner_id: str, run: DemoRun) -> None:
         at_ms = now_ms()
-        klass, _ = await self._change(class_id, lambda klass: (classroom.record_demo_run(klass, learner_id, run), None))
+        klass, _ = await self._change(
+            class_id, lambda klass: (classroom.record_demo_run(klass, learner_id, run, self.clock()), None)
+        )
         await self._publish(DemoRunRecorded(class_id, at_ms, learner_id, klass.demo_totals))
 
     # -- events ------------------------------------------------------------------------------------------------

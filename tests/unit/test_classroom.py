@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lesson.rules import classroom
+from lesson.rules import classroom, demo_runs
 from lesson.rules.classroom import (
     Class,
     ClassAttempt,
@@ -135,16 +135,16 @@ def test_scores_of_an_empty_class() -> None:
     assert (summary.submitted, summary.first_average_percent, summary.best_percent) == (0, None, None)
 
 
-def run(requests: int, updates: int, empty: int, push: int) -> DemoRun:
-    return DemoRun(requests, updates, empty, 1000, 500.0, push, 2.0)
+def run(requests: int, updates: int, empty: int, push: int, run_id: int = 1) -> DemoRun:
+    return DemoRun(requests, updates, empty, 1000, 500.0, push, 2.0, run_id)
 
 
 def test_growing_run_summaries_add_only_their_growth_and_a_new_run_adds_whole() -> None:
     klass = joined('Ada', 'Bob')
-    klass = classroom.record_demo_run(klass, 'learner-0000', run(10, 5, 5, 20))
-    klass = classroom.record_demo_run(klass, 'learner-0000', run(30, 15, 15, 60))  # same run, later
-    klass = classroom.record_demo_run(klass, 'learner-0000', run(4, 2, 2, 8))  # Start again: a new run
-    klass = classroom.record_demo_run(klass, 'learner-0001', run(100, 40, 60, 80))
+    klass = classroom.record_demo_run(klass, 'learner-0000', run(10, 5, 5, 20), NOON)
+    klass = classroom.record_demo_run(klass, 'learner-0000', run(30, 15, 15, 60), NOON)  # same run, later
+    klass = classroom.record_demo_run(klass, 'learner-0000', run(4, 2, 2, 8, run_id=2), NOON)  # Start again
+    klass = classroom.record_demo_run(klass, 'learner-0001', run(100, 40, 60, 80), NOON)
     assert klass.learners[0].demo == DemoTotals(2, 34, 17, 17, 68)
     assert klass.demo_totals == DemoTotals(3, 134, 57, 77, 148)
     assert 'sent 134 polls, 77 came back empty' in classroom.demo_sentence(klass.demo_totals)
@@ -160,9 +160,43 @@ def test_growing_run_summaries_add_only_their_growth_and_a_new_run_adds_whole() 
 )
 def test_a_later_summary_of_the_same_run_that_did_not_grow_everywhere_is_not_a_new_run(later: DemoRun) -> None:
     klass = joined('Ada')
-    klass = classroom.record_demo_run(klass, 'learner-0000', run(10, 5, 5, 20))
-    klass = classroom.record_demo_run(klass, 'learner-0000', later)
+    klass = classroom.record_demo_run(klass, 'learner-0000', run(10, 5, 5, 20), NOON)
+    klass = classroom.record_demo_run(klass, 'learner-0000', later, NOON)
     assert klass.learners[0].demo == DemoTotals(1, later.poll_requests, later.poll_updates, later.poll_empty, 20)
+
+
+@pytest.mark.parametrize('bad', [run(4, 2, 2, 8), run(40, 20, 20, 80, run_id=0)])
+def test_a_summary_that_shrinks_within_its_run_or_comes_from_an_earlier_run_is_refused(bad: DemoRun) -> None:
+    klass = joined('Ada')
+    klass = classroom.record_demo_run(klass, 'learner-0000', run(10, 5, 5, 20), NOON)
+    with pytest.raises(ClassroomRejected, match='not counted'):
+        classroom.record_demo_run(klass, 'learner-0000', bad, NOON)
+
+
+def test_alternating_huge_and_zero_summaries_add_no_more_than_a_page_can_do_in_the_time() -> None:
+    """Finding 6: 20,000 crafted summaries put 93,250,000,000 polls on the board. Here 20,000 summaries, one every
+    millisecond (20 s of server time), each a 'new run' claiming ten million of everything, then nothing."""
+    klass = joined('Mallory', 'Ada')
+    huge = 10_000_000
+    for index in range(20_000):
+        figures = huge if index % 2 == 0 else 0
+        at = NOON + timedelta(milliseconds=index)
+        klass = classroom.record_demo_run(klass, 'learner-0000', run(figures, 0, 0, figures, index + 1), at)
+    mallory = klass.learners[0].demo
+    credited_s = demo_runs.SUMMARY_WINDOW_S + 20  # the first summary's window, then the 20 s that passed
+    assert mallory.runs <= demo_runs.MAX_RUNS_PER_LEARNER
+    assert mallory.poll_requests <= credited_s * demo_runs.MAX_POLLS_PER_S + mallory.runs
+    assert mallory.push_updates <= credited_s * demo_runs.MAX_UPDATES_PER_S + mallory.runs
+    assert klass.demo_totals.poll_requests < 2_000
+
+
+def test_an_honest_ten_minute_run_is_counted_whole() -> None:
+    """A page at the fastest settings (100 ms polls, 20 updates/s) reporting every 10 s and at Stop."""
+    klass = joined('Ada')
+    for seconds in range(10, 601, 10):
+        figures = run(10 * seconds, 20 * seconds, 0, 20 * seconds, run_id=7)
+        klass = classroom.record_demo_run(klass, 'learner-0000', figures, NOON + timedelta(seconds=seconds))
+    assert klass.learners[0].demo == DemoTotals(1, 6000, 12000, 0, 12000)
 
 
 def parse_csv(text: str) -> list[list[str]]:
@@ -207,7 +241,7 @@ def test_questions_csv_counts_first_and_all_attempts() -> None:
 def test_json_round_trip_keeps_everything() -> None:
     klass = joined('Ada', None)
     klass = classroom.record_attempt(klass, attempt('learner-0000', 1, RIGHT), QUIZ)
-    klass = classroom.record_demo_run(klass, 'learner-0001', run(10, 5, 5, 20))
+    klass = classroom.record_demo_run(klass, 'learner-0001', run(10, 5, 5, 20), NOON + timedelta(seconds=3))
     klass = classroom.leave(klass, 'learner-0001')
     assert classroom.class_from_json(classroom.class_to_json(klass)) == klass
 
