@@ -42,6 +42,7 @@ from demos.server.control import CONTROL_HEADER, ControlChannel, ControlGate
 from demos.server.counting import ConnectionGuards, ConnectionTally, CountingConnection, Traffic
 from demos.server.inspection import InspectionStream
 from demos.server.refusals import Refusals, Refused
+from demos.server.session_links import ShapedConnection
 from demos.server.session_table import (
     AddressHoldsTooMany,
     SessionRateExceeded,
@@ -188,7 +189,10 @@ class EchoServer:
             max_size=settings.max_message_bytes,
             max_queue=settings.max_queue_messages,
             write_limit=settings.write_limit_bytes,
-            create_connection=functools.partial(CountingConnection, tally=self._tally),  # type: ignore[arg-type]
+            # Counting, and shaped by the session's link profile once the request line names a linked session.
+            create_connection=functools.partial(  # type: ignore[arg-type]
+                ShapedConnection, tally=self._tally, find_session=self._sessions.find
+            ),
             **tls,
         )
 

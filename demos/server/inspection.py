@@ -37,6 +37,7 @@ from demos.protocol.feed import epoch_ms
 from demos.protocol.handshake import GUID, HandshakeError, check_handshake
 from demos.protocol.limits import MessageRateLimiter
 from demos.server.break_it import CLOSE_CODES, MAX_PAUSE_S
+from demos.server.session_links import choose_link, parse_link_command
 from demos.server.sessions import DemoSession
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ MIN_RATE_PER_S, MAX_RATE_PER_S = 0.1, 100.0
 #: How long a page may take the echo server down for.
 MIN_DOWNTIME_S, MAX_DOWNTIME_S = 0.5, 10.0
 
-ACTIONS = frozenset({'start', 'stop', 'reset', 'rate', 'close_echo', 'drop_echo', 'ping_echo', 'pause_echo', 'restart'})
+ACTIONS = frozenset(
+    {'start', 'stop', 'reset', 'rate', 'close_echo', 'drop_echo', 'ping_echo', 'pause_echo', 'restart', 'link'}
+)
 
 
 class CommandError(ValueError):
@@ -66,6 +69,8 @@ class Command:
     rate_per_s: float | None = None
     code: int | None = None
     seconds: float | None = None
+    #: ``link``: the command as sent; checked when carried out, so a mistyped figure is answered, not fatal.
+    arguments: dict[str, Any] | None = None
 
 
 def _number(value: Any, name: str, low: float, high: float) -> float:
@@ -112,6 +117,8 @@ def parse_command(message: str | bytes) -> Command:
             return Command(command_id, action, code=int(code))
         case 'pause_echo':
             return Command(command_id, action, seconds=_number(command.get('seconds'), 'seconds', 0.1, MAX_PAUSE_S))
+        case 'link':
+            return Command(command_id, action, arguments=command)
         case 'restart':
             return Command(
                 command_id, action, seconds=_number(command.get('seconds'), 'seconds', MIN_DOWNTIME_S, MAX_DOWNTIME_S)
@@ -262,6 +269,9 @@ class InspectionStream:
             case 'pause_echo':
                 assert command.seconds is not None
                 return {'connections': await session.pause_echo_reading(command.seconds)}
+            case 'link':
+                assert command.arguments is not None
+                return choose_link(session, parse_link_command(command.arguments))
             case 'restart':
                 if self.restart is None:
                     raise CommandError('switched off: this server is shared by a class')

@@ -55,6 +55,10 @@ class SessionTable:
     def all(self) -> list[DemoSession]:
         return list(self._sessions.values())
 
+    def find(self, session_id: str) -> DemoSession | None:
+        """The session ``session_id`` if the table has it; never creates one."""
+        return self._sessions.get(session_id)
+
     def get(self, session_id: str, *, client: str | None = None) -> DemoSession:
         """The demo session ``session_id``, created on first use (:meth:`demos.server.echo_server.EchoServer.session`).
 

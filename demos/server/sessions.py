@@ -28,6 +28,7 @@ from demos.protocol.feed import PriceFeed, Update
 from demos.server.break_it import EchoControls, parse_deflate
 from demos.server.counting import LANES, CountingConnection, LaneCounters
 from demos.server.frame_log import FrameLog
+from demos.server.session_links import SessionLink
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,8 @@ class DemoSession:
         self.lanes: dict[str, LaneCounters] = {lane: LaneCounters() for lane in LANES}
         self.subscribers: set[ServerConnection] = set()
         self.last_handshake: Handshake | None = None
+        #: The link profile the page picked (None: loopback, unshaped); its new lane and echo connections travel it.
+        self.link: SessionLink | None = None
         self.last_used = time.monotonic()
         self._ticker: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
