@@ -39,7 +39,11 @@ need haproxy haproxy
 command -v "$LESSON" >/dev/null 2>&1 || { echo "run-local: $LESSON not found: pip install -e . (or set LESSON)" >&2; exit 1; }
 [[ "$N" =~ ^[1-9][0-9]*$ ]] || { echo "run-local: N must be a whole number >= 1, not '$N'" >&2; exit 2; }
 
+# Logs and state are the teacher's alone: the logs name learners' addresses, the state holds the storage secret, the
+# teacher token and every learner's progress. Files from an earlier run (or made before this rule) are narrowed too.
+umask 077
 mkdir -p "$STATE_DIR"
+chmod -R go-rwx "$STATE_DIR"
 PIDS=()
 HAPROXY_PID=
 REDIS_PID=

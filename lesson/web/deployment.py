@@ -34,6 +34,15 @@ ECHO_PREFIX = '/echo-server'
 #: The proxy's routing cookie.
 COOKIE = 'SERVERID'
 _NAME = re.compile(r'^[A-Za-z0-9_-]{1,32}$')
+#: Forwarding headers a client may send and a server may believe, as HAProxy matches names (``-m beg``: every
+#: ``X-Forwarded-*``); the proxy deletes them before adding its own.
+CLIENT_FORWARDING_HEADERS = ('Forwarded', 'X-Forwarded- -m beg', 'X-Real-IP')
+#: HAProxy's ``option httplog`` format (HAProxy 2.6 manual, 8.2.3), its request line ``%{+Q}r`` replaced by method,
+#: path without the query (``%HPO``) and version.
+HTTP_LOG_FORMAT = (
+    '%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs '
+    '%{+Q}HM %{+Q}HPO %{+Q}HV'
+)
 
 
 @dataclass(frozen=True)
@@ -116,7 +125,9 @@ def _global_and_defaults(settings: ProxySettings) -> list[str]:
         'defaults',
         '    mode http',
         '    log global',
-        '    option httplog',
+        # option httplog's format with the path instead of the request line: a query (a teacher's ?token=, a demo
+        # session id) never reaches the log
+        f'    log-format "{HTTP_LOG_FORMAT}"',
         '    option dontlognull',
         # a request whose cookie names a dead instance goes to a live one instead of failing
         '    option redispatch',
@@ -147,7 +158,12 @@ def _frontend(settings: ProxySettings) -> list[str]:
     return [
         'frontend lesson',
         f'    {bind}',
-        # what the browser asked for, for the instances' origin rule (--trusted-proxy believes only the proxy)
+        # the instances believe these headers from the proxy (--trusted-proxy): what a browser sent is deleted, so
+        # they hold only what the proxy writes (RFC 7239 Forwarded first: the instances read it before X-Forwarded-*)
+        *(f'    http-request del-header {name}' for name in CLIENT_FORWARDING_HEADERS),
+        # the app's control channel is for the app on the instance's own machine, never for a browser
+        f'    http-request deny deny_status 403 if {{ path_beg {ECHO_PREFIX}/control }}',
+        # what the browser asked for, for the instances' origin rule
         '    option forwardfor',
         f'    http-request set-header X-Forwarded-Proto {scheme}',
         '    http-request set-header X-Forwarded-Host %[req.hdr(host)]',
