@@ -193,9 +193,13 @@ def install(config: Config) -> None:
 
     folder = nicegui_storage.storage_folder()
     if not config.redis_url:
-        nicegui_storage.use_persistent_dicts(
-            lambda storage_id: nicegui_storage.LearnerFile(folder / f'storage-{storage_id}.json', read_learner_file)
-        )
+
+        def learner_file(storage_id: str) -> nicegui_storage.LearnerFile:
+            checked = nicegui_storage.is_learner_storage(storage_id)
+            kind = nicegui_storage.CheckedLearnerFile if checked else nicegui_storage.LearnerFile
+            return kind(folder / f'storage-{storage_id}.json', read_learner_file)
+
+        nicegui_storage.use_persistent_dicts(learner_file)
     if unreadable := check_all_progress(folder, NOTICES):
         log.warning('%d unreadable progress file(s) in %s were kept aside; see the lines above', unreadable, folder)
     app.on_connect(_tell_learner)

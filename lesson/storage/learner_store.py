@@ -9,6 +9,8 @@ from nicegui import app
 
 #: The learner's dark-mode choice (every page's header binds its switch to it).
 DARK_MODE_KEY = 'dark_mode'
+#: The learner's place in the running class (:mod:`lesson.teaching.membership`).
+MEMBERSHIP_KEY = 'class'
 #: What every page writes for a learner who changed nothing (the dark-mode switch's binding stores its initial
 #: value): storage holding only this is not worth a file or a Redis key.
 NOTHING_TO_KEEP: Mapping[str, Any] = {DARK_MODE_KEY: False}

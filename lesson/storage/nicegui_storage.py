@@ -27,6 +27,7 @@ from nicegui.persistence.serialization import dumps
 from nicegui.storage import TAB_PREFIX, TTL_BUFFER_SECONDS, USER_PREFIX, Storage
 
 from lesson.storage.atomic_files import write_atomically
+from lesson.storage.learner_schema import CheckedWrites
 from lesson.storage.learner_store import worth_keeping
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,11 @@ def learners_in_memory() -> list[str]:
     return list(app.storage._users)
 
 
+def is_learner_storage(storage_id: str) -> bool:
+    """Whether a storage dict is a learner's own (``app.storage.user``), as NiceGUI names them."""
+    return storage_id.startswith(USER_PREFIX)
+
+
 def is_learner_key(key: str, key_prefix: str) -> bool:
     """Whether a Redis key holds a learner's own storage (not a tab's, not the general one)."""
     return key.startswith(key_prefix + USER_PREFIX)
@@ -174,3 +180,7 @@ class LearnerFile(FilePersistentDict):
     async def _write_later(self) -> None:
         # one worker-thread call from open to rename, so a cancellation never strands a half-written file
         await asyncio.to_thread(self._write)
+
+
+class CheckedLearnerFile(CheckedWrites, LearnerFile):
+    """A learner's file: writes checked against what the app writes (:mod:`lesson.storage.learner_schema`)."""

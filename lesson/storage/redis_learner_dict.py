@@ -23,8 +23,9 @@ from nicegui import json as nicegui_json
 from nicegui.persistence import RedisPersistentDict
 
 from lesson.config import Config
+from lesson.storage.learner_schema import CheckedWrites
 from lesson.storage.learner_store import worth_keeping
-from lesson.storage.nicegui_storage import is_learner_key, serialized, tab_ttl_s
+from lesson.storage.nicegui_storage import is_learner_key, is_learner_storage, serialized, tab_ttl_s
 from lesson.storage.nicegui_storage import use_redis as use_redis_dicts
 from lesson.storage.redis_storage import (
     NICEGUI_KEY_PREFIX,
@@ -270,6 +271,10 @@ class ResilientRedisDict(RedisPersistentDict):
         )
 
 
+class CheckedRedisDict(CheckedWrites, ResilientRedisDict):
+    """A learner's Redis dict: writes checked against what the app writes (:mod:`lesson.storage.learner_schema`)."""
+
+
 def use_redis(config: Config) -> None:
     """Keep NiceGUI's storage (learner progress, tab storage) in Redis; call before any page is served."""
     from nicegui import app
@@ -281,7 +286,8 @@ def use_redis(config: Config) -> None:
 
     def learner_dict(storage_id: str) -> ResilientRedisDict:
         ttl = tab_ttl_s(storage_id)
-        return ResilientRedisDict(url=url, id=storage_id, key_prefix=NICEGUI_KEY_PREFIX, ttl=ttl, settings=settings)
+        kind = CheckedRedisDict if is_learner_storage(storage_id) else ResilientRedisDict
+        return kind(url=url, id=storage_id, key_prefix=NICEGUI_KEY_PREFIX, ttl=ttl, settings=settings)
 
     use_redis_dicts(url, NICEGUI_KEY_PREFIX, learner_dict)
     app.on_startup(lambda: background_tasks.create(watch_health(health), name='redis health check'))

@@ -16,6 +16,7 @@ from typing import Any
 
 from lesson.rules.classroom import CLASS_ENDED, CLASS_ID, LEARNER_ID, ClassAttempt, ClassClosed, ClassroomRejected
 from lesson.rules.progress import DemoRun, SubmittedAttempt
+from lesson.storage.learner_store import MEMBERSHIP_KEY
 from lesson.teaching.store import ClassStore
 from lesson.teaching.store_redis import UNAVAILABLE as UNAVAILABLE_NOTE
 from lesson.teaching.store_redis import ClassStoreUnavailable
@@ -23,7 +24,7 @@ from lesson.teaching.write_back import WriteBack
 
 log = logging.getLogger(__name__)
 
-STORE_KEY = 'class'
+STORE_KEY = MEMBERSHIP_KEY
 #: What the learner reads when their graded attempt waits for the class store (an outage): it is not lost.
 KEPT_FOR_THE_BOARD = (
     'Your result is saved. The class board cannot be reached right now, so your attempt waits on this server and '
