@@ -15,13 +15,16 @@ average. Everything stays on 127.0.0.1 and is bounded in count and time.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import resource
 import secrets
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +32,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from demos.bench.app_under_test import AppUnderTest
+from demos.bench.app_under_test import AppCommandMissing, AppUnderTest
 from demos.bench.page_client import PageError, PageTab
 
 T = TypeVar('T')
@@ -118,10 +121,24 @@ async def join(student: Student) -> None:
     student.join_ms = (time.perf_counter() - started) * 1000
 
 
+def _attempt_component(tab: PageTab) -> str | None:
+    """The element of a page that draws the attempt in the browser (events ``answer`` and ``submit``), if any; an
+    older app draws radio groups and a Submit button on the server instead, and is answered the way it speaks."""
+    for element_id, element in tab.elements.items():
+        if any(event['type'] == 'answer' for event in element.get('events', ())):
+            return element_id
+    return None
+
+
 async def answer(student: Student, rng: random.Random) -> None:
-    """A choice for every question (an option index, as the radio group sends it), until the page counts them all."""
+    """A choice for every question (an option index, as the page sends it); with server-drawn radios, until the page
+    counts them all (the attempt component counts in the browser: its answers are handled in the order sent)."""
     tab = student.tab
     assert tab is not None
+    if (component := _attempt_component(tab)) is not None:
+        for question in tab.elements[component]['props']['questions']:
+            await tab.emit(component, 'answer', [question['id'], rng.randrange(len(question['options']))])
+        return
     counted = tab.expect(ANSWERED_ALL)
     for group in tab.find_all('q-option-group'):
         await tab.emit(group, 'update:modelValue', rng.randrange(len(tab.elements[group]['props']['options'])))
@@ -131,10 +148,11 @@ async def answer(student: Student, rng: random.Random) -> None:
 async def submit_at(student: Student, at: float) -> None:
     tab = student.tab
     assert tab is not None
-    button = tab.find(label='Submit answers')
+    component = _attempt_component(tab)
+    target, event = (component, 'submit') if component is not None else (tab.find(label='Submit answers'), 'click')
     result = tab.expect(RESULT)
     await asyncio.sleep(max(0.0, at - time.perf_counter()))
-    student.submitted_at = await tab.emit(button, 'click')
+    student.submitted_at = await tab.emit(target, event)
     student.result_at, _ = await _bounded(result)
 
 
@@ -333,3 +351,42 @@ def run_against_app(app_command: str | None, students: int, window_ms: float, se
     }
     report['targets'] = moment_targets(report)
     return report
+
+
+#: Simulated students at most: each holds a socket.io connection and an HTTP client in this one process.
+MAX_STUDENTS = 500
+
+
+def add_moment_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``--moment`` (``--app-command`` is shared with ``--class``)."""
+    parser.add_argument(
+        '--moment',
+        type=int,
+        default=None,
+        metavar='N',
+        help='run the submit moment: a scripted teacher and N scripted students join, open /quiz, answer and '
+        'submit within one window, against the app started by its console script (see demos/bench/moment.py)',
+    )
+    parser.add_argument(
+        '--window-ms',
+        type=float,
+        default=100.0,
+        help='--moment: the window every student submits within, in ms (default: 100)',
+    )
+
+
+def moment_main(args: argparse.Namespace) -> int:
+    """``bench --moment N``: run it and print the report (Markdown, or JSON with ``--json``)."""
+    if not 1 <= args.moment <= MAX_STUDENTS:
+        print(f'bench: --moment takes 1 to {MAX_STUDENTS} students', file=sys.stderr)
+        return 2
+    if args.window_ms < 0:
+        print('bench: --window-ms must not be negative', file=sys.stderr)
+        return 2
+    try:
+        report = run_against_app(args.app_command, args.moment, args.window_ms)
+    except AppCommandMissing as missing:
+        print(f'bench: {missing}', file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2) if args.json else moment_markdown(report))
+    return 0

@@ -3,9 +3,10 @@
 Questions, options, feedback and messages come from ``content/quiz.toml``; the rules (grading, what may
 change the learner's progress) live in :mod:`lesson.rules.quiz` and :mod:`lesson.rules.progress`.
 
-The browser only ever receives option labels: ``ui.radio`` sends an index per label and maps it back to an
-option id on the server, so which option is correct stays on the server until the learner submits. The index
-is checked first (:func:`lesson.rules.quiz.checked_option_index`): a crafted event is refused with one WARNING line.
+The browser only ever receives option labels: the attempt component (:mod:`lesson.panels.quiz_attempt`) sends an
+index per choice and the server maps it back to an option id, so which option is correct stays on the server until
+the learner submits. The index is checked first (:func:`lesson.rules.quiz.checked_option_index`): a crafted event
+is refused with one WARNING line.
 
 After a submit the page server grades, saves once and hands the results component one small JSON; the latest
 result, its feedback and explanations, the history and the demo quotes are drawn in the browser
@@ -21,21 +22,20 @@ from html import escape
 from typing import Any
 
 from nicegui import ui
-from nicegui.events import GenericEventArguments, ValueChangeEventArguments
 
 from lesson.pages.layout import page_frame
+from lesson.panels.quiz_attempt import QuizAttempt
 from lesson.panels.quiz_result import QuizResult, QuizTexts
 from lesson.rules.content import Lesson
 from lesson.rules.local_time import zone_from_browser
 from lesson.rules.progress import (
-    InProgress,
     ProgressRejected,
     QuizProgress,
     QuizState,
     demo_run_from_store,
     state_from_store,
 )
-from lesson.rules.quiz import InvalidAnswer, Quiz, checked_option_index, shuffled_options
+from lesson.rules.quiz import Quiz
 from lesson.rules.quiz_result import result_state
 from lesson.storage.learner_store import learner_store
 from lesson.teaching import membership as class_membership
@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 
 RESULT_HEADING_ID = 'quiz-result-heading'
 ATTEMPT_HEADING_ID = 'quiz-attempt-heading'
-# Quasar's default primary gives white text a 3:1 contrast; this one passes WCAG AA (4.5:1) in both themes
-BUTTON_COLOR = 'indigo-8'
 
 _CSS = """
 .quiz-question { scroll-margin-top: 4.5rem; }
@@ -62,69 +60,27 @@ _CSS = """
 .quiz-options .q-radio { display: flex; align-items: center; min-height: 2.75rem; width: 100%; }
 .quiz-options .q-radio__label { padding: .25rem 0; line-height: 1.4; }
 """
-# Seconds to wait for the page's socket before asking the browser for its time zone (then: UTC).
-CONNECT_TIMEOUT_S = 30.0
 
 
-def _heading(text: str, level: int, *, element_id: str | None = None) -> ui.html:
-    heading = ui.html(escape(text), tag=f'h{level}')
-    if element_id:
-        # tabindex -1: the page moves focus here after submit/retry, so keyboard and screen-reader users follow
-        heading.props(f'id={element_id} tabindex=-1')
-    return heading
-
-
-def _focus(element_id: str) -> None:
-    ui.run_javascript(f'document.getElementById("{element_id}")?.focus()')
+def _heading(text: str, level: int) -> ui.html:
+    return ui.html(escape(text), tag=f'h{level}')
 
 
 def _score_text(score: int, total: int, percent: int) -> str:
     return f'{score} / {total} ({percent} %)'
 
 
-class _QuizRadio(ui.radio):
-    """A radio group that refuses an option index no option has, instead of letting Python index with it."""
-
-    def _event_args_to_value(self, e: GenericEventArguments) -> Any:
-        try:
-            return self._values[checked_option_index(e.args, len(self._values))]
-        except InvalidAnswer as error:
-            log.warning('quiz answer refused: %s', error)
-            self.update()  # the sender's display goes back to the stored choice
-            return self.value  # unchanged: no change event, nothing recorded
-
-
-def _add_arrow_keys(radio: ui.radio) -> None:
-    """Arrow keys move the choice within a group, as in a native radio group (Quasar's radios only do Tab/Space).
-
-    Handled on the server because the choice is the server's anyway; only moving the focus needs the browser.
-    """
-
-    def move(step: int) -> None:
-        option_ids = list(radio.options)
-        index = option_ids.index(radio.value) if radio.value in option_ids else (-1 if step > 0 else 0)
-        target = (index + step) % len(option_ids)
-        radio.value = option_ids[target]
-        ui.run_javascript(f'getHtmlElement({radio.id})?.querySelectorAll("[role=radio]")[{target}]?.focus()')
-
-    # .prevent: the arrows choose an option instead of scrolling the page
-    for keys, step in (('down', 1), ('right', 1), ('up', -1), ('left', -1)):
-        radio.on(f'keydown.{keys}.prevent', lambda step=step: move(step))
-
-
 class _QuizView:
-    """The part of the page that changes: the attempt in progress (server-side elements, one event per answer),
-    then the results, drawn in the browser by :class:`~lesson.panels.quiz_result.QuizResult` from one JSON."""
+    """The part of the page that changes: the attempt in progress (:class:`~lesson.panels.quiz_attempt.QuizAttempt`,
+    one event per answer), then the results (:class:`~lesson.panels.quiz_result.QuizResult`, one JSON per submit);
+    both drawn in the browser."""
 
     def __init__(self, quiz: Quiz, texts: QuizTexts, progress: QuizProgress) -> None:
         self.quiz = quiz
         self.texts = texts
         self.progress = progress
         self.zone: tzinfo | None = None  # the browser's, once it has said; until then (or if never) UTC
-        self.answered_label: ui.label | None = None
-        self.submit_button: ui.button | None = None
-        self.submit_hint: ui.label | None = None
-        self.form = ui.element('div').classes('w-full').mark('quiz-form')
+        self.attempt = QuizAttempt(quiz, on_answer=self._answer, on_submit=self._submit).mark('quiz-attempt')
         state = self.progress.state
         self._show_form(state)
         self.results = QuizResult(
@@ -141,18 +97,16 @@ class _QuizView:
         return result_state(self.quiz, state, run, self.zone)
 
     def _show_form(self, state: QuizState) -> None:
-        """The attempt form when an attempt is in progress, else nothing (the results show the latest attempt)."""
-        self.form.clear()
+        """The attempt when one is in progress, else nothing (the results show the latest attempt)."""
         if state.current is not None:
-            with self.form:
-                self._attempt_form(state.current)
-        self.form.set_visibility(state.current is not None)
+            self.attempt.show(state.current)
+        self.attempt.set_visibility(state.current is not None)
 
     def _show(self, state: QuizState, *, focus: str | None = None) -> None:
         self._show_form(state)
         self.results.show_result(self._result_state(state), focus=focus == RESULT_HEADING_ID)
         if focus == ATTEMPT_HEADING_ID:
-            _focus(ATTEMPT_HEADING_ID)
+            self.attempt.run_method('focusHeading')
 
     def _learn_zone(self, name: object) -> None:
         """The browser said its time zone (the component asks it at mount): attempt times are shown in it."""
@@ -166,58 +120,12 @@ class _QuizView:
 
     # -- answering ---------------------------------------------------------------------------------------------
 
-    def _attempt_form(self, current: InProgress) -> None:
-        total = len(self.quiz.questions)
-        _heading(f'Attempt {current.number}', 2, element_id=ATTEMPT_HEADING_ID).classes('text-xl font-semibold mt-4')
-        # role=status: screen readers announce the new count after each answer without moving focus
-        self.answered_label = ui.label().props('role=status').classes('font-medium').mark('quiz-answered')
-        for index, question in enumerate(self.quiz.questions, 1):
-            prompt_id = f'quiz-prompt-{question.id}'
-            with ui.card().classes('quiz-question w-full my-3').mark(f'quiz-question-{question.id}'):
-                ui.label(f'Question {index} of {total}').classes('text-sm opacity-80')
-                _heading(question.prompt, 3, element_id=prompt_id).classes('text-lg font-semibold')
-                options = {option.id: option.text for option in shuffled_options(question, current.seed)}
-                radio = (
-                    _QuizRadio(
-                        options,
-                        value=current.answers.get(question.id),
-                        on_change=lambda event, question_id=question.id, number=current.number: self._answer(
-                            number, question_id, event
-                        ),
-                    )
-                    .props(f'aria-labelledby={prompt_id}')
-                    .classes('quiz-options w-full')
-                    .mark(f'quiz-options-{question.id}')
-                )
-                _add_arrow_keys(radio)
-        with ui.row().classes('items-center gap-4 mt-2'):
-            self.submit_button = (
-                ui.button('Submit answers', icon='check', on_click=lambda number=current.number: self._submit(number))
-                .props(f'color={BUTTON_COLOR}')
-                .mark('quiz-submit')
-            )
-            self.submit_hint = ui.label(f'Answer all {total} questions to submit.').classes('opacity-80')
-        self._show_count(current)
-
-    def _show_count(self, current: InProgress) -> None:
-        answered, total = len(current.answers), len(self.quiz.questions)
-        assert self.answered_label is not None and self.submit_button is not None and self.submit_hint is not None
-        self.answered_label.set_text(f'Answered {answered} of {total}')
-        # everything must be answered: a blank would be graded wrong without the learner having tried
-        self.submit_button.set_enabled(answered == total)
-        self.submit_hint.set_visibility(answered < total)
-
-    def _answer(self, number: int, question_id: str, event: ValueChangeEventArguments) -> None:
-        if event.value is None:
-            return
+    def _answer(self, number: int, question_id: str, option_id: str) -> None:
         try:
-            state = self.progress.record_answer(number, question_id, event.value)
+            self.progress.record_answer(number, question_id, option_id)
         except ProgressRejected as error:
             log.warning('quiz answer rejected: %s', error)
             self._show(self.progress.state)  # what is really stored, e.g. after a submit in another tab
-            return
-        if state.current is not None:
-            self._show_count(state.current)
 
     async def _submit(self, number: int) -> None:
         # a learner still on a class the teacher has reset: refused whole, nothing changes (lesson.teaching.membership)
@@ -246,7 +154,7 @@ class _QuizView:
 
 
 def register(quiz: Quiz, lesson: Lesson) -> None:
-    keep_components((QuizResult,))
+    keep_components((QuizAttempt, QuizResult))
     # made once: every learner's results are drawn from these (the explanations' Markdown rendered here, not per submit)
     texts = QuizTexts(quiz, {section.anchor: section.title for section in lesson.sections})
 
