@@ -28,8 +28,10 @@ from demos.bench.class_report import class_markdown
 from demos.bench.class_run import run_against_app
 from demos.bench.clients import BROWSER_ORIGIN
 from demos.bench.comparison import Cell, comparison_markdown, comparison_targets, run_cell, scalability_2010
+from demos.bench.link_run import links_markdown, run_links
 from demos.bench.load import load_markdown, load_targets, run_load
 from demos.bench.server_process import ServerProcess
+from demos.protocol.link import CUSTOM_ID, PROFILE_IDS
 from demos.server.echo_process import loop_factory
 
 
@@ -81,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
         help='--load: seconds of echo round trips per server (default: 5, or --duration if less)',
     )
     _add_class_options(parser)
+    parser.add_argument(
+        '--link',
+        type=lambda text: [part.strip() for part in text.split(',') if part.strip()],
+        default=None,
+        metavar='PROFILES',
+        help='run the lanes under link profiles (e.g. 4g,3g,satellite) and print measured vs model per lane '
+        '(see demos/bench/link_run.py); with --class: the whole class on one profile',
+    )
     parser.add_argument('--json', action='store_true', help='print the report as JSON')
     return parser
 
@@ -121,6 +131,8 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.class_size is not None:
         return _class_main(args)
+    if args.link is not None:
+        return _link_main(args)
     clients = [int(c) for c in (args.clients or ([1000] if args.load else [10, 100]))]
     if max(clients) > MAX_CLIENTS:
         print(f'bench: at most {MAX_CLIENTS} clients on one machine', file=sys.stderr)
@@ -156,6 +168,20 @@ def _class_main(args: argparse.Namespace) -> int:
         print(f'bench: {missing}', file=sys.stderr)
         return 2
     print(json.dumps(report, indent=2) if args.json else class_markdown(report))
+    return 0
+
+
+def _link_main(args: argparse.Namespace) -> int:
+    unknown = [p for p in args.link if p not in PROFILE_IDS or p == CUSTOM_ID]
+    if unknown or not args.link:
+        print(f'bench: --link takes profiles among {", ".join(PROFILE_IDS[:-1])}', file=sys.stderr)
+        return 2
+    try:
+        report = run_links(args.app_command, args.link, args.duration or 30.0)
+    except AppCommandMissing as missing:
+        print(f'bench: {missing}', file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2) if args.json else links_markdown(report))
     return 0
 
 

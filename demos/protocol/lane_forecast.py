@@ -12,9 +12,12 @@ from the link (:mod:`demos.protocol.link`) and from what our lanes really do on 
 * **long polling** (``/longpoll``): the server holds each question until there is news, then the client asks again
   at once, on a new connection. After each answer the server has nobody to tell for ``window = set-up + RTT +
   sending times`` (the answer's half round trip back, the new connection, the question's half round trip out:
-  it re-arms one round trip and a half after the client has its answer). Updates further apart than that window
-  find a question waiting: **median = RTT / 2 + sending time**. Closer together, updates pile up during the window
-  and wait half of it: **median = window / 2 + RTT / 2 + sending time**, long polling turned into polling flat out.
+  it re-arms one round trip and a half after the client has its answer). The feed's updates come at random moments
+  (a Poisson process, ``demos/protocol/feed.py``), so a share ``blind = window / (window + e^(-rate x window) /
+  rate)`` of them is made while no question is held (the time after each answer is the window, plus the wait for
+  the next update when none came during it); those wait for the next question, uniformly up to a window, the others
+  not at all. Under half blind, **median = RTT / 2 + sending time**; else **median = window x (blind - 1/2) / blind +
+  RTT / 2 + sending time**: when updates come much faster than it re-arms, half a window, polling flat out.
 * **Server-Sent Events** and **WebSocket push**: one connection, set up once; each update leaves the moment it is
   made: **median = RTT / 2 + sending time**.
 
@@ -24,6 +27,7 @@ by about a retransmission timeout: :attr:`LaneForecast.stalled_share` says rough
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 from demos.protocol.lanes import COMPARED_LANES
@@ -72,7 +76,8 @@ class LaneForecast:
     #: ``poll``: the time between two looks at the feed; ``longpoll``: the window after each answer in which the
     #: server holds no question; None for streams.
     cycle_ms: float | None
-    #: ``poll``: the round trip, not the interval, sets the pace; ``longpoll``: updates come faster than it re-arms.
+    #: ``poll``: the round trip, not the interval, sets the pace; ``longpoll``: most updates are made while no
+    #: question is held (it re-arms too slowly for the feed).
     link_bound: bool
     #: Rough share of updates held back by a lost segment, and by about how long.
     stalled_share: float
@@ -157,11 +162,13 @@ def _polling(
 def _long_polling(profile: LinkProfile, rate_per_s: float, sizes: MessageSizes, tls: bool) -> LaneForecast:
     # The next question leaves the moment an answer is in: no interval of its own.
     answer, window, _ = _settled(profile, sizes, tls, rate_per_s, 0.0)
-    piles_up = window > 1000 / rate_per_s
+    per_ms = rate_per_s / 1000
+    blind = window / (window + math.exp(-per_ms * window) / per_ms)
+    piles_up = blind > 0.5
     stalled, stall = _per_question_loss(profile)
     return LaneForecast(
         lane='longpoll',
-        median_ms=(window / 2 if piles_up else 0.0)
+        median_ms=(window * (blind - 0.5) / blind if piles_up else 0.0)
         + profile.one_way_ms
         + transmission_ms(answer, profile.down_bits_per_s),
         setup_ms=_setup_ms(profile, tls),

@@ -1,5 +1,7 @@
 """The model's delivery delay per lane, from how the lanes behave on a link: exact figures."""
 
+import math
+
 import pytest
 
 from demos.protocol.lane_forecast import LaneForecast, MessageSizes, forecast
@@ -26,12 +28,15 @@ def test_a_round_trip_alone_shows_each_lanes_price() -> None:
     # Polling: a look at the feed every 500 ms (a question's 200 ms fit in), then half a round trip back.
     assert lanes['poll'].median_ms == 250 + 50
     assert lanes['poll'].round_trip_ms == 200 and lanes['poll'].setup_ms == 100
-    # Long polling: blind for 200 ms after an answer, updates 200 ms apart still find a question waiting.
-    assert lanes['longpoll'].cycle_ms == 200 and not lanes['longpoll'].link_bound
-    assert lanes['longpoll'].median_ms == 50
+    # Long polling: blind for 200 ms after each answer. Updates at random moments, 5 a second: an update falls in
+    # a window with nobody to tell 200 / (200 + e^-1 x 200) = 73 % of the time, and then waits up to 200 ms.
+    blind = 1 / (1 + math.exp(-1))
+    assert lanes['longpoll'].cycle_ms == 200 and lanes['longpoll'].link_bound
+    assert lanes['longpoll'].median_ms == pytest.approx(200 * (blind - 0.5) / blind + 50)
     assert lanes['sse'].median_ms == lanes['push'].median_ms == 50
-    faster = by_lane(forecast(LinkProfile('t', rtt_ms=100), poll_interval_ms=500, rate_per_s=10, sizes=SIZES))
-    assert faster['longpoll'].link_bound and faster['longpoll'].median_ms == 100 + 50  # half its window, then back
+    # One update every 2 s: most find a question waiting (blind 200 / (200 + e^-0.1 x 2000) = 10 %).
+    rare = by_lane(forecast(LinkProfile('t', rtt_ms=100), poll_interval_ms=500, rate_per_s=0.5, sizes=SIZES))
+    assert not rare['longpoll'].link_bound and rare['longpoll'].median_ms == 50
 
 
 def test_under_3g_each_poll_costs_more_than_a_second_and_push_pays_half_a_round_trip() -> None:
@@ -44,8 +49,12 @@ def test_under_3g_each_poll_costs_more_than_a_second_and_push_pays_half_a_round_
     assert poll.round_trip_ms == pytest.approx(question) and poll.link_bound
     assert poll.cycle_ms == pytest.approx(question) and 1130 < question < 1140
     assert poll.median_ms == pytest.approx(question / 2 + 281.25 + answer_ms)
-    assert lanes['longpoll'].link_bound  # updates every 200 ms, a question every 1.1 s: polling flat out
-    assert lanes['longpoll'].median_ms == pytest.approx(question / 2 + 281.25 + answer_ms)
+    # Updates 200 ms apart on average, a question every 1.1 s: polling flat out (blind 99.6 %).
+    window = lanes['longpoll'].cycle_ms
+    assert window is not None and lanes['longpoll'].link_bound
+    blind = window / (window + math.exp(-window / 200) * 200)
+    assert lanes['longpoll'].median_ms == pytest.approx(window * (blind - 0.5) / blind + 281.25 + answer_ms, abs=0.1)
+    assert lanes['longpoll'].median_ms == pytest.approx(question / 2 + 281.25 + answer_ms, abs=3)
     assert lanes['push'].median_ms == pytest.approx(281.25 + (85 + 40) * 8 / 1440)
     assert lanes['sse'].median_ms == pytest.approx(281.25 + (160 + 40) * 8 / 1440)
 
