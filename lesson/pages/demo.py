@@ -63,7 +63,6 @@ _DEMO_CSS = """
 .demo-lanes-table .demo-status-row td { font-size: .8rem; overflow-wrap: break-word; }
 .demo-lanes-table td.demo-more-cell { text-align: left; }
 .demo-chart-box { max-width: 100%; overflow-x: auto; }
-.demo-chart-box svg { min-width: 480px; }
 .demo-more { font-size: .875rem; text-decoration: underline; color: inherit; padding: .25rem 0; min-height: 24px; }
 @media (max-width: 480px) { .demo-lanes-table { font-size: .8rem; } .demo-lanes-table th, .demo-lanes-table td {
   padding: .25rem .2rem; } }

@@ -3,7 +3,9 @@
 // reports what the server's sockets counted, and this panel computes every figure and draws the chart itself. The
 // page server hears from it once per run (the `run` event: a summary the quiz quotes), never per update.
 const COLORS = { poll: '#c2410c', longpoll: '#7c3aed', sse: '#0f766e', push: '#3949ab' };
-const CHART = { width: 640, height: 240, left: 48, right: 12, top: 12, bottom: 32 };
+// Drawn in the box's own pixels (width follows the box, see mounted): its 11 px text stays 11 px on a phone.
+const CHART = { width: 640, height: 240, left: 48, right: 12, top: 22, bottom: 32 };
+const MIN_CHART_WIDTH = 280;
 const REDRAW_MS = 500;
 const RUN_EVERY_MS = 10000;
 
@@ -100,7 +102,7 @@ export default {
             <text :x="tick.x" :y="chart.height - chart.bottom + 16" text-anchor="middle">{{ tick.value }}</text>
           </template>
           <text :x="(chart.width + chart.left) / 2" :y="chart.height - 2" text-anchor="middle">seq</text>
-          <text :x="4" :y="chart.top + 4" text-anchor="start">ms</text>
+          <text :x="chart.left - 6" :y="chart.top - 10" text-anchor="end">ms</text>
         </g>
         <polyline v-for="series in chartData.series" :key="series.id" :points="series.points" fill="none"
                   :stroke="colors[series.id]" stroke-width="1.5" :data-series="series.id"
@@ -151,7 +153,7 @@ export default {
       pushOpened: 0,
       urls: {},
       colors: COLORS,
-      chart: CHART,
+      chart: { ...CHART },
     };
   },
   created() {
@@ -183,8 +185,14 @@ export default {
       }),
     ];
     this.runTimer = setInterval(() => this.running && this.emitRun(), RUN_EVERY_MS);
+    const chartBox = this.$el.querySelector('.demo-chart-box');
+    this.resizer = new ResizeObserver(() => {
+      this.chart.width = Math.max(MIN_CHART_WIDTH, Math.round(chartBox.clientWidth));
+    });
+    this.resizer.observe(chartBox);
   },
   unmounted() {
+    this.resizer.disconnect();
     this.unsubscribe.forEach((off) => off());
     clearInterval(this.runTimer);
     this.comparison.stop();
@@ -291,7 +299,7 @@ export default {
     },
     chartData() {
       this.tick;
-      const c = CHART;
+      const c = this.chart;
       const offset = this.clock ? this.clock.offsetMs : 0;
       const shown = this.lanes.map((lane) => [lane.id, this.samples[lane.id].slice(-this.chartPoints)]);
       let minSeq = Infinity;

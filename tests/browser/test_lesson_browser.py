@@ -25,7 +25,8 @@ def test_sequence_diagram_renders_as_svg(lesson_app: RunningApp, page: Page) -> 
     page.goto(lesson_app.url + '/')
     svg = page.locator('#handshake-diagram svg')
     expect(svg.first).to_be_visible()
-    expect(svg.first).to_contain_text('Accepts and confirms the connection')
+    # labels wrap to fit a phone (one <tspan> a line): the words, whatever the line breaks
+    expect(svg.first).to_contain_text(re.compile(r'Accepts\s*and\s*confirms\s*the\s*connection'))
 
 
 def test_copy_button_puts_the_snippet_on_the_clipboard(
@@ -77,20 +78,16 @@ PAGE_OVERFLOW = 'document.documentElement.scrollWidth - document.documentElement
 MIN_READABLE_PX = 11
 
 
-def test_on_a_phone_the_diagram_keeps_readable_text_and_scrolls_in_its_own_box(
-    lesson_app: RunningApp, page: Page
-) -> None:
+def test_on_a_phone_the_diagram_keeps_readable_text_and_fits_the_column(lesson_app: RunningApp, page: Page) -> None:
     page.set_viewport_size({'width': 375, 'height': 812})
     page.goto(lesson_app.url + '/#handshake-diagram', wait_until='networkidle')
     box = page.locator('#handshake-diagram .lesson-diagram')
     expect(box.locator('svg text').first).to_be_visible()
     drawn = box.evaluate(DIAGRAM_TEXT)
     assert drawn['count'] > 0 and drawn['smallest'] >= MIN_READABLE_PX, drawn
-    assert drawn['scrollWidth'] > drawn['clientWidth']  # wider than the phone: it scrolls, inside its box
+    # laid out narrow (issue 19): the Server side in view, nothing to scroll sideways (test_phone_figures_browser)
+    assert drawn['scrollWidth'] <= drawn['clientWidth'], drawn
     assert page.evaluate(PAGE_OVERFLOW) <= 0
-    box.focus()  # a keyboard user reaches it and scrolls it with the arrow keys
-    page.keyboard.press('ArrowRight')
-    page.wait_for_function('box => box.scrollLeft > 0', arg=box.element_handle())
 
 
 @pytest.mark.parametrize('width', [375, 1280])
