@@ -17,3 +17,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _folder_rank(item) == FOLDER_ORDER.index('browser'):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def a_new_minute_for_outsider_log_lines() -> None:
+    """The page server's warnings a client can trigger are one line a minute per address, process-wide: each test
+    starts a new minute, so what an earlier test logged does not silence this one's first line."""
+    from demos.protocol.limits import OncePerMinute
+    from lesson.web import outsider_log
+
+    outsider_log.OUTSIDERS.lines = OncePerMinute()

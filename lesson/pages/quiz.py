@@ -40,6 +40,7 @@ from lesson.rules.quiz_result import result_state
 from lesson.storage.learner_store import learner_store
 from lesson.teaching import membership as class_membership
 from lesson.web.client_files import keep_components
+from lesson.web.outsider_log import outsider_warning
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class _QuizView:
         try:
             self.progress.record_answer(number, question_id, option_id)
         except ProgressRejected as error:
-            log.warning('quiz answer rejected: %s', error)
+            outsider_warning(log, 'quiz answer rejected', 'quiz answer rejected: %s', error)
             self._show(self.progress.state)  # what is really stored, e.g. after a submit in another tab
 
     async def _submit(self, number: int) -> None:
@@ -135,7 +136,7 @@ class _QuizView:
         try:
             state = self.progress.submit(number, datetime.now(UTC))  # the one write of the learner's storage
         except ProgressRejected as error:
-            log.warning('quiz submission rejected: %s', error)
+            outsider_warning(log, 'quiz submission rejected', 'quiz submission rejected: %s', error)
             ui.notify('That attempt could not be submitted again; here is what was saved.')
             self._show(self.progress.state, focus=RESULT_HEADING_ID)
             return

@@ -18,6 +18,7 @@ from nicegui.events import GenericEventArguments
 
 from lesson.rules.progress import InProgress
 from lesson.rules.quiz import InvalidAnswer, Quiz, checked_option_index, option_order
+from lesson.web.outsider_log import outsider_warning
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class QuizAttempt(ui.element, component='quiz_attempt.js'):
             order = option_order(question, self._seed)
             option_id = order[checked_option_index(raw_index, len(order))]
         except InvalidAnswer as error:
-            log.warning('quiz answer refused: %s', error)
+            outsider_warning(log, 'quiz answer refused', 'quiz answer refused: %s', error)
             self.run_method('showChosen', self._props['answers'])  # the sender's display goes back to the stored
             return
         self._props['answers'] = {**self._props['answers'], question_id: order.index(option_id)}

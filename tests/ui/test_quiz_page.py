@@ -238,9 +238,10 @@ async def test_a_reload_shows_the_latest_result_and_the_history_from_the_start(u
 async def test_a_crafted_unknown_question_changes_nothing(user: User, caplog: pytest.LogCaptureFixture) -> None:
     await user.open('/quiz')
     with caplog.at_level(logging.WARNING):
-        send_event(user, attempt(user), 'answer', ['no-such-question', 0])
-        send_event(user, attempt(user), 'answer', 'not a pair')
-    assert [r.getMessage().startswith('quiz answer refused') for r in caplog.records if r.levelno >= 30] == [True] * 2
+        for _ in range(250):  # a script's flood (issue 18, finding 9: 5,000 were 5,000 lines): one line a minute
+            send_event(user, attempt(user), 'answer', ['no-such-question', 0])
+            send_event(user, attempt(user), 'answer', 'not a pair')
+    assert [r.getMessage().startswith('quiz answer refused') for r in caplog.records if r.levelno >= 30] == [True]
     await user.open('/quiz')
     assert stored_answers(user) == {} and attempt(user).props['answers'] == {}
 
@@ -344,7 +345,8 @@ async def test_a_crafted_option_index_is_refused_with_one_warning(
         send_option_index(user, first.id, raw)
         send_option_index(user, second.id, raw)
     refusals = [record for record in caplog.records if record.levelno >= logging.WARNING]
-    assert [record.getMessage().startswith('quiz answer refused: option index') for record in refusals] == [True, True]
+    # the second refusal is counted for the next line a minute on (once a minute per address)
+    assert [record.getMessage().startswith('quiz answer refused: option index') for record in refusals] == [True]
     assert all(record.exc_info is None and '\n' not in record.getMessage() for record in refusals)
     assert (shown_choice(user, first.id), shown_choice(user, second.id)) == (chosen, None)
     assert json.dumps(app.storage.user[STORE_KEY], sort_keys=True) == stored
