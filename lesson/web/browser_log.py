@@ -1,5 +1,6 @@
 """The browser's log channel (NiceGUI's socket.io ``log`` event), filtered: known levels only, at most WARNING,
-control characters escaped, length capped, a budget per browser page."""
+control characters escaped, length capped, a budget per browser page and one per address (a script opening many
+pages from one machine), the notice of dropped lines once a minute per address (:mod:`lesson.web.outsider_log`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from demos.protocol.limits import AddressRateLimiter
+from lesson.web.outsider_log import outsider_warning
+
 #: Longest browser log line kept; NiceGUI's own messages (a JavaScript error with its stack) fit.
 MAX_LOG_LINE = 500
 #: Lines one browser page may log per minute; beyond, they are dropped (one line says so).
 LOG_LINES_PER_MINUTE = 20
+#: Lines all the pages of one address may log per minute: a class behind one router logs little (JavaScript errors),
+#: a script opening pages in a loop would otherwise get 20 lines a minute per page.
+LOG_LINES_PER_MINUTE_PER_ADDRESS = 200
 _LEVELS = {
     'debug': logging.DEBUG,
     'info': logging.INFO,
@@ -54,10 +61,14 @@ class LogBudget:
         return None if count == self.per_minute else False
 
 
-def browser_log_handler(budget: LogBudget) -> Callable[[str, object], None]:
+def browser_log_handler(
+    budget: LogBudget, per_address: AddressRateLimiter | None = None
+) -> Callable[[str, object], None]:
     """Replacement for NiceGUI's ``log`` socket.io handler (which logs any text at any level and raises
     KeyError on an unknown level)."""
     from nicegui import Client
+
+    address_lines = per_address or AddressRateLimiter(LOG_LINES_PER_MINUTE_PER_ADDRESS)
 
     def on_log(_: str, msg: object) -> None:
         if not isinstance(msg, dict):
@@ -65,13 +76,18 @@ def browser_log_handler(budget: LogBudget) -> Callable[[str, object], None]:
         client_id, level = msg.get('client_id'), msg.get('level')
         if not isinstance(client_id, str) or level not in _LEVELS or client_id not in Client.instances:
             return  # unknown page or level: nothing a NiceGUI page of ours sends
+        address = Client.instances[client_id].ip or 'unknown'
         allowed = budget.allow(client_id)
-        if allowed is None:
-            browser_log.warning(
-                'browser %s: too many log lines, the rest of this minute is dropped', clean_log_line(client_id)[:40]
-            )
-        elif allowed:
+        if allowed and address_lines.allow(address):
             browser_log.log(_LEVELS[level], 'browser %s: %s', client_id[:8], clean_log_line(msg.get('message')))
+        elif allowed is not False:  # the first line over a page's budget, or any over its address's
+            outsider_warning(
+                browser_log,
+                'browser log over budget',
+                'browser %s: too many log lines from this page or its address, the rest of this minute is dropped',
+                clean_log_line(client_id)[:40],
+                address=address,
+            )
 
     return on_log
 

@@ -38,10 +38,15 @@ class OutsiderLog:
     def __init__(self, lines: OncePerMinute | None = None) -> None:
         self.lines = lines or OncePerMinute()
 
-    def warning(self, logger: logging.Logger, kind: str, message: str, *args: object) -> None:
-        """``logger.warning(message, *args)`` as the first line of ``kind`` this minute from the client, or nothing."""
+    def warning(
+        self, logger: logging.Logger, kind: str, message: str, *args: object, address: str | None = None
+    ) -> None:
+        """``logger.warning(message, *args)`` as the first line of ``kind`` this minute from the client, or nothing.
+
+        ``address``: the client's, where the context does not tell it (a socket.io handler outside any page).
+        """
         self.say_unsaid(logger)
-        address = client_address()
+        address = address or client_address()
         count = self.lines.note(address, kind)
         if count is None:
             return
@@ -57,9 +62,11 @@ class OutsiderLog:
 OUTSIDERS = OutsiderLog()
 
 
-def outsider_warning(logger: logging.Logger, kind: str, message: str, *args: object) -> None:
+def outsider_warning(
+    logger: logging.Logger, kind: str, message: str, *args: object, address: str | None = None
+) -> None:
     """A WARNING a client can trigger at will (a crafted event, a refused value): throttled per address."""
-    OUTSIDERS.warning(logger, kind, message, *args)
+    OUTSIDERS.warning(logger, kind, message, *args, address=address)
 
 
 def client_address() -> str:

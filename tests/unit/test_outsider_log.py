@@ -67,3 +67,25 @@ def test_path_only() -> None:
     assert path_only('http://h/a/b?token=x#f') == '/a/b?…'
     assert path_only('http://h') == '/'
     assert path_only('http://h/quiz') == '/quiz'
+
+
+def test_browser_log_lines_are_bounded_per_address(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A script opening 100 pages from one machine, each logging its budget of 20 lines: 200 lines, not 2,000."""
+    from types import SimpleNamespace
+
+    from nicegui import Client
+
+    from demos.protocol.limits import AddressRateLimiter
+    from lesson.web.browser_log import LogBudget, browser_log_handler
+
+    monkeypatch.setattr(Client, 'instances', {f'page{n}': SimpleNamespace(ip='192.0.2.9') for n in range(100)})
+    on_log = browser_log_handler(LogBudget(), AddressRateLimiter(200))
+    with caplog.at_level(logging.INFO):
+        for n in range(100):
+            for _ in range(20):
+                on_log('sid', {'client_id': f'page{n}', 'level': 'info', 'message': 'flood'})
+    messages = [r.getMessage() for r in caplog.records]
+    assert len([m for m in messages if m.endswith(': flood')]) == 200
+    assert len([m for m in messages if 'too many log lines' in m and '192.0.2.9' in m]) == 1
