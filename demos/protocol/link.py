@@ -268,9 +268,13 @@ class LinkConnection:
         """The client sends ``size`` bytes at ``at`` (0: its FIN); when the server has the last of them.
 
         Bytes offered before the handshakes are done leave once they are: a browser writes its request the moment
-        its socket connects, which on this model's link is :attr:`ready_at`.
+        its socket connects, which on this model's link is :attr:`ready_at`. They are serialised on their own rather
+        than queued on the shared direction: booked there for a later moment, they would hold up whatever the
+        learner's other connections send meanwhile.
         """
-        arrival = self._send(self.link.up, max(at, self.ready_at), size, self._upstream_done)
+        early = at < self.ready_at
+        pipe = Pipe(self.link.up.bits_per_s) if early else self.link.up
+        arrival = self._send(pipe, max(at, self.ready_at), size, self._upstream_done)
         self._upstream_done = arrival
         return arrival
 

@@ -101,6 +101,13 @@ def test_the_connections_of_one_learner_share_the_links_bandwidth() -> None:
     assert Link(link.profile, NO_DRAWS).connect(0).downstream(0, MSS_BYTES) == pytest.approx(12)  # another learner
 
 
+def test_a_request_waiting_for_its_handshake_does_not_hold_up_the_learners_other_connections() -> None:
+    link = Link(LinkProfile('t', rtt_ms=100, up_bits_per_s=1e6), NO_DRAWS)
+    polling, pushing = link.connect(0), link.connect(-1000)
+    assert polling.upstream(0, MSS_BYTES) == pytest.approx(100 + 12 + 50)  # leaves after the SYN-ACK, 12 ms to send
+    assert pushing.upstream(10, MSS_BYTES) == pytest.approx(10 + 12 + 50)  # sent meanwhile on an open connection
+
+
 def test_jitter_moves_each_segment_but_never_lets_one_overtake_another() -> None:
     # A draw u gives half the round trip + jitter x (2u - 1): 0.75 -> +5 ms, 0.0 -> -10 ms.
     draws = Scripted(0.5, 0.5, 0.75, 0.0, 0.5)  # SYN, SYN-ACK, then one per segment
