@@ -136,7 +136,7 @@ async def answer(student: Student, rng: random.Random) -> None:
     tab = student.tab
     assert tab is not None
     if (component := _attempt_component(tab)) is not None:
-        for question in tab.elements[component]['props']['questions']:
+        for question in json.loads(tab.elements[component]['props']['questions-json']):
             await tab.emit(component, 'answer', [question['id'], rng.randrange(len(question['options']))])
         return
     counted = tab.expect(ANSWERED_ALL)

@@ -31,13 +31,16 @@ export default {
     </div>`,
   props: {
     number: Number,
-    questions: Array,
+    questionsJson: String,
     answers: Object,
   },
   data() {
     return { chosen: { ...(this.answers || {}) }, headingId: ATTEMPT_HEADING_ID };
   },
   computed: {
+    questions() {
+      return JSON.parse(this.questionsJson);
+    },
     total() {
       return this.questions.length;
     },

@@ -9,6 +9,8 @@ option id here, so which option is correct stays on the server until the learner
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -23,17 +25,25 @@ from lesson.web.outsider_log import outsider_warning
 log = logging.getLogger(__name__)
 
 
-def attempt_props(quiz: Quiz, current: InProgress) -> dict[str, Any]:
-    """The attempt as the browser draws it: prompts, labels in this attempt's order, the stored choices by index."""
-    questions, chosen = [], {}
+@functools.lru_cache(maxsize=64)
+def questions_json(quiz: Quiz, seed: int) -> str:
+    """Prompts and labels in the order an attempt with this seed shows them, as JSON text: made once per seed (a few
+    per class), handed to every page as a string (NiceGUI sends a string prop as it is, a nested one it observes)."""
+    questions = [
+        {'id': q.id, 'prompt': q.prompt, 'options': [q.option(o).text for o in option_order(q, seed)]}
+        for q in quiz.questions
+    ]
+    return json.dumps(questions, ensure_ascii=False)
+
+
+def chosen_indexes(quiz: Quiz, seed: int, answers: Mapping[str, str]) -> dict[str, int]:
+    """The stored choices as the browser knows them: by each option's index in this attempt's order."""
+    chosen = {}
     for question in quiz.questions:
-        order = option_order(question, current.seed)
-        questions.append(
-            {'id': question.id, 'prompt': question.prompt, 'options': [question.option(o).text for o in order]}
-        )
-        if (answer := current.answers.get(question.id)) in order:
+        order = option_order(question, seed)
+        if (answer := answers.get(question.id)) in order:
             chosen[question.id] = order.index(answer)
-    return {'number': current.number, 'questions': questions, 'answers': chosen}
+    return chosen
 
 
 class QuizAttempt(ui.element, component='quiz_attempt.js'):
@@ -49,25 +59,17 @@ class QuizAttempt(ui.element, component='quiz_attempt.js'):
         super().__init__()
         self._quiz = quiz
         self._seed = 0
-        self._props.update(number=0, questions=[], answers={})
+        self._props.update({'number': 0, 'questions-json': '[]', 'answers': {}})
         self.on('answer', lambda event: self._answer(event, on_answer), [None])
         self.on('submit', lambda _: on_submit(self._props['number']), [])
 
     def show(self, current: InProgress) -> None:
         """Draw this attempt (the page's first, or a new one after Try again)."""
         self._seed = current.seed
-        self._props.update(attempt_props(self._quiz, current))
+        self._props['number'] = current.number
+        self._props['questions-json'] = questions_json(self._quiz, current.seed)
+        self._props['answers'] = chosen_indexes(self._quiz, current.seed, current.answers)
         self.update()
-
-    def show_chosen(self, answers: Mapping[str, str]) -> None:
-        """What the server has stored, after it refused a choice: the browser's radios go back to it."""
-        chosen = {}
-        for question in self._quiz.questions:
-            order = option_order(question, self._seed)
-            if (answer := answers.get(question.id)) in order:
-                chosen[question.id] = order.index(answer)
-        self._props['answers'] = chosen
-        self.run_method('showChosen', chosen)
 
     def _answer(self, event: GenericEventArguments, on_answer: Callable[[int, str, str], None]) -> None:
         try:

@@ -89,12 +89,18 @@ export default {
       </ol>
     </div>`,
   props: {
-    questions: Array,
-    answerKey: Object,
+    questionsJson: String,
+    answerKeyJson: String,
     state: Object,
   },
   data() {
-    return { shown: this.state, solution: this.answerKey, headingId: RESULT_HEADING_ID, drawn: 0 };
+    return {
+      questions: JSON.parse(this.questionsJson),
+      solution: this.answerKeyJson ? JSON.parse(this.answerKeyJson) : null,
+      shown: this.state,
+      headingId: RESULT_HEADING_ID,
+      drawn: 0,
+    };
   },
   computed: {
     latest() {
@@ -113,8 +119,8 @@ export default {
   },
   methods: {
     // the one call a submit makes: the learner's results, and the key with the first of them
-    showResult(state, answerKey, focus) {
-      if (answerKey) this.solution = answerKey;
+    showResult(state, answerKeyJson, focus) {
+      if (answerKeyJson) this.solution = JSON.parse(answerKeyJson);
       this.shown = state;
       this.drawn += 1; // the history drawn anew, closed, as a page the server redraws would show it
       if (focus) this.$nextTick(() => this.$refs.heading?.focus());

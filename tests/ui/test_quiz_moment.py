@@ -32,7 +32,7 @@ SETTLE_S = 5.0
 def latest(user: User) -> dict[str, Any] | None:
     element = user.find(marker='quiz-results').elements.pop()
     assert isinstance(element, QuizResult)
-    return element.props['state']['latest']
+    return element.state['latest']
 
 
 def send(user: User, event_type: str, *args: object) -> None:
@@ -45,7 +45,7 @@ def send(user: User, event_type: str, *args: object) -> None:
 async def answered(user: User) -> User:
     await user.open('/quiz')
     (element,) = [e for e in user.client.elements.values() if 'quiz-attempt' in e._markers]
-    for sent in element.props['questions']:
+    for sent in json.loads(element.props['questions-json']):
         right = QUIZ.question(sent['id']).correct_option.text
         send(user, 'answer', [sent['id'], sent['options'].index(right)])
     assert len(app.storage.user[STORE_KEY]['current']['answers']) == TOTAL
