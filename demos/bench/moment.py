@@ -28,7 +28,7 @@ import sys
 import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -170,7 +170,7 @@ async def _each(students: Sequence[Student], step: Any, limit: int | None = None
     await asyncio.gather(*(guarded(student) for student in students))
 
 
-async def _idle_cpu(app: AppUnderTest) -> float:
+async def _idle_cpu(app: AppProcesses) -> float:
     """The app's CPU seconds per second with the class joined and nobody acting (its timers, sockets' pings)."""
     cpu, wall = app.cpu_seconds(), time.perf_counter()
     await asyncio.sleep(IDLE_S)
@@ -191,7 +191,19 @@ class Measures:
     board_disconnects: int = 0
 
 
-async def run_moment(app: AppUnderTest, token: str, students: int, window_ms: float, seed: int) -> dict[str, Any]:
+class AppProcesses(Protocol):
+    """What the moment needs of the app it runs against: one instance (:class:`AppUnderTest`) or several behind a
+    proxy (``benchmarks/moment_deploy.py``), its address and its processes' CPU time and memory together."""
+
+    @property
+    def url(self) -> str: ...
+
+    def cpu_seconds(self) -> float: ...
+
+    def rss_kib(self) -> int: ...
+
+
+async def run_moment(app: AppProcesses, token: str, students: int, window_ms: float, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     board = await open_board(app.url, token)
     measures = Measures(rss_before_kib=app.rss_kib())
@@ -333,15 +345,16 @@ def moment_markdown(report: dict[str, Any]) -> str:
     return '\n'.join(lines)
 
 
-def run_against_app(app_command: str | None, students: int, window_ms: float, seed: int = 1) -> dict[str, Any]:
-    """Start the app (``app_command``, else the console script next to this Python), run the moment, stop it."""
-    token = secrets.token_urlsafe(24)
+def app_flags(token: str, students: int) -> list[str]:
+    """The flags every instance runs with: the teacher's token, and room for the class."""
+    return ['--teacher-token', token, '--max-learners', str(max(students, 200))]
+
+
+def run_measured(app: AppProcesses, token: str, students: int, window_ms: float, seed: int = 1) -> dict[str, Any]:
+    """Run the moment against a started app; the report with the machine's load and this process's own CPU."""
     load_before = os.getloadavg()
     bench_before = resource.getrusage(resource.RUSAGE_SELF)
-    extra = ['--teacher-token', token, '--max-learners', str(max(students, 200))]
-    with AppUnderTest(app_command, extra_args=extra) as app:
-        report = asyncio.run(run_moment(app, token, students, window_ms, seed))
-        report['app'] = {'command': app.command, 'started_in_s': app.started_in_s}
+    report = asyncio.run(run_moment(app, token, students, window_ms, seed))
     bench_after = resource.getrusage(resource.RUSAGE_SELF)
     report['machine'] = {
         'cpus': os.cpu_count(),
@@ -350,6 +363,15 @@ def run_against_app(app_command: str | None, students: int, window_ms: float, se
         'bench_cpu_s': (bench_after.ru_utime + bench_after.ru_stime) - (bench_before.ru_utime + bench_before.ru_stime),
     }
     report['targets'] = moment_targets(report)
+    return report
+
+
+def run_against_app(app_command: str | None, students: int, window_ms: float, seed: int = 1) -> dict[str, Any]:
+    """Start the app (``app_command``, else the console script next to this Python), run the moment, stop it."""
+    token = secrets.token_urlsafe(24)
+    with AppUnderTest(app_command, extra_args=app_flags(token, students)) as app:
+        report = run_measured(app, token, students, window_ms, seed)
+        report['app'] = {'command': app.command, 'started_in_s': app.started_in_s}
     return report
 
 

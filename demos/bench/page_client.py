@@ -103,8 +103,15 @@ class PageTab:
             tab_id=str(uuid.uuid4()),
         )
         base = str(self.http.base_url).rstrip('/')
+        # the page's cookies go with its socket, as a browser's do: behind a proxy the routing cookie takes the socket
+        # to the instance that made the page (the only one that knows its client id)
+        cookies = '; '.join(f'{name}={value}' for name, value in self.http.cookies.items())
         await self.sio.connect(
-            f'{base}?{query}', transports=['websocket'], socketio_path=SOCKET_PATH, wait_timeout=CONNECT_TIMEOUT_S
+            f'{base}?{query}',
+            headers={'Cookie': cookies} if cookies else {},
+            transports=['websocket'],
+            socketio_path=SOCKET_PATH,
+            wait_timeout=CONNECT_TIMEOUT_S,
         )
         self._acker = asyncio.get_running_loop().create_task(self._acknowledge())
 
