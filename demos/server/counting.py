@@ -163,6 +163,9 @@ class CountingTransport:
 RefusalHook = Callable[['CountingConnection', int, str, str], None]
 #: Called when a connection goes over its message rate with a control frame; returns the close reason.
 OverRateHook = Callable[['CountingConnection'], str]
+#: Called when the server drops or closes a connection for what its client did once connected (fell behind the feed,
+#: sent a bad command): the connection, a short kind for grouping log lines, and what the log line says.
+DropHook = Callable[['CountingConnection', str, str], None]
 
 
 @dataclass
@@ -175,6 +178,7 @@ class ConnectionGuards:
         socket_buffer_bytes: SO_RCVBUF and SO_SNDBUF of each accepted socket (0: the kernel's autotuning).
         on_refused: See :data:`RefusalHook`.
         on_over_rate: See :data:`OverRateHook`.
+        on_dropped: See :data:`DropHook`.
     """
 
     pending: PendingHandshakes | None = None
@@ -182,6 +186,7 @@ class ConnectionGuards:
     socket_buffer_bytes: int = 0
     on_refused: RefusalHook | None = None
     on_over_rate: OverRateHook | None = None
+    on_dropped: DropHook | None = None
 
 
 class ConnectionTally:
@@ -361,6 +366,12 @@ class CountingConnection(AdaptedConnection):
         if not answered_by_websockets:
             # websockets queued only an EOF: the answer goes first.
             self.counting_transport.write(refusal(status, reason).serialize())
+
+    def report_drop(self, kind: str, what: str) -> None:
+        """Log (once a minute per address and kind, through the server's hook) that this connection was dropped."""
+        hook = self.tally.guards.on_dropped
+        if hook is not None:
+            hook(self, kind, what)
 
     def control_frame_refusal(self) -> str | None:
         """Count a ping or pong against the message rate before the protocol answers it; close with 1008 beyond."""

@@ -78,6 +78,7 @@ class EchoServer:
                 socket_buffer_bytes=settings.socket_buffer_bytes,
                 on_refused=self._refusals.before_request,
                 on_over_rate=self._over_rate,
+                on_dropped=self._refusals.dropped,
             )
         )
         self._new_sessions = AddressRateLimiter(settings.sessions_per_minute_per_address)

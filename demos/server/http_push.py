@@ -150,7 +150,13 @@ def open_event_stream(
     resume = bool(last_event_id) or 'after' in query
     head = event_stream_head(allow_origin)
     connection.counting_transport.write(head.serialize())
-    stream = EventStream(lane, backlog_limit_bytes, peer=connection.peer, on_closed=session.remove_event_stream)
+    stream = EventStream(
+        lane,
+        backlog_limit_bytes,
+        peer=connection.client,
+        on_closed=session.remove_event_stream,
+        on_dropped=connection.report_drop,
+    )
     connection.hand_over(stream)
     session.add_event_stream(stream, cursor if resume else None)
     return head
@@ -165,15 +171,23 @@ class EventStream(asyncio.Protocol):
             stalled client costs at most this much memory; see ``EchoSettings.push_backlog_limit_bytes``.
         peer: The client's address, for log lines.
         on_closed: Called once when the socket is gone.
+        on_dropped: Logs a drop (kind, what): once a minute per address, since a client can repeat it.
     """
 
     def __init__(
-        self, lane: LaneCounters, backlog_limit_bytes: int, *, peer: str, on_closed: Callable[[EventStream], Any]
+        self,
+        lane: LaneCounters,
+        backlog_limit_bytes: int,
+        *,
+        peer: str,
+        on_closed: Callable[[EventStream], Any],
+        on_dropped: Callable[[str, str], None] | None = None,
     ) -> None:
         self.lane = lane
         self.backlog_limit_bytes = backlog_limit_bytes
         self.peer = peer
         self._on_closed = on_closed
+        self._on_dropped = on_dropped
         self._transport: asyncio.WriteTransport | None = None
 
     @property
@@ -199,9 +213,11 @@ class EventStream(asyncio.Protocol):
             return self.open
         if transport.get_write_buffer_size() > self.backlog_limit_bytes:
             self.lane.dropped_slow += 1
-            log.warning(
-                'echo server: dropped event stream %s: more than %d bytes unsent', self.peer, self.backlog_limit_bytes
-            )
+            what = f'dropped event stream {self.peer}: more than {self.backlog_limit_bytes} bytes unsent'
+            if self._on_dropped is not None:
+                self._on_dropped('slow event stream', what)
+            else:
+                log.warning('echo server: %s', what)
             transport.abort()
             return False
         transport.write(b''.join(event_bytes(update) for update in updates))

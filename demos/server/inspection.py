@@ -220,7 +220,11 @@ class InspectionStream:
                 await sender
 
     async def _refuse(self, reason: str) -> None:
-        log.warning('echo server: closed %s on /inspect: %s (1008)', getattr(self.connection, 'peer', '?'), reason)
+        what = f'closed {getattr(self.connection, "client", "?")} on /inspect: {reason} (1008)'
+        if (report := getattr(self.connection, 'report_drop', None)) is not None:
+            report('inspect refused', what)  # a client can repeat it: once a minute per address
+        else:
+            log.warning('echo server: %s', what)
         await self.connection.close(CloseCode.POLICY_VIOLATION, reason[:120])
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:

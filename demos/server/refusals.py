@@ -112,6 +112,12 @@ class Refusals:
             _more(count, kind),
         )
 
+    def dropped(self, connection: CountingConnection, kind: str, what: str) -> None:
+        """The server dropped or closed a connection for what its client did once connected: log it (no count: the
+        session's lanes count those, e.g. ``dropped_slow``)."""
+        if (count := self.flood_log.note(connection.client_host, kind)) is not None:
+            log.warning('echo server: %s%s', what, _more(count, kind))
+
     def closed(self, connection: CountingConnection, closed: ConnectionClosed) -> None:
         """A WebSocket ended: log the close codes that say something went wrong and were not logged already."""
         sent = closed.sent

@@ -398,13 +398,14 @@ class DemoSession:
     def _drop_slow(self, subscriber: ServerConnection) -> None:
         self.subscribers.discard(subscriber)
         self.lanes['push'].dropped_slow += 1
-        peer = getattr(subscriber, 'peer', subscriber.remote_address)
-        log.warning(
-            'echo server: dropped push subscriber %s of session %s: more than %d bytes unsent (1008)',
-            peer,
-            self.id,
-            self.push_backlog_limit_bytes,
+        what = (
+            f'dropped push subscriber {getattr(subscriber, "client", subscriber.remote_address)} of session {self.id}: '
+            f'more than {self.push_backlog_limit_bytes} bytes unsent (1008)'
         )
+        if (report := getattr(subscriber, 'report_drop', None)) is not None:
+            report('slow push subscriber', what)  # a client can repeat it: once a minute per address
+        else:
+            log.warning('echo server: %s', what)
         self._close_later(subscriber, CloseCode.POLICY_VIOLATION, 'too slow: fell behind the feed')
 
     def _close_later(self, connection: ServerConnection, code: int, reason: str) -> None:

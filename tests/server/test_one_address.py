@@ -201,3 +201,18 @@ async def test_control_refuses_a_peer_that_is_not_this_machine_before_the_signat
         assert (await http_get(server.port, '/clock')).status == 200
     finally:
         await server.stop()
+
+
+async def test_connections_dropped_for_what_their_client_sent_are_one_line_a_minute(
+    start_server: StartServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Finding 9: a bad /inspect command closed its connection with one log line each; a script repeats it."""
+    server = await start_server()
+    for _ in range(30):
+        inspector = await open_from(ATTACKER, server, '/inspect?session=s')
+        assert not isinstance(inspector, int)
+        await inspector.send('not a command')
+        await inspector.wait_closed()
+        assert inspector.close_code == 1008
+    lines = warnings_about(caplog, 'on /inspect')
+    assert len(lines) == 1 and ATTACKER in lines[0], lines
