@@ -18,6 +18,7 @@ from lesson.pages import demo as demo_page
 from lesson.pages import join as join_page
 from lesson.pages import lesson as lesson_page
 from lesson.pages import quiz as quiz_page
+from lesson.pages import rejoin as rejoin_page
 from lesson.pages.teacher import router as teacher_pages
 from lesson.pages.teacher.setup import setup_for as teacher_setup
 from lesson.panels import console as console_panel
@@ -103,6 +104,7 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
     # teaching a class: the board, join screen, exports (teacher token) and the learners' /join
     teacher_pages.register(teacher_setup(config, quiz, echo_port=echo.port, session_key=session_key, app_port=app_port))
     join_page.register()
+    rejoin_page.register()  # the class-ended notice's one click into the new class
     return echo
 
 

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from nicegui import app, ui
 
+from lesson.pages.class_notice import class_notice
 from lesson.storage.learner_store import DARK_MODE_KEY
 
 # One button style everywhere: labels as written ("Submit answers"), not Quasar's upper case.
@@ -58,4 +59,5 @@ def page_frame(title: str, current_path: str) -> Iterator[None]:
             )
     # NiceGUI's page is already the <main> landmark; a second one would confuse screen readers
     with ui.element('div').classes('lesson-column'):
+        class_notice(current_path)  # hidden until the learner's class ends; the reset is pushed to it
         yield

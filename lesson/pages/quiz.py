@@ -129,10 +129,7 @@ class _QuizView:
             self._show(self.progress.state)  # what is really stored, e.g. after a submit in another tab
 
     async def _submit(self, number: int) -> None:
-        # a learner still on a class the teacher has reset: refused whole, nothing changes (lesson.teaching.membership)
-        if refusal := await class_membership.refusal_before_submit(self.progress.store):
-            ui.notify(refusal, type='warning', multi_line=True, timeout=10_000)
-            return
+        # graded and kept even when the class has ended or its store is away: count_attempt keeps the class's copy
         try:
             state = self.progress.submit(number, datetime.now(UTC))  # the one write of the learner's storage
         except ProgressRejected as error:
@@ -145,7 +142,7 @@ class _QuizView:
         if state.last is not None and (
             not_counted := await class_membership.count_attempt(self.progress.store, state.last)
         ):
-            if not_counted == class_membership.KEPT_FOR_THE_BOARD:  # an outage: written back by itself
+            if not_counted in class_membership.KEPT_NOTES:  # kept, counted later: news, not a warning
                 ui.notify(not_counted, type='info', multi_line=True, timeout=10_000)
             else:
                 ui.notify(f'Saved for you, but not counted for the class: {not_counted}', type='warning')

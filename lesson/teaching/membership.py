@@ -14,9 +14,17 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from lesson.rules.classroom import CLASS_ENDED, CLASS_ID, LEARNER_ID, ClassAttempt, ClassClosed, ClassroomRejected
-from lesson.rules.progress import DemoRun, SubmittedAttempt
+from lesson.rules.classroom import (
+    CLASS_ID,
+    LEARNER_ID,
+    ClassAttempt,
+    ClassClosed,
+    ClassroomRejected,
+    NicknameRejected,
+)
+from lesson.rules.progress import DemoRun, SubmittedAttempt, state_from_store
 from lesson.storage.learner_store import MEMBERSHIP_KEY
+from lesson.teaching.class_watch import ClassWatch
 from lesson.teaching.store import ClassStore
 from lesson.teaching.store_redis import UNAVAILABLE as UNAVAILABLE_NOTE
 from lesson.teaching.store_redis import ClassStoreUnavailable
@@ -30,6 +38,18 @@ KEPT_FOR_THE_BOARD = (
     'Your result is saved. The class board cannot be reached right now, so your attempt waits on this server and '
     'reaches the board by itself once the board is back.'
 )
+#: What the learner reads when they submit after the teacher started a new class: kept, and offered to the new one.
+KEPT_FOR_THE_NEW_CLASS = (
+    'Your result is saved. Your class has ended and your teacher started a new one: join it with the link at the '
+    'top of this page, and this attempt counts there.'
+)
+#: Both notes say the attempt is kept, not refused: the page shows them as news, not as a warning.
+KEPT_NOTES = frozenset({KEPT_FOR_THE_BOARD, KEPT_FOR_THE_NEW_CLASS})
+#: In the membership's entry of the learner's storage: numbers of attempts graded after their class ended, counted
+#: when they join the next (their own history keeps the attempts themselves).
+PENDING_KEY = 'pending'
+#: Kept at most: the class counts only a few attempts per learner anyway.
+MAX_PENDING = 10
 
 
 @dataclass(frozen=True)
@@ -44,11 +64,18 @@ class _Active:
 
     store: ClassStore | None = None
     write_back: WriteBack | None = None
+    watch: ClassWatch | None = None
 
 
 def use_store(store: ClassStore | None) -> None:
     _Active.store = store
     _Active.write_back = None if store is None else WriteBack(store)
+    _Active.watch = None if store is None else ClassWatch(store)
+
+
+def class_watch() -> ClassWatch | None:
+    """Tells open pages when the teacher starts a new class (None without a store)."""
+    return _Active.watch
 
 
 def write_back() -> WriteBack | None:
@@ -82,15 +109,85 @@ def learner_id_for(user_store: Mapping[str, Any]) -> str:
 
 
 async def join(user_store: MutableMapping[str, Any], nickname: str | None) -> Membership:
-    """Join the running class; raises ClassroomRejected (no class, full, bad nickname) and keeps nothing then."""
+    """Join the running class; raises ClassroomRejected (no class, full, bad nickname) and keeps nothing then.
+
+    Attempts the learner submitted after their previous class ended (:data:`PENDING_KEY`) count for this one.
+    """
+    member, _ = await _join(user_store, nickname)
+    return member
+
+
+async def rejoin(user_store: MutableMapping[str, Any]) -> tuple[Membership, int]:
+    """Join the running class under the name the learner had in their previous one (one click after a reset);
+    returns the membership and how many kept attempts now count. Raises ClassroomRejected as :func:`join` does."""
+    member = membership(user_store)
+    if member is not None and (current := await _current()) is not None and current == member.class_id:
+        return member, 0  # in it already (a second click, another tab)
+    try:
+        return await _join(user_store, member.name if member is not None else None)
+    except NicknameRejected:  # e.g. their 'Learner 7' (a reserved form) or a name someone took meanwhile
+        return await _join(user_store, None)
+
+
+async def _current() -> str | None:
+    store = active_store()
+    current = None if store is None else await store.current()
+    return None if current is None else current.id
+
+
+async def _join(user_store: MutableMapping[str, Any], nickname: str | None) -> tuple[Membership, int]:
     store = active_store()
     current = None if store is None else await store.current()
     if store is None or current is None:
         raise ClassClosed('No class is running right now; you can still study on your own.')
     learner = await store.join(current.id, learner_id_for(user_store), nickname)
     kept = Membership(current.id, learner.id, learner.name)
+    pending = pending_attempts(user_store)
     user_store[STORE_KEY] = {'class_id': kept.class_id, 'learner_id': kept.learner_id, 'name': kept.name}
-    return kept
+    return kept, await _count_kept(user_store, store, kept, pending)
+
+
+def pending_attempts(user_store: Mapping[str, Any]) -> list[int]:
+    """Numbers of the learner's attempts graded after their class ended, waiting for the next class."""
+    entry = user_store.get(STORE_KEY)
+    raw = entry.get(PENDING_KEY) if isinstance(entry, Mapping) else None
+    if not isinstance(raw, list):
+        return []
+    return [n for n in raw if isinstance(n, int) and not isinstance(n, bool) and n > 0][-MAX_PENDING:]
+
+
+def _keep_for_next_class(user_store: MutableMapping[str, Any], number: int) -> None:
+    pending = [n for n in pending_attempts(user_store) if n != number]
+    entry = user_store.get(STORE_KEY)
+    user_store[STORE_KEY] = {
+        **(entry if isinstance(entry, Mapping) else {}),
+        PENDING_KEY: [*pending, number][-MAX_PENDING:],
+    }
+
+
+async def _count_kept(user_store: Mapping[str, Any], store: ClassStore, member: Membership, numbers: list[int]) -> int:
+    """Count the learner's kept attempts ``numbers`` (from their own history) for ``member``'s class; how many
+    counted. Those refused (e.g. over the class's limit) stay the learner's own, as in self-study."""
+    if not numbers:
+        return 0
+    own = {attempt.number: attempt for attempt in state_from_store(user_store).attempts}
+    counted = 0
+    for number in numbers:
+        if (attempt := own.get(number)) is None:
+            continue
+        try:
+            await store.record_attempt(member.class_id, _class_attempt(member, attempt))
+        except ClassroomRejected as refused:  # e.g. the class's limit on attempts: it stays the learner's own
+            log.info('kept attempt %d not counted for the new class: %s', number, refused)
+            continue
+        counted += 1
+    return counted
+
+
+def _class_attempt(member: Membership, attempt: SubmittedAttempt) -> ClassAttempt:
+    return ClassAttempt(
+        member.learner_id, attempt.number, attempt.submitted_at, attempt.score, attempt.total, dict(attempt.answers)
+    )
 
 
 async def leave(user_store: MutableMapping[str, Any]) -> None:
@@ -100,32 +197,19 @@ async def leave(user_store: MutableMapping[str, Any]) -> None:
         with contextlib.suppress(ClassroomRejected):  # a class that has ended is left already
             await store.leave(member.class_id, member.learner_id)
     if isinstance(raw := user_store.get(STORE_KEY), Mapping):
-        user_store[STORE_KEY] = {'learner_id': raw.get('learner_id')}  # the id stays: the same learner next time
+        # the id stays (the same learner next time), and so do attempts kept for the next class
+        user_store[STORE_KEY] = {'learner_id': raw.get('learner_id'), PENDING_KEY: raw.get(PENDING_KEY, [])}
 
 
-async def refusal_before_submit(user_store: Mapping[str, Any]) -> str | None:
-    """Why a quiz submission must be refused whole (the learner's class was reset), or None to go on."""
-    member = membership(user_store)
-    store = active_store()
-    if member is None or store is None:
-        return None
-    try:
-        current = await store.current()
-    except ClassStoreUnavailable:
-        return None  # the store is away: grade and keep the attempt; count_attempt writes it back later
-    return None if current is not None and current.id == member.class_id else CLASS_ENDED
-
-
-async def count_attempt(user_store: Mapping[str, Any], attempt: SubmittedAttempt) -> str | None:
+async def count_attempt(user_store: MutableMapping[str, Any], attempt: SubmittedAttempt) -> str | None:
     """Count a graded attempt for the learner's class; returns what to tell the learner when it was not counted
-    now (:data:`KEPT_FOR_THE_BOARD` when it waits for a store that is away, to be written back by itself)."""
+    now: one of :data:`KEPT_NOTES` when it is kept to be counted later (the store is away: written back by itself;
+    the class has ended: counted when the learner joins the new one), else why it was refused."""
     member = membership(user_store)
     store = active_store()
     if member is None or store is None:
         return None
-    counted = ClassAttempt(
-        member.learner_id, attempt.number, attempt.submitted_at, attempt.score, attempt.total, dict(attempt.answers)
-    )
+    counted = _class_attempt(member, attempt)
     try:
         await store.record_attempt(member.class_id, counted)
     except ClassStoreUnavailable:
@@ -133,6 +217,9 @@ async def count_attempt(user_store: Mapping[str, Any], attempt: SubmittedAttempt
         if waiting is not None and waiting.keep(member.class_id, counted):
             return KEPT_FOR_THE_BOARD
         return UNAVAILABLE_NOTE
+    except ClassClosed:  # the teacher started a new class: kept for it, offered with one link (lesson/pages)
+        _keep_for_next_class(user_store, attempt.number)
+        return KEPT_FOR_THE_NEW_CLASS
     except ClassroomRejected as refused:
         log.warning('class attempt not counted: %s', refused)
         return str(refused)

@@ -29,7 +29,6 @@ async def test_an_attempt_made_while_redis_is_away_reaches_the_class_once_it_is_
         await membership.join(learner, 'Ada')
 
         redis_server.stop()
-        assert await membership.refusal_before_submit(learner) is None  # not refused: graded and kept
         note = await membership.count_attempt(learner, graded_own(1))
         assert note == membership.KEPT_FOR_THE_BOARD
         waiting = membership.write_back()

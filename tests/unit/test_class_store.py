@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from lesson.rules.classroom import CLASS_ENDED, Class, ClassAttempt, ClassClosed, ClassFull, NicknameRejected
-from lesson.rules.progress import DemoRun, SubmittedAttempt
+from lesson.rules.classroom import Class, ClassAttempt, ClassClosed, ClassFull, NicknameRejected
+from lesson.rules.progress import STORE_KEY as QUIZ_KEY
+from lesson.rules.progress import DemoRun, QuizState, SubmittedAttempt, state_to_store
 from lesson.rules.quiz import grade
 from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 from lesson.teaching import membership
@@ -90,19 +91,29 @@ async def test_a_reset_closes_the_old_class_and_keeps_it_listed(tmp_path: Path) 
     assert [(info.id, info.current, info.learners) for info in listing] == [(new.id, True, 0), (old.id, False, 1)]
 
 
-async def test_a_submission_is_refused_once_the_learners_class_is_not_the_running_one(tmp_path: Path) -> None:
-    """A learner still on a reset class: another class running is not theirs (the ids are compared)."""
+async def test_a_late_submission_is_kept_and_counts_once_the_learner_joins_the_new_class(tmp_path: Path) -> None:
+    """A learner still on a reset class: their graded attempt is kept (their own storage) and offered to the new
+    class; one rejoin, under their name, counts it there. Nothing reaches the old class."""
     store = FileClassStore(tmp_path, QUIZ, clock=seconds_apart())
     before = membership.active_store()
     membership.use_store(store)
     try:
-        await store.start_class()
+        old = await store.start_class()
         learner: dict[str, object] = {}
         await membership.join(learner, 'Ada')
-        assert await membership.refusal_before_submit(learner) is None  # their class runs: go on
-        await store.start_class()  # the teacher's reset
-        assert await membership.refusal_before_submit(learner) == CLASS_ENDED
-        assert await membership.count_attempt(learner, graded_own(1)) == CLASS_ENDED  # and nothing is counted
+        new = await store.start_class()  # the teacher's reset
+        own = graded_own(2)
+        learner[QUIZ_KEY] = state_to_store(QuizState(None, (own,)))  # as the quiz page keeps the learner's history
+        assert await membership.count_attempt(learner, own) == membership.KEPT_FOR_THE_NEW_CLASS
+        assert membership.pending_attempts(learner) == [2]
+        member, counted = await membership.rejoin(learner)
+        assert (member.class_id, member.name, counted) == (new.id, 'Ada', 1)
+        assert membership.pending_attempts(learner) == []
+        kept = await store.read(new.id)
+        assert kept is not None and [(a.number, a.score) for a in kept.attempts] == [(2, own.score)]
+        ended = await store.read(old.id)
+        assert ended is not None and ended.attempts == ()
+        assert await membership.rejoin(learner) == (member, 0)  # a second click changes nothing
     finally:
         membership.use_store(before)
 
