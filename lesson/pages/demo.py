@@ -189,7 +189,15 @@ def _contents(content: DemoContent) -> None:
 
 
 #: The client files shown under the lanes panel, in the order they are read.
-LANES_SOURCES = ('poller.js', 'sse_client.js', 'pusher.js', 'clock_sync.js', 'lanes.js', 'figures.js')
+LANES_SOURCES = (
+    'poller.js',
+    'sse_client.js',
+    'pusher.js',
+    'clock_sync.js',
+    'lanes.js',
+    'figures.js',
+    'link_reading.js',
+)
 
 
 def _panels(content: DemoContent, setup: DemoSetup, sources: DemoPageSources, snippet: str) -> None:

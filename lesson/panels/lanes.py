@@ -12,6 +12,7 @@ from typing import Any
 from nicegui import ui
 
 from demos.protocol.lanes import COMPARED_LANES
+from demos.protocol.link import PROFILE_IDS
 from lesson.panels.setup import DemoSetup
 from lesson.rules.demo_content import LaneText
 from lesson.rules.progress import DemoRun
@@ -83,6 +84,24 @@ TEXT_KEYS = (
     'status_reconnecting',
     'status_sse_reconnecting',
     'status_sse_closed',
+    'link',
+    'link_error',
+    'delay_model',
+    'link_heading',
+    'link_intro',
+    'link_poll',
+    'link_poll_bound',
+    'link_longpoll',
+    'link_longpoll_bound',
+    'link_sse',
+    'link_push',
+    'link_loss',
+    'custom_rtt_ms',
+    'custom_jitter_ms',
+    'custom_down_kbit_s',
+    'custom_up_kbit_s',
+    'custom_loss_percent',
+    *(f'profile_{profile_id.replace("-", "_")}' for profile_id in PROFILE_IDS),
 )
 
 _RUN_FIELDS = {
@@ -144,6 +163,7 @@ class LanesPanel(ui.element, component='lanes_panel.js'):
             'rate_per_s': DEFAULT_UPDATE_RATE_PER_S,
         }
         self._props['chart-points'] = CHART_POINTS
+        self._props['profiles'] = [[p, texts[f'profile_{p.replace("-", "_")}']] for p in PROFILE_IDS]
 
         def take_run(event: Any) -> None:
             if (run := run_from_event(event.args)) is not None:

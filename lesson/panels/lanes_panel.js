@@ -31,10 +31,24 @@ export default {
           <option v-for="[rate, label] in rates" :key="rate" :value="rate">{{ label }}</option>
         </select>
       </label>
+      <label class="flex flex-col text-sm">{{ texts.link }}
+        <select class="demo-select" v-model="linkId" @change="askLink" :disabled="running" data-control="link">
+          <option v-for="[id, label] in profiles" :key="id" :value="id">{{ label }}</option>
+        </select>
+      </label>
+      <label v-for="(value, name) in (linkId === 'custom' ? custom : {})" :key="name" class="flex flex-col text-sm">
+        {{ texts['custom_' + name] }}<input class="demo-select w-28" type="number" min="0" v-model.number="custom[name]"
+                               @change="askLink" :disabled="running" :data-control="'link-' + name"></label>
     </div>
+    <p v-if="linkError" class="lesson-prose" role="alert" data-link-error>{{ linkError }}</p>
     <p v-if="classFeedRate !== null" class="lesson-prose font-semibold" role="status" data-class-feed
        :data-rate="classFeedRate">{{ classFeedText }}</p>
     <p class="lesson-prose" data-reading="lanes" aria-live="polite">{{ reading }}</p>
+    <div v-if="linkReading" class="lesson-prose" data-link-reading :data-profile="link.profile.id">
+      <p class="font-semibold">{{ texts.link_heading }}</p><p>{{ linkReading.intro }}</p>
+      <ul><li v-for="line in linkReading.lines" :key="line.id" :data-link-lane="line.id"><strong>{{ line.title }}:</strong>
+        {{ line.text }}</li></ul>
+    </div>
     <div class="demo-table-box">
       <table class="demo-lanes-table" data-lanes-table>
         <caption class="sr-only">{{ texts.table_caption }}</caption>
@@ -133,6 +147,7 @@ export default {
     pollIntervals: Array,
     rates: Array,
     defaults: Object,
+    profiles: Array,
     chartPoints: { type: Number, default: 200 },
   },
   emits: ['run'],
@@ -142,6 +157,9 @@ export default {
       running: false,
       starting: false,
       pollIntervalMs: this.defaults.poll_interval_ms,
+      linkId: 'same-room',  // the link profile the session's lanes travel (demos/protocol/link.py)
+      custom: { ...wsDemo.CUSTOM_LINK }, // a custom link's figures, as the `link` command names them
+      link: null, linkError: '',  // the answer to the latest `link` command: the profile, the model's forecast
       classFeedRate: null,  // the teacher's class feed rate while one feeds this page (the counts stream says)
       ratePerS: this.defaults.rate_per_s,
       tick: 0,
@@ -176,7 +194,10 @@ export default {
       onReady: () => this.feedReady(),
     });
     this.unsubscribe = [
-      this.hub.on('inspector', (state) => { this.ready = state.state === 'open'; }),
+      this.hub.on('inspector', (state) => {
+        this.ready = state.state === 'open';
+        if (this.ready && !this.link) this.askLink();  // the model's figures for loopback, before any choice
+      }),
       this.hub.on('counts', (counts) => {
         this.server = counts.lanes;
         this.deflateOffered = counts.permessage_deflate;
@@ -246,6 +267,7 @@ export default {
           ['connections', `${id}-connections`, t.connections, server.tcp_connections ?? null, 0],
           ['bytes-per-update', `${id}-bytes-per-update`, t.bytes_per_update, perUpdate, 1],
           ['delay-p50', `${id}-delay-p50`, t.delay_p50, summary && summary.p50, 1],
+          ['delay-model', `${id}-delay-model`, t.delay_model, this.link && this.link.forecast[id].median_ms, 1],
           ['delay-p95', `${id}-delay-p95`, t.delay_p95, summary && summary.p95, 1],
           ['missing', `${id}-missing`, t.missing, wsDemo.missingSeqs(this.seqs[id]), 0],
           ['server-updates', id === 'push' ? 'push-frames' : `${id}-server-updates`, t.push_frames,
@@ -268,6 +290,7 @@ export default {
       const labels = {
         updates: t.updates, requests: t.row_requests, empty: t.row_empty, connections: t.connections,
         'bytes-per-update': t.bytes_per_update, 'delay-p50': t.delay_p50, 'delay-p95': t.delay_p95,
+        'delay-model': t.delay_model,
         missing: t.missing, 'server-updates': t.server_updates, failed: t.row_failed, bytes: t.bytes,
         'delay-mean': t.delay_mean,
       };
@@ -278,6 +301,7 @@ export default {
       }));
       return { main: rows.filter((row) => !row.more), more: rows.filter((row) => row.more) };
     },
+    linkReading() { return wsDemo.linkReading(this.link, this.texts, this.lanes); },
     reading() {
       const s = this.summaries;
       if (!s.poll || !s.push) return this.ready ? this.texts.waiting : this.texts.connecting;
@@ -377,9 +401,16 @@ export default {
     },
     changeInterval() {
       this.comparison.setPollInterval(this.pollIntervalMs);
+      this.askLink();  // the model's figures for the new interval
     },
     changeRate() {
       this.hub.command('rate', { rate_per_s: this.ratePerS });
+      this.askLink();
+    },
+    // The lanes' next connections travel the link (the choice waits while a run is on); the answer: the forecast.
+    async askLink() {
+      Object.assign(this, await wsDemo.chooseLink(this.hub, this.texts, this.linkId, this.custom, this.pollIntervalMs,
+        this.ratePerS));
     },
     take(report) {
       const t = this.texts;

@@ -36,6 +36,7 @@ CLIENT_FILES = (
     'pusher.js',
     'sse_client.js',
     'lanes.js',
+    'link_reading.js',
     'echo_console.js',
     'break_it.js',
     'lesson_runner.js',

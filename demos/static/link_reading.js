@@ -1,0 +1,52 @@
+// What a link profile does to each lane, in words: the lanes panel shows these under its buttons once the learner
+// picks a link. The figures come from the echo server's answer to the page's `link` command (the link model's
+// forecast, demos/protocol/lane_forecast.py); the words from the panel's texts (content/demo.md).
+'use strict';
+
+window.wsDemo = window.wsDemo || {};
+
+// A custom profile's figures and where the page starts them (each one's label is the text `custom_` + its name).
+wsDemo.CUSTOM_LINK = { rtt_ms: 200, jitter_ms: 0, down_kbit_s: null, up_kbit_s: null, loss_percent: 0 };
+
+// The `link` command's arguments: the profile, and what the forecast is for. An empty custom field is sent as
+// null (no bandwidth limit) or left to the server's default.
+wsDemo.linkCommand = function linkCommand(profileId, custom, pollIntervalMs, ratePerS) {
+  const args = { profile: profileId, poll_interval_ms: pollIntervalMs, rate_per_s: ratePerS };
+  if (profileId !== 'custom') return args;
+  for (const name of Object.keys(wsDemo.CUSTOM_LINK)) {
+    const value = custom[name];
+    args[name] = value === '' || value === null || value === undefined ? null : Number(value);
+  }
+  return args;
+};
+
+// Sends the `link` command; { link: the answer } when the server took it, else { linkError: why, in words }.
+wsDemo.chooseLink = async function chooseLink(hub, texts, profileId, custom, pollIntervalMs, ratePerS) {
+  const reply = await hub.command('link', wsDemo.linkCommand(profileId, custom, pollIntervalMs, ratePerS));
+  return reply.ok ? { link: reply, linkError: '' } : { linkError: wsDemo.fill(texts.link_error, { error: reply.error }) };
+};
+
+// { intro, lines: [{ id, title, text }] } for a shaped link; null on loopback ("same room") or before any answer.
+wsDemo.linkReading = function linkReading(reply, texts, lanes) {
+  if (!reply || !reply.profile || reply.profile.id === 'same-room') return null;
+  const round = (value) => Math.round(value ?? 0);
+  const profile = reply.profile;
+  const lines = lanes.map((lane) => {
+    const model = reply.forecast[lane.id];
+    const values = {
+      median_ms: round(model.median_ms), setup_ms: round(model.setup_ms), question_ms: round(model.round_trip_ms),
+      window_ms: round(model.cycle_ms), interval_ms: round(reply.poll_interval_ms),
+      between_ms: round(1000 / reply.rate_per_s), stall_ms: round(model.stall_ms),
+      loss_percent: +(profile.loss * 100).toFixed(2),
+      one_in: model.stalled_share > 0 ? Math.max(1, Math.round(1 / model.stalled_share)) : 0,
+    };
+    const polling = lane.id === 'poll' || lane.id === 'longpoll';
+    let text = wsDemo.fill(texts[`link_${lane.id}${polling && model.link_bound ? '_bound' : ''}`], values);
+    if (model.stalled_share > 0) text += ' ' + wsDemo.fill(texts.link_loss, values);
+    return { id: lane.id, title: lane.title, text };
+  });
+  const intro = wsDemo.fill(texts.link_intro, {
+    one_way_ms: +(profile.rtt_ms / 2).toFixed(2), setup_ms: round(reply.forecast.push.setup_ms),
+  });
+  return { intro, lines };
+};
