@@ -75,6 +75,7 @@ def controls(setup: TeacherSetup, presenting: bool) -> None:
             )
             tagged(down, 'board-outage')
             rate = ui.select({r: f'{r:g} updates/s' for r in CLASS_FEED_RATES}, value=2.0, label='Class feed rate')
+            rate.style('min-width: 11rem')  # its label was cut to 'Class feed r…'
 
             async def feed(start: bool) -> None:
                 await class_feed(setup, start, rate.value)
