@@ -90,6 +90,7 @@ _DEMO_CSS = """
 #: The sections the page places a panel under, in page order.
 PANEL_ANCHORS = (
     'polling-vs-push',
+    'on-a-real-link',
     'echo-console',
     'frame-anatomy',
     'handshake-computed',
@@ -207,6 +208,7 @@ def _panels(content: DemoContent, setup: DemoSetup, sources: DemoPageSources, sn
     with _section(content, 'polling-vs-push'):
         LanesPanel(setup, content.lanes, texts['lanes_panel'], on_run=keep_run).classes('w-full')
         show_sources([client[name] for name in LANES_SOURCES])
+    _section(content, 'on-a-real-link')  # the lanes panel's Link control: what it does, in words
     with _section(content, 'echo-console'):
         EchoConsolePanel(setup, texts['console']).classes('w-full')
         show_sources([client['echo_console.js']])
