@@ -31,7 +31,7 @@ from lesson.panels.restart import RestartPanel
 from lesson.rules.demo_content import DemoContent, parse_demo, parse_panel_texts
 from lesson.storage import learner_files, redis_learner_dict
 from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz, read_content_file
-from lesson.web import hardening
+from lesson.web import hardening, socket_events
 from lesson.web.client_files import keep_components, read_client_sources, serve_client_files
 from lesson.web.echo_config import echo_settings, echo_ssl_context
 
@@ -80,6 +80,7 @@ def build(config: Config, echo_socket: socket.socket, app_port: int) -> EchoProc
         redis_learner_dict.use_redis(config)
     learner_files.install(config)  # progress files that survive damage and expire (unless Redis keeps progress)
     hardening.install(config)  # security headers, the browser log filter
+    socket_events.install()  # a page's events run only from its own socket (a teacher's: with the cookie)
 
     async def stop_echo() -> None:
         await echo.stop_async()

@@ -115,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lesson.web.echo_config import CertificateError
 
     app.use_data_dir(config.data_dir)
+    if config.rotate_teacher_token:  # before anything reads the token: the start-up block prints the new one
+        from lesson.teaching.access import rotate_teacher_token
+
+        rotate_teacher_token(config.data_dir)
     try:
         app.build(config, echo_socket, app_port)
     except ContentError as error:

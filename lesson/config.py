@@ -91,6 +91,8 @@ class Config:
     # Teaching a class (lesson/pages/teacher/).
     #: The teacher pages' secret; None: the one kept in the data directory (``teacher_token``, made at first start).
     teacher_token: str | None = None
+    #: Replace the kept teacher token before serving: the old teacher address and teacher cookies stop working.
+    rotate_teacher_token: bool = False
     #: Learners one class holds; beyond, joining is refused.
     max_learners: int = DEFAULT_MAX_LEARNERS
 
@@ -289,6 +291,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag('--teacher-token', group='teaching', help=
          f'secret in the teacher address (/teacher?token=...), at least {MIN_TEACHER_TOKEN_CHARS} letters, digits, '
          '- or _ (default: a random one, generated once and kept in the data directory)'),
+    Flag('--rotate-teacher-token', group='teaching', kind='switch', help=
+         'make a new teacher token (kept in the data directory) before serving: the old teacher address and every '
+         'teacher cookie signed with it stop working'),
     Flag('--max-learners', group='teaching', type=int, fallback=str(DEFAULT_MAX_LEARNERS), metavar='N', help=
          f'learners one class may hold; beyond, joining is refused (default: {DEFAULT_MAX_LEARNERS})'),
 )
@@ -412,6 +417,8 @@ def _refuse_bad_flags(parser: argparse.ArgumentParser, args: argparse.Namespace)
         log.warning('--storage-secret %s: fine on this machine only, refused with a non-loopback --host', problem)
     for problem in deployment_problems(args.redis_url, args.public_echo_url, args.trusted_proxies):
         parser.error(problem)
+    if args.teacher_token and args.rotate_teacher_token:
+        parser.error('--rotate-teacher-token replaces the kept token; with --teacher-token, give a new one instead')
     if args.teacher_token is not None and (
         len(args.teacher_token) < MIN_TEACHER_TOKEN_CHARS or not _TEACHER_TOKEN.match(args.teacher_token)
     ):
@@ -447,5 +454,6 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
         public_echo_url=args.public_echo_url.rstrip('/') if args.public_echo_url else None,
         trusted_proxies=tuple(args.trusted_proxies),
         teacher_token=args.teacher_token or None,
+        rotate_teacher_token=bool(args.rotate_teacher_token),
         max_learners=args.max_learners,
     )

@@ -90,7 +90,8 @@ async def _bounded(work: Awaitable[T]) -> T:
 
 async def open_board(base: str, token: str) -> Board:
     """The teacher's board, with a class started when none runs."""
-    tab = PageTab(httpx.AsyncClient(base_url=base, timeout=STEP_TIMEOUT_S))
+    # the teacher's token is exchanged for a cookie and a redirect, as a browser follows it
+    tab = PageTab(httpx.AsyncClient(base_url=base, timeout=STEP_TIMEOUT_S, follow_redirects=True))
     await tab.open(f'/teacher?token={token}')
     board = Board(tab)
     tab.watch(SUBMITTED, lambda arrived, found: board.counts.append((arrived, int(found.group(1)))))

@@ -1,17 +1,21 @@
 """The teacher's secret and the app's control channel to the echo process.
 
 The token guards the class's results and the shared moments; it is made once per data directory (``teacher_token``,
-0600), or given with ``--teacher-token``. It appears in the start-up block only: nothing here logs it, and the page
-server's access log (uvicorn's, at INFO) is off at NiceGUI's default level.
+0600), or given with ``--teacher-token``, and replaced with ``--rotate-teacher-token``. It appears in the start-up
+block only: the first visit with it is answered with a signed teacher cookie and a redirect to the same page without
+it (as Jupyter does with its start-up token), so no address bar, projector or link carries it afterwards. Nothing
+here logs it, and the page server's access log (uvicorn's, at INFO) is off at NiceGUI's default level.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import os
 import secrets
 import ssl
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,10 @@ from demos.server.control import CONTROL_HEADER, control_header
 
 TOKEN_FILE = 'teacher_token'
 TOKEN_BYTES = 24  # 32 characters of base64
+#: The cookie the token is exchanged for at the teacher's first visit (HttpOnly, SameSite=Strict: see the guard).
+COOKIE_NAME = 'lesson_teacher'
+#: Seconds a teacher cookie is good for: a teaching day; then the start-up address is opened again.
+COOKIE_MAX_AGE_S = 12 * 3600
 
 
 def load_or_create_teacher_token(data_dir: Path) -> str:
@@ -46,6 +54,37 @@ def load_or_create_teacher_token(data_dir: Path) -> str:
 
 def teacher_token(configured: str | None, data_dir: Path) -> str:
     return configured or load_or_create_teacher_token(data_dir)
+
+
+def rotate_teacher_token(data_dir: Path) -> str:
+    """A new kept token in place of the old one: the old address and every teacher cookie signed with it stop
+    working (cookies are signed with the token, :func:`teacher_cookie`)."""
+    (data_dir / TOKEN_FILE).unlink(missing_ok=True)
+    return load_or_create_teacher_token(data_dir)
+
+
+def _cookie_mac(token: str, issued: str, nonce: str) -> str:
+    message = f'teacher-cookie|{issued}|{nonce}'.encode('ascii')
+    return hmac.new(token.encode('utf-8'), message, hashlib.sha256).hexdigest()
+
+
+def teacher_cookie(token: str, now: float | None = None) -> str:
+    """What the teacher's browser keeps instead of the token: when it was issued, a nonce, and an HMAC of both
+    keyed with the token. It tells nothing of the token, and a new token makes every old cookie worthless."""
+    issued = str(int(time.time() if now is None else now))
+    nonce = secrets.token_urlsafe(12)
+    return f'{issued}.{nonce}.{_cookie_mac(token, issued, nonce)}'
+
+
+def cookie_valid(token: str, cookie: object, now: float | None = None) -> bool:
+    """Whether ``cookie`` was signed with ``token`` less than :data:`COOKIE_MAX_AGE_S` ago (MAC compared in
+    constant time)."""
+    if not isinstance(cookie, str) or not token or cookie.count('.') != 2:
+        return False
+    issued, nonce, mac = cookie.split('.')
+    if not issued.isdigit() or not 0 <= (time.time() if now is None else now) - int(issued) < COOKIE_MAX_AGE_S:
+        return False
+    return hmac.compare_digest(mac.encode('ascii', 'replace'), _cookie_mac(token, issued, nonce).encode('ascii'))
 
 
 def token_matches(expected: str, given: object) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from demos.bench.page_client import PageTab
 
 from ..support.app_process import RunningApp
+from ..support.waiting import wait_until_async
 
 HUGE = 'x' * 900_000
 
@@ -57,3 +59,97 @@ def test_the_dark_switch_stores_a_boolean_and_nothing_else(app: RunningApp) -> N
     warnings = [line for line in app.log.splitlines() if 'learner storage: refused a write' in line]
     assert len(warnings) == 1, app.log[-3000:]
     assert HUGE[:100] not in app.log
+
+
+# -- the teacher's token: exchanged for a cookie, never in an address again (findings 5 and 12) ----------------
+
+TOKEN = 'teacher-token-for-the-student-tests'
+
+
+@pytest.fixture(scope='module')
+def teacher_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    running = RunningApp(data_dir=tmp_path_factory.mktemp('teacher'), extra_args=['--teacher-token', TOKEN])
+    running.start()
+    yield running
+    running.stop()
+
+
+def test_the_token_is_exchanged_for_a_strict_http_only_cookie_and_leaves_the_address(teacher_app: RunningApp) -> None:
+    with httpx.Client(base_url=teacher_app.url, timeout=20) as http:
+        first = http.get(f'/teacher?token={TOKEN}&presenter=1')
+        assert first.status_code == 303 and first.headers['location'] == '/teacher?presenter=1'
+        cookie = first.headers['set-cookie'].lower()
+        assert 'httponly' in cookie and 'samesite=strict' in cookie and 'path=/' in cookie
+        assert TOKEN.lower() not in cookie
+        for path in ('/teacher?presenter=1', '/teacher', '/teacher/join?presenter=1'):
+            page = http.get(path)
+            assert page.status_code == 200 and TOKEN not in page.text, path
+        assert (
+            '/teacher/export.csv?class=' in http.get('/teacher').text
+            or 'No class is running' in http.get('/teacher').text
+        )
+        http.cookies.clear()
+        assert http.get('/teacher').status_code == 403  # the cookie, not the address, is the credential now
+        assert http.get('/teacher?token=wrong-token-of-some-length').status_code == 403
+        assert http.get(f'/teacher/typo?token={TOKEN}').status_code == 404
+    assert teacher_app.log.count(TOKEN) == 1, teacher_app.log[-3000:]  # the start-up block's line only
+
+
+def test_a_cookie_of_another_token_is_refused(teacher_app: RunningApp) -> None:
+    from lesson.teaching.access import COOKIE_NAME, teacher_cookie
+
+    with httpx.Client(base_url=teacher_app.url, timeout=20) as http:
+        http.cookies.set(COOKIE_NAME, teacher_cookie('an-older-token-of-this-app'))
+        assert http.get('/teacher').status_code == 403
+        http.cookies.set(COOKIE_NAME, teacher_cookie(TOKEN))
+        assert http.get('/teacher').status_code == 200
+
+
+def test_a_board_button_pressed_under_a_borrowed_client_id_does_nothing(teacher_app: RunningApp) -> None:
+    """Finding 12: NiceGUI runs an event for the client id a message names. A student who learned the board's
+    client id sends 'Start a class' from their own page's socket: no class starts. The teacher's own click does."""
+
+    async def class_running(http: httpx.AsyncClient) -> bool:
+        return 'No class is running' not in (await http.get('/join')).text
+
+    async def scene() -> tuple[bool, bool]:
+        async with (
+            httpx.AsyncClient(base_url=teacher_app.url, timeout=20, follow_redirects=True) as teacher,
+            httpx.AsyncClient(base_url=teacher_app.url, timeout=20) as student,
+        ):
+            board = PageTab(teacher)
+            await board.open(f'/teacher?token={TOKEN}')  # as the teacher's browser: the redirect followed
+            start = board.find(label='Start a class')
+            intruder = PageTab(student)
+            await intruder.open('/join')
+            intruder.elements, intruder.client_id = board.elements, board.client_id  # the borrowed id
+            await intruder.emit(start, 'click')
+            await asyncio.sleep(1.0)
+            after_intruder = await class_running(student)
+            await board.emit(start, 'click')
+            await wait_until_async(lambda: class_running(student), 10, "the teacher's click started no class", 0.1)
+            await asyncio.gather(board.close(), intruder.close())
+            return after_intruder, await class_running(student)
+
+    assert asyncio.run(scene()) == (False, True)
+    assert 'dropped 1 socket.io event message' in teacher_app.log, teacher_app.log[-2000:]
+
+
+def test_rotating_the_token_ends_the_old_address_and_every_old_cookie(tmp_path: Path) -> None:
+    running = RunningApp(data_dir=tmp_path)
+    running.start()
+    try:
+        old = re.search(r'/teacher\?token=([\w-]+)', running.log)
+        assert old is not None
+        with httpx.Client(base_url=running.url, timeout=20) as http:
+            assert http.get(f'/teacher?token={old.group(1)}').status_code == 303
+            assert http.get('/teacher').status_code == 200
+            running.extra_args = ['--rotate-teacher-token']
+            running.restart()
+            new = re.findall(r'/teacher\?token=([\w-]+)', running.log)
+            assert len(new) == 1 and new[0] != old.group(1)
+            assert http.get('/teacher').status_code == 403  # the old cookie
+            assert http.get(f'/teacher?token={old.group(1)}').status_code == 403
+            assert http.get(f'/teacher?token={new[0]}').status_code == 303
+    finally:
+        running.stop()

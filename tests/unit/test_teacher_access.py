@@ -7,7 +7,15 @@ import pytest
 
 from lesson.config import Config
 from lesson.pages.teacher import join_screen, setup
-from lesson.teaching.access import load_or_create_teacher_token, teacher_token, token_matches
+from lesson.teaching.access import (
+    COOKIE_MAX_AGE_S,
+    cookie_valid,
+    load_or_create_teacher_token,
+    rotate_teacher_token,
+    teacher_cookie,
+    teacher_token,
+    token_matches,
+)
 
 
 def test_the_token_is_made_once_kept_0600_and_reused(tmp_path: Path) -> None:
@@ -42,3 +50,22 @@ def test_join_addresses_are_every_machine_address_on_0_0_0_0(monkeypatch: pytest
 def test_the_qr_code_is_inline_svg_made_here() -> None:
     svg = join_screen.qr_svg('http://10.0.0.7:8080/join')
     assert svg.startswith('<svg') and 'http' not in svg  # no link to a web service, no address in clear
+
+
+def test_a_teacher_cookie_is_good_for_its_token_and_a_teaching_day_only() -> None:
+    token = 'a-teacher-token-of-some-length'
+    cookie = teacher_cookie(token, now=1_000_000)
+    assert token not in cookie
+    assert cookie_valid(token, cookie, now=1_000_000 + COOKIE_MAX_AGE_S - 1)
+    assert not cookie_valid(token, cookie, now=1_000_000 + COOKIE_MAX_AGE_S)
+    assert not cookie_valid(token + 'x', cookie, now=1_000_001)  # a rotated token
+    issued, nonce, mac = cookie.split('.')
+    assert not cookie_valid(token, f'{int(issued) + 1}.{nonce}.{mac}', now=1_000_001)  # the time is signed too
+    for forged in ('', 'a.b', '1.2.3.4', None, 5, f'{issued}.{nonce}.{"0" * len(mac)}'):
+        assert not cookie_valid(token, forged, now=1_000_001)
+
+
+def test_rotating_replaces_the_kept_token(tmp_path: Path) -> None:
+    old = load_or_create_teacher_token(tmp_path)
+    new = rotate_teacher_token(tmp_path)
+    assert new != old and load_or_create_teacher_token(tmp_path) == new

@@ -13,7 +13,6 @@ import time
 from collections.abc import Awaitable, Callable
 from html import escape
 
-from fastapi import Request
 from fastapi.responses import JSONResponse
 from nicegui import APIRouter, app, background_tasks, ui
 from nicegui.client import Client
@@ -21,7 +20,7 @@ from nicegui.client import Client
 from lesson.pages.layout import page_frame
 from lesson.pages.presenter import presenter_on
 from lesson.pages.teacher import moments
-from lesson.pages.teacher.guard import credential, token_link
+from lesson.pages.teacher.guard import socket_is_the_teachers, teacher_link
 from lesson.pages.teacher.setup import TeacherSetup
 from lesson.pages.teacher.style import BUTTON_COLOR, CSS, LINK, tagged, when
 from lesson.panels.board_delay import BoardDelay
@@ -35,6 +34,7 @@ from lesson.teaching.store import (
     LearnerJoined,
     LearnerLeft,
 )
+from lesson.web import socket_events
 from lesson.web.client_files import keep_components
 
 CLOCK = '/teacher/clock'
@@ -80,9 +80,8 @@ class _Bar:
 class Board:
     """One teacher page's view of the running class, redrawn when the store says something changed."""
 
-    def __init__(self, setup: TeacherSetup, token: str, presenting: bool) -> None:
+    def __init__(self, setup: TeacherSetup, presenting: bool) -> None:
         self.setup = setup
-        self.token = token  # for the export links it draws; never logged
         self.presenting = presenting
         self.klass: Class | None = None
         self.listing: list[ClassInfo] = []
@@ -261,13 +260,13 @@ class Board:
 
     @ui.refreshable_method
     def _classes(self) -> None:
-        _class_list(self, self.token)
+        _class_list(self)
 
     async def _start_class(self) -> None:
         await self.setup.store.start_class()  # the event redraws every board
 
 
-def _class_list(board: Board, token: str) -> None:
+def _class_list(board: Board) -> None:
     ui.label('Classes').classes('text-xl font-semibold mt-4')
     with ui.element('ul').classes('list-disc pl-6').mark('board-classes').props('data-testid=board-classes'):
         for info in board.listing:
@@ -279,12 +278,10 @@ def _class_list(board: Board, token: str) -> None:
                     f'{when(info)}{" (running)" if info.current else ""}: {info.learners} learners, '
                     f'{info.attempts} attempts'
                 )
-                ui.link('results CSV', token_link('/teacher/export.csv', token, **{'class': info.id})).classes(
-                    LINK
-                ).mark(f'board-export-{info.id}').props(f'data-testid=board-export-{info.id}')
-                ui.link('per-question CSV', token_link('/teacher/questions.csv', token, **{'class': info.id})).classes(
-                    LINK
-                )
+                ui.link('results CSV', teacher_link('/teacher/export.csv', **{'class': info.id})).classes(LINK).mark(
+                    f'board-export-{info.id}'
+                ).props(f'data-testid=board-export-{info.id}')
+                ui.link('per-question CSV', teacher_link('/teacher/questions.csv', **{'class': info.id})).classes(LINK)
 
 
 def add_board(router: APIRouter, setup: TeacherSetup) -> None:
@@ -297,10 +294,11 @@ def add_board(router: APIRouter, setup: TeacherSetup) -> None:
         return JSONResponse({'server_time': time.time() * 1000}, headers={'Cache-Control': 'no-store'})
 
     @router.page('')
-    async def board_page(request: Request, presenter: str = '') -> None:
-        token = credential(request)
+    async def board_page(presenter: str = '') -> None:
+        # the board's buttons run only from a socket carrying the teacher's cookie, not under a borrowed client id
+        socket_events.require(ui.context.client, socket_is_the_teachers(setup.token))
         presenting = bool(presenter)
-        board = Board(setup, token, presenting)
+        board = Board(setup, presenting)
         await board.load()
         ui.add_css(CSS)
         if presenting:
@@ -308,7 +306,7 @@ def add_board(router: APIRouter, setup: TeacherSetup) -> None:
         with page_frame('Class board', '/teacher'):
             ui.html('Class board', tag='h1').classes('text-3xl font-bold mt-2')
             board.delay = tagged(BoardDelay(CLOCK), 'board-delay')
-            _links(token)
+            _links()
             if presenting:  # on the projector the class comes first; the teacher's buttons wait below
                 board.show()
                 moments.controls(setup, presenting)
@@ -320,11 +318,9 @@ def add_board(router: APIRouter, setup: TeacherSetup) -> None:
         client.on_delete(task.cancel)
 
 
-def _links(token: str) -> None:
+def _links() -> None:
     with ui.row().classes('gap-2 flex-wrap items-center my-2'):
-        tagged(
-            ui.link('Join screen', token_link('/teacher/join', token, presenter='1')).classes(LINK), 'board-join-link'
-        )
-        presenting = token_link('/teacher', token, presenter='1')
+        tagged(ui.link('Join screen', teacher_link('/teacher/join', presenter='1')).classes(LINK), 'board-join-link')
+        presenting = teacher_link('/teacher', presenter='1')
         tagged(ui.link('Presenter mode', presenting).classes(LINK), 'board-presenter-link')
         ui.link('Demo page, presenter mode', '/demo?presenter=1').classes(LINK)

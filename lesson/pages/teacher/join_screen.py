@@ -7,9 +7,11 @@ from nicegui import APIRouter, background_tasks, ui
 
 from lesson.pages.layout import page_frame
 from lesson.pages.presenter import presenter_on
+from lesson.pages.teacher.guard import socket_is_the_teachers
 from lesson.pages.teacher.setup import TeacherSetup
 from lesson.pages.teacher.style import CSS, tagged
 from lesson.rules.classroom import Class
+from lesson.web import socket_events
 
 
 def qr_svg(url: str) -> str:
@@ -26,6 +28,7 @@ def joined_text(klass: Class | None) -> str:
 def add_join_screen(router: APIRouter, setup: TeacherSetup) -> None:
     @router.page('/join')
     async def join_screen(presenter: str = '') -> None:
+        socket_events.require(ui.context.client, socket_is_the_teachers(setup.token))
         ui.add_css(CSS)
         if presenter:
             presenter_on()

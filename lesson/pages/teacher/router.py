@@ -6,20 +6,20 @@ from __future__ import annotations
 from fastapi import Depends
 from nicegui import APIRouter, app
 
+from lesson.pages.teacher import guard
 from lesson.pages.teacher.board import add_board
 from lesson.pages.teacher.exports import add_exports
-from lesson.pages.teacher.guard import NotTheTeacher, forbidden, teacher_guard
 from lesson.pages.teacher.join_screen import add_join_screen
 from lesson.pages.teacher.setup import TeacherSetup
 from lesson.teaching.membership import use_store
 
 
 def register(setup: TeacherSetup) -> None:
-    """Register the board, the join screen and the exports; every one answers 403 without the teacher's token."""
+    """Register the board, the join screen and the exports; every one answers 403 without the teacher's cookie."""
     use_store(setup.store)
-    router = APIRouter(prefix='/teacher', dependencies=[Depends(teacher_guard(setup.token))])
+    router = APIRouter(prefix='/teacher', dependencies=[Depends(guard.teacher_guard(setup.token))])
     add_board(router, setup)
     add_join_screen(router, setup)
     add_exports(router, setup)
-    app.add_exception_handler(NotTheTeacher, forbidden)
+    guard.install(setup.token)
     app.include_router(router)
