@@ -42,6 +42,8 @@ TEXT_KEYS = (
     'connecting',
     'waiting',
     'reading_poll',
+    'reading_poll_late',
+    'reading_missed',
     'reading_no_empty',
     'reading_longpoll',
     'reading_sse',
