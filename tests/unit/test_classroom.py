@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lesson.rules import classroom, demo_runs
+from lesson.rules import class_csv, classroom, demo_runs
 from lesson.rules.classroom import (
     Class,
     ClassAttempt,
@@ -208,7 +208,7 @@ def test_attempts_csv_has_a_header_and_a_row_per_attempt_quoted_for_spreadsheets
     klass = joined('Smith, "Ada"', '=HYPERLINK("x")', None)
     for index, answers in enumerate((RIGHT, WRONG, RIGHT)):
         klass = classroom.record_attempt(klass, attempt(f'learner-{index:04d}', 1, answers, index), QUIZ)
-    rows = parse_csv(classroom.attempts_csv(klass, QUIZ))
+    rows = parse_csv(class_csv.attempts_csv(klass, QUIZ))
     assert rows[0][:4] == ['learner', 'submitted_at', 'attempt', 'first_in_class']
     assert rows[0][-3:] == ['score', 'total', 'percent']
     assert [row[0] for row in rows[1:]] == ['Smith, "Ada"', '\'=HYPERLINK("x")', 'Learner 3']
@@ -223,7 +223,7 @@ def test_every_formula_lead_character_is_quoted_in_the_csv(name: str) -> None:
     klass = joined(name, 'Ada-Lovelace')
     for index in range(2):
         klass = classroom.record_attempt(klass, attempt(f'learner-{index:04d}', 1, RIGHT, index), QUIZ)
-    rows = parse_csv(classroom.attempts_csv(klass, QUIZ))
+    rows = parse_csv(class_csv.attempts_csv(klass, QUIZ))
     assert [row[0] for row in rows[1:]] == [f"'{name}", 'Ada-Lovelace']  # a dash inside a name stays as it is
 
 
@@ -231,7 +231,7 @@ def test_questions_csv_counts_first_and_all_attempts() -> None:
     klass = joined('Ada')
     klass = classroom.record_attempt(klass, attempt('learner-0000', 1, WRONG), QUIZ)
     klass = classroom.record_attempt(klass, attempt('learner-0000', 2, RIGHT), QUIZ)
-    rows = parse_csv(classroom.questions_csv(klass, QUIZ))
+    rows = parse_csv(class_csv.questions_csv(klass, QUIZ))
     assert rows[0] == ['question', 'prompt', 'option', 'correct', 'first_attempts', 'all_attempts']
     right_rows = [row for row in rows[1:] if row[3] == 'yes']
     assert len(right_rows) == len(QUIZ.questions)
