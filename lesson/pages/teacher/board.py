@@ -64,13 +64,16 @@ async def draw_in_batches(dirty: asyncio.Event, draw: Callable[[], Awaitable[boo
 class _Bar:
     """One option's bar and count on the board, changed in place (only when its figures change)."""
 
-    def __init__(self, bar: ui.element | None, count: ui.label) -> None:
+    def __init__(self, bar: ui.element | None, count: ui.label, retries: ui.label | None = None) -> None:
         self.bar = bar
         self.count = count
+        self.retries = retries
         self._width: str | None = None
 
-    def show(self, count: int, percent: float) -> None:
+    def show(self, count: int, percent: float, retries: int = 0) -> None:
         self.count.set_text(str(count))
+        if self.retries is not None:
+            self.retries.set_text(f'+{retries} on retries' if retries else '')
         width = f'{percent:.0f}%'
         if self.bar is not None and width != self._width:
             self._width = width
@@ -206,7 +209,9 @@ class Board:
 
     def _questions(self, klass: Class) -> None:
         """The bars, built once per class; :meth:`_update_bars` then changes only widths and counts."""
-        ui.label('Answers, first attempts (retries below each)').classes('text-xl font-semibold mt-4')
+        ui.label('Answers: first attempts, with retries beside each option').classes('text-xl font-semibold mt-4')
+        # one scale for every question: a full bar is the same number of answers everywhere on the board
+        self._bars['', ''] = _Bar(None, tagged(ui.label().classes('text-sm opacity-80'), 'board-scale'))
         for index, question in enumerate(self.setup.quiz.questions, 1):
             with tagged(ui.card().classes('w-full my-2'), f'board-question-{question.id}'):
                 ui.label(f'{index}. {question.prompt}').classes('font-semibold')
@@ -219,7 +224,11 @@ class Board:
                         count = tagged(
                             ui.label().classes('text-right tabular-nums'), f'board-count-{question.id}-{option.id}'
                         )
-                    self._bars[question.id, option.id] = _Bar(bar, count)
+                        retries = tagged(
+                            ui.label().classes('text-sm opacity-80 tabular-nums'),
+                            f'board-retries-{question.id}-{option.id}',
+                        )
+                    self._bars[question.id, option.id] = _Bar(bar, count, retries)
                 self._bars[question.id, ''] = _Bar(None, ui.label().classes('text-sm opacity-80'))
         self._update_bars()
 
@@ -228,11 +237,14 @@ class Board:
             return
         firsts = classroom.tallies(self.setup.quiz, classroom.first_attempts(self.klass))
         retried = classroom.tallies(self.setup.quiz, classroom.retries(self.klass))
+        most = max((option.count for tally in firsts for option in tally.options), default=0) or 1
+        if (scale := self._bars.get(('', ''))) is not None:
+            scale.count.set_text(f'Every bar on one scale: a full bar is {most} answer{"s" if most != 1 else ""}.')
         for tally, again in zip(firsts, retried, strict=True):
-            most = max((option.count for option in tally.options), default=0) or 1
+            retry_counts = {option.option_id: option.count for option in again.options}
             for option in tally.options:
                 if (bar := self._bars.get((tally.question_id, option.option_id))) is not None:
-                    bar.show(option.count, 100 * option.count / most)
+                    bar.show(option.count, 100 * option.count / most, retry_counts.get(option.option_id, 0))
             summary = f'{tally.right} of {tally.answered} right on a first attempt'
             if again.answered:
                 summary += f'; retries: {again.right} of {again.answered} right'
@@ -255,7 +267,11 @@ class Board:
             with ui.card():
                 ui.label('Push (WebSocket)').classes('font-semibold')
                 ui.label(f'{totals.runs:,} connections, 1 per run')
-                ui.label('0 requests: the server sends when it has news')
+                # the students' tables count the browser's clock checks on the socket as its requests: never for news
+                tagged(
+                    ui.label('No request for news: the server sends each update the moment it has it'),
+                    'board-demo-push',
+                )
                 ui.label(f'{totals.push_updates:,} updates received')
 
     @ui.refreshable_method

@@ -18,7 +18,8 @@ LINK = 'text-indigo-800 underline'
 CSS = """
 .board-bar { height: 1.6rem; background: #3949ab; border-radius: .2rem; min-width: 2px; }
 .board-bar-right { background: #15803d; }
-.board-row { display: grid; grid-template-columns: minmax(8rem, 22rem) 1fr 3rem; gap: .5rem; align-items: center; }
+.board-row { display: grid; grid-template-columns: minmax(8rem, 22rem) 1fr 3rem 8.5rem; gap: .5rem;
+             align-items: center; }
 .board-lanes { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: .75rem; }
 .join-address { font-size: clamp(2rem, 6vw, 4.5rem); font-weight: 700; word-break: break-all; line-height: 1.1; }
 .join-count { font-size: clamp(1.5rem, 4vw, 3rem); font-weight: 600; }
