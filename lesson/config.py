@@ -95,6 +95,10 @@ class Config:
     rotate_teacher_token: bool = False
     #: Learners one class holds; beyond, joining is refused.
     max_learners: int = DEFAULT_MAX_LEARNERS
+    #: Joins one address may make per minute (a class behind one NAT is one address); 0: no limit.
+    joins_per_minute_per_address: int = 30
+    #: Learners present in a class from one address at most; 0: no limit.
+    learners_per_address: int = 60
 
     @property
     def uses_tls(self) -> bool:
@@ -294,6 +298,12 @@ FLAGS: tuple[Flag, ...] = (
     Flag('--rotate-teacher-token', group='teaching', kind='switch', help=
          'make a new teacher token (kept in the data directory) before serving: the old teacher address and every '
          'teacher cookie signed with it stop working'),
+    Flag('--joins-per-minute-per-address', group='teaching', type=int, fallback='30', metavar='N', help=
+         'joins one address may make per minute; a class behind one NAT joins from one address (default: 30; '
+         '0: no limit)'),
+    Flag('--learners-per-address', group='teaching', type=int, fallback='60', metavar='N', help=
+         'learners present in a class from one address at most (default: 60; 0: no limit; raise it for a larger '
+         'class behind one NAT)'),
     Flag('--max-learners', group='teaching', type=int, fallback=str(DEFAULT_MAX_LEARNERS), metavar='N', help=
          f'learners one class may hold; beyond, joining is refused (default: {DEFAULT_MAX_LEARNERS})'),
 )
@@ -427,6 +437,12 @@ def _refuse_bad_flags(parser: argparse.ArgumentParser, args: argparse.Namespace)
         )
     if not 1 <= args.max_learners <= 100_000:
         parser.error('--max-learners must be between 1 and 100000')
+    for flag, value in (
+        ('--joins-per-minute-per-address', args.joins_per_minute_per_address),
+        ('--learners-per-address', args.learners_per_address),
+    ):
+        if not 0 <= value <= 100_000:
+            parser.error(f'{flag} must be between 0 (no limit) and 100000')
 
 
 def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -456,4 +472,6 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
         teacher_token=args.teacher_token or None,
         rotate_teacher_token=bool(args.rotate_teacher_token),
         max_learners=args.max_learners,
+        joins_per_minute_per_address=args.joins_per_minute_per_address,
+        learners_per_address=args.learners_per_address,
     )

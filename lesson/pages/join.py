@@ -9,7 +9,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from lesson.pages.layout import page_frame
-from lesson.rules.classroom import CLASS_ENDED, ClassroomRejected
+from lesson.rules.classroom import CLASS_ENDED, REMOVED, ClassroomRejected
 from lesson.rules.nicknames import NICKNAME_MAX_CHARS
 from lesson.storage.learner_store import learner_store
 from lesson.teaching import membership as class_membership
@@ -32,7 +32,11 @@ class JoinView:
                 'on your own.'
             ).classes('text-lg').mark('join-none').props('data-testid=join-none')
             return
-        if member is not None and member.class_id == current.id:
+        known = None if member is None else current.learner(member.learner_id)
+        if known is not None and known.removed:
+            ui.label(REMOVED).classes('text-lg').mark('join-removed').props('data-testid=join-removed')
+            return
+        if member is not None and member.class_id == current.id and known is not None and known.present:
             ui.label(f'You are in the class as {member.name}.').classes('text-xl font-semibold').mark(
                 'join-joined'
             ).props('data-testid=join-joined')
@@ -71,7 +75,7 @@ class JoinView:
 
     async def _join(self, nickname: str | None) -> None:
         try:
-            await class_membership.join(learner_store(), nickname)
+            await class_membership.join(learner_store(), nickname, _address())
         except ClassroomRejected as refused:
             if self.error is not None:
                 self.error.set_text(str(refused))
@@ -81,6 +85,12 @@ class JoinView:
     async def _leave(self) -> None:
         await class_membership.leave(learner_store())
         await self.show.refresh()
+
+
+def _address() -> str:
+    """The browser's address as the page server saw it (behind a trusted proxy, the one the proxy wrote)."""
+    request = ui.context.client.request
+    return request.client.host if request is not None and request.client is not None else ''
 
 
 def _short_enough(value: str | None) -> bool:

@@ -55,6 +55,17 @@ class NotJoined(ClassroomRejected):
     pass
 
 
+class LearnerRemoved(ClassroomRejected):
+    """The teacher removed this learner (this browser) from the class: they cannot join it again."""
+
+
+#: What a removed learner is told when they try to join again.
+REMOVED = 'Your teacher removed you from this class.'
+#: Learner records one class keeps per place (``max_learners``): those who left with results stay counted, but a
+#: script joining and leaving with fresh cookies cannot grow the class file without end.
+RECORDS_PER_PLACE = 3
+
+
 # -- values --------------------------------------------------------------------------------------------------
 
 
@@ -73,6 +84,11 @@ class Learner:
     #: stay within what one page does in that time (:mod:`lesson.rules.demo_runs`).
     demo_credited_s: float = 0.0
     demo_heard_at: datetime | None = None
+    #: Removed by the teacher: gone, and this browser may not join the class again.
+    removed: bool = False
+    #: Where the learner joined from, as a tag (:func:`lesson.teaching.membership.source_tag`), not an address: the
+    #: per-address cap counts learners by it.
+    source: str = ''
 
     @property
     def name(self) -> str:
@@ -103,6 +119,8 @@ class Class:
     max_learners: int = DEFAULT_MAX_LEARNERS
     learners: tuple[Learner, ...] = ()  # in order of joining
     attempts: tuple[ClassAttempt, ...] = ()  # in order of submission
+    #: Joins refused (full, too many from one address or too fast, removed): the board shows the count.
+    refused_joins: int = 0
 
     def learner(self, learner_id: str) -> Learner | None:
         return next((learner for learner in self.learners if learner.id == learner_id), None)
@@ -139,26 +157,60 @@ def checked_nickname(raw: str | None, taken: Iterable[str] = ()) -> str | None:
         raise NicknameRejected(str(problem)) from problem
 
 
-def join(klass: Class, learner_id: str, nickname: str | None, at: datetime) -> tuple[Class, Learner]:
-    """Add the learner (or bring them back, with the new nickname); the class is refused when full."""
+def join(
+    klass: Class, learner_id: str, nickname: str | None, at: datetime, source: str = '', max_per_source: int = 0
+) -> tuple[Class, Learner]:
+    """Add the learner (or bring them back, with the new nickname). Refused when the class is full (learners present
+    count; those who left do not), when ``max_per_source`` learners (0: no cap) are already here from ``source``, or
+    for a learner the teacher removed."""
     if not LEARNER_ID.match(learner_id):
         raise ClassroomRejected('That learner id is not one this app makes.')
+    known = klass.learner(learner_id)
+    if known is not None and known.removed:
+        raise LearnerRemoved(REMOVED)
     name = checked_nickname(
         nickname, (each.nickname for each in klass.learners if each.id != learner_id and each.nickname)
     )
-    if (known := klass.learner(learner_id)) is not None:
-        back = replace(known, nickname=name, present=True)
+    if known is not None and known.present:
+        back = replace(known, nickname=name)
         return _with_learner(klass, back), back
-    if len(klass.learners) >= klass.max_learners:
+    present = klass.present
+    if len(present) >= klass.max_learners or len(klass.learners) >= RECORDS_PER_PLACE * klass.max_learners:
         raise ClassFull(f'This class is full ({klass.max_learners} learners); ask your teacher.')
-    learner = Learner(learner_id, len(klass.learners) + 1, name, at)
+    if max_per_source and source and sum(each.source == source for each in present) >= max_per_source:
+        raise ClassFull(
+            f'{max_per_source} learners have joined from your network already; ask your teacher to allow more.'
+        )
+    if known is not None:
+        back = replace(known, nickname=name, present=True, source=source)
+        return _with_learner(klass, back), back
+    number = max((each.number for each in klass.learners), default=0) + 1
+    learner = Learner(learner_id, number, name, at, source=source)
     return replace(klass, learners=(*klass.learners, learner)), learner
 
 
 def leave(klass: Class, learner_id: str) -> Class:
-    """Mark the learner as gone; their attempts stay in the class's results."""
-    learner = _joined(klass, learner_id)
+    """Mark the learner as gone, freeing their place; their results stay. A learner with nothing to keep (no
+    attempt, no demo run) is forgotten: leaving and joining again cannot grow the class."""
+    learner = klass.learner(learner_id)
+    if learner is None:
+        raise NotJoined('You are not in this class; join it again.')
+    if learner.removed:
+        return klass
+    if learner.demo.runs == 0 and not any(attempt.learner_id == learner_id for attempt in klass.attempts):
+        return replace(klass, learners=tuple(each for each in klass.learners if each.id != learner_id))
     return _with_learner(klass, replace(learner, present=False))
+
+
+def remove(klass: Class, learner_id: str) -> Class:
+    """The teacher's removal: the learner is gone and this browser may not join the class again."""
+    learner = _joined(klass, learner_id)
+    return _with_learner(klass, replace(learner, present=False, removed=True))
+
+
+def refuse_join(klass: Class) -> Class:
+    """Count a refused join for the board."""
+    return replace(klass, refused_joins=klass.refused_joins + 1)
 
 
 def record_attempt(klass: Class, attempt: ClassAttempt, quiz: Quiz) -> Class:
@@ -199,6 +251,8 @@ def _joined(klass: Class, learner_id: str) -> Learner:
     learner = klass.learner(learner_id)
     if learner is None:
         raise NotJoined('You are not in this class; join it again.')
+    if learner.removed:  # nothing of theirs counts any more
+        raise LearnerRemoved(REMOVED)
     return learner
 
 
@@ -320,6 +374,7 @@ def class_to_json(klass: Class) -> dict[str, Any]:
         'id': klass.id,
         'started_at': klass.started_at.isoformat(),
         'max_learners': klass.max_learners,
+        'refused_joins': klass.refused_joins,
         'learners': [
             {
                 'id': learner.id,
@@ -331,6 +386,8 @@ def class_to_json(klass: Class) -> dict[str, Any]:
                 'last_run': _run_json(learner.last_run),
                 'demo_credited_s': learner.demo_credited_s,
                 'demo_heard_at': None if learner.demo_heard_at is None else learner.demo_heard_at.isoformat(),
+                'removed': learner.removed,
+                'source': learner.source,
             }
             for learner in klass.learners
         ],
@@ -363,6 +420,8 @@ def class_from_json(raw: Mapping[str, Any]) -> Class:
             last_run=DemoRun(**item['last_run']) if item.get('last_run') else None,
             demo_credited_s=float(item.get('demo_credited_s', 0.0)),
             demo_heard_at=datetime.fromisoformat(item['demo_heard_at']) if item.get('demo_heard_at') else None,
+            removed=bool(item.get('removed', False)),
+            source=str(item.get('source', '')),
         )
         for item in raw['learners']
     )
@@ -381,6 +440,7 @@ def class_from_json(raw: Mapping[str, Any]) -> Class:
         id=str(raw['id']),
         started_at=datetime.fromisoformat(raw['started_at']),
         max_learners=int(raw['max_learners']),
+        refused_joins=int(raw.get('refused_joins', 0)),
         learners=learners,
         attempts=attempts,
     )

@@ -8,8 +8,10 @@ configured (self-study, the UI tests) or no membership, every hook does nothing:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +21,12 @@ from lesson.rules.classroom import (
     LEARNER_ID,
     ClassAttempt,
     ClassClosed,
+    ClassFull,
     ClassroomRejected,
+    LearnerRemoved,
     NicknameRejected,
 )
+from lesson.rules.join_rate import JoinRate
 from lesson.rules.progress import DemoRun, SubmittedAttempt, state_from_store
 from lesson.storage.learner_store import MEMBERSHIP_KEY
 from lesson.teaching.class_watch import ClassWatch
@@ -59,16 +64,37 @@ class Membership:
     name: str
 
 
+@dataclass(frozen=True)
+class JoinLimits:
+    """``--joins-per-minute-per-address`` and ``--learners-per-address`` (0: no limit)."""
+
+    per_minute_per_address: int = 30
+    learners_per_address: int = 60
+
+
+TOO_FAST = 'Too many joins from your network in the last minute; wait a moment and press Join again.'
+
+
 class _Active:
     """The store the app was built with (one per process); None until :func:`use_store`."""
 
     store: ClassStore | None = None
     write_back: WriteBack | None = None
     watch: ClassWatch | None = None
+    limits = JoinLimits()
+    rate = JoinRate(JoinLimits().per_minute_per_address)
 
 
-def use_store(store: ClassStore | None) -> None:
+def source_tag(class_id: str, address: str) -> str:
+    """What the class keeps of where a learner joined from: enough to count learners per address within this
+    class, not the address itself."""
+    return hashlib.sha256(f'{class_id}|{address}'.encode()).hexdigest()[:16]
+
+
+def use_store(store: ClassStore | None, limits: JoinLimits | None = None) -> None:
     _Active.store = store
+    _Active.limits = limits or JoinLimits()
+    _Active.rate = JoinRate(_Active.limits.per_minute_per_address)
     _Active.write_back = None if store is None else WriteBack(store)
     _Active.watch = None if store is None else ClassWatch(store)
 
@@ -108,25 +134,25 @@ def learner_id_for(user_store: Mapping[str, Any]) -> str:
     return secrets.token_urlsafe(12)
 
 
-async def join(user_store: MutableMapping[str, Any], nickname: str | None) -> Membership:
+async def join(user_store: MutableMapping[str, Any], nickname: str | None, address: str = '') -> Membership:
     """Join the running class; raises ClassroomRejected (no class, full, bad nickname) and keeps nothing then.
 
     Attempts the learner submitted after their previous class ended (:data:`PENDING_KEY`) count for this one.
     """
-    member, _ = await _join(user_store, nickname)
+    member, _ = await _join(user_store, nickname, address)
     return member
 
 
-async def rejoin(user_store: MutableMapping[str, Any]) -> tuple[Membership, int]:
+async def rejoin(user_store: MutableMapping[str, Any], address: str = '') -> tuple[Membership, int]:
     """Join the running class under the name the learner had in their previous one (one click after a reset);
     returns the membership and how many kept attempts now count. Raises ClassroomRejected as :func:`join` does."""
     member = membership(user_store)
     if member is not None and (current := await _current()) is not None and current == member.class_id:
         return member, 0  # in it already (a second click, another tab)
     try:
-        return await _join(user_store, member.name if member is not None else None)
+        return await _join(user_store, member.name if member is not None else None, address)
     except NicknameRejected:  # e.g. their 'Learner 7' (a reserved form) or a name someone took meanwhile
-        return await _join(user_store, None)
+        return await _join(user_store, None, address)
 
 
 async def _current() -> str | None:
@@ -135,12 +161,24 @@ async def _current() -> str | None:
     return None if current is None else current.id
 
 
-async def _join(user_store: MutableMapping[str, Any], nickname: str | None) -> tuple[Membership, int]:
+async def _join(user_store: MutableMapping[str, Any], nickname: str | None, address: str) -> tuple[Membership, int]:
+    """The join from ``address``: at most so many a minute and so many present from one address; a join refused
+    for want of room (full, those limits, removed by the teacher) is counted for the board."""
     store = active_store()
     current = None if store is None else await store.current()
     if store is None or current is None:
         raise ClassClosed('No class is running right now; you can still study on your own.')
-    learner = await store.join(current.id, learner_id_for(user_store), nickname)
+    try:
+        if address and not _Active.rate.allow(address, time.monotonic()):
+            raise ClassFull(TOO_FAST)
+        tag = source_tag(current.id, address) if address else ''
+        learner = await store.join(
+            current.id, learner_id_for(user_store), nickname, tag, _Active.limits.learners_per_address
+        )
+    except (ClassFull, LearnerRemoved):
+        with contextlib.suppress(ClassroomRejected):
+            await store.refuse_join(current.id)
+        raise
     kept = Membership(current.id, learner.id, learner.name)
     pending = pending_attempts(user_store)
     user_store[STORE_KEY] = {'class_id': kept.class_id, 'learner_id': kept.learner_id, 'name': kept.name}

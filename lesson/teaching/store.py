@@ -76,6 +76,11 @@ class LearnerLeft(ClassEvent):
 
 
 @dataclass(frozen=True)
+class JoinRefused(ClassEvent):
+    refused_joins: int  # the class's count, after this one
+
+
+@dataclass(frozen=True)
 class AttemptRecorded(ClassEvent):
     attempt: ClassAttempt
 
@@ -123,11 +128,22 @@ class ClassStore(Protocol):
         """The class with this id, or ``None`` (unknown or malformed id: never an exception)."""
         ...
 
-    async def join(self, class_id: str, learner_id: str, nickname: str | None) -> Learner:
-        """Add the learner to the current class, or bring them back with the new nickname."""
+    async def join(
+        self, class_id: str, learner_id: str, nickname: str | None, source: str = '', max_per_source: int = 0
+    ) -> Learner:
+        """Add the learner to the current class, or bring them back with the new nickname (at most
+        ``max_per_source`` present from ``source``: :func:`lesson.rules.classroom.join`)."""
         ...
 
     async def leave(self, class_id: str, learner_id: str) -> None: ...
+
+    async def remove(self, class_id: str, learner_id: str) -> None:
+        """The teacher's removal: the learner is gone and may not join this class again."""
+        ...
+
+    async def refuse_join(self, class_id: str) -> None:
+        """Count a refused join for the board."""
+        ...
 
     async def record_attempt(self, class_id: str, attempt: ClassAttempt) -> None:
         """Count a graded attempt of a learner who joined; the same attempt number twice is refused."""
@@ -292,9 +308,13 @@ class FileClassStore:
             raise ClassClosed(CLASS_ENDED)
         return self._current
 
-    async def join(self, class_id: str, learner_id: str, nickname: str | None) -> Learner:
+    async def join(
+        self, class_id: str, learner_id: str, nickname: str | None, source: str = '', max_per_source: int = 0
+    ) -> Learner:
         at_ms = now_ms()
-        klass, learner = classroom.join(self._open(class_id), learner_id, nickname, self.clock())
+        klass, learner = classroom.join(
+            self._open(class_id), learner_id, nickname, self.clock(), source, max_per_source
+        )
         await self._change(klass)
         self._publish(LearnerJoined(class_id, at_ms, learner))
         return learner
@@ -303,6 +323,17 @@ class FileClassStore:
         at_ms = now_ms()
         await self._change(classroom.leave(self._open(class_id), learner_id))
         self._publish(LearnerLeft(class_id, at_ms, learner_id))
+
+    async def remove(self, class_id: str, learner_id: str) -> None:
+        at_ms = now_ms()
+        await self._change(classroom.remove(self._open(class_id), learner_id))
+        self._publish(LearnerLeft(class_id, at_ms, learner_id))
+
+    async def refuse_join(self, class_id: str) -> None:
+        at_ms = now_ms()
+        klass = classroom.refuse_join(self._open(class_id))
+        await self._change(klass)
+        self._publish(JoinRefused(class_id, at_ms, klass.refused_joins))
 
     async def record_attempt(self, class_id: str, attempt: ClassAttempt) -> None:
         at_ms = attempt.submitted_at.timestamp() * 1000

@@ -58,6 +58,7 @@ from lesson.teaching.store import (
     ClassStore,
     DemoRunRecorded,
     FileClassStore,
+    JoinRefused,
     LearnerJoined,
     LearnerLeft,
     new_class_id,
@@ -116,6 +117,8 @@ def event_to_json(event: ClassEvent) -> str:
         data['learner'] = _learner_to_json(event.class_id, event.learner)
     elif isinstance(event, LearnerLeft):
         data['learner_id'] = event.learner_id
+    elif isinstance(event, JoinRefused):
+        data['refused_joins'] = event.refused_joins
     elif isinstance(event, AttemptRecorded):
         data['attempt'] = _attempt_to_json(event.class_id, event.attempt)
     elif isinstance(event, DemoRunRecorded):
@@ -136,6 +139,8 @@ def event_from_json(text: str) -> ClassEvent:
         return LearnerJoined(class_id, at_ms, _one_class(class_id, [data['learner']], []).learners[0])
     if kind == 'LearnerLeft':
         return LearnerLeft(class_id, at_ms, str(data['learner_id']))
+    if kind == 'JoinRefused':
+        return JoinRefused(class_id, at_ms, int(data['refused_joins']))
     if kind == 'AttemptRecorded':
         return AttemptRecorded(class_id, at_ms, _one_class(class_id, [], [data['attempt']]).attempts[0])
     if kind == 'DemoRunRecorded':
@@ -291,10 +296,13 @@ class RedisClassStore:
                 return done
         raise ClassStoreUnavailable(UNAVAILABLE)
 
-    async def join(self, class_id: str, learner_id: str, nickname: str | None) -> Learner:
+    async def join(
+        self, class_id: str, learner_id: str, nickname: str | None, source: str = '', max_per_source: int = 0
+    ) -> Learner:
         at_ms = now_ms()
         _, learner = await self._change(
-            class_id, lambda klass: classroom.join(klass, learner_id, nickname, self.clock())
+            class_id,
+            lambda klass: classroom.join(klass, learner_id, nickname, self.clock(), source, max_per_source),
         )
         await self._publish(LearnerJoined(class_id, at_ms, learner))
         return learner
@@ -303,6 +311,16 @@ class RedisClassStore:
         at_ms = now_ms()
         await self._change(class_id, lambda klass: (classroom.leave(klass, learner_id), None))
         await self._publish(LearnerLeft(class_id, at_ms, learner_id))
+
+    async def remove(self, class_id: str, learner_id: str) -> None:
+        at_ms = now_ms()
+        await self._change(class_id, lambda klass: (classroom.remove(klass, learner_id), None))
+        await self._publish(LearnerLeft(class_id, at_ms, learner_id))
+
+    async def refuse_join(self, class_id: str) -> None:
+        at_ms = now_ms()
+        klass, _ = await self._change(class_id, lambda klass: (classroom.refuse_join(klass), None))
+        await self._publish(JoinRefused(class_id, at_ms, klass.refused_joins))
 
     async def record_attempt(self, class_id: str, attempt: ClassAttempt) -> None:
         at_ms = attempt.submitted_at.timestamp() * 1000

@@ -13,6 +13,7 @@ from lesson.rules.classroom import (
     ClassFull,
     ClassroomRejected,
     DemoTotals,
+    LearnerRemoved,
     NicknameRejected,
     NotJoined,
 )
@@ -64,6 +65,7 @@ def test_anonymous_learners_are_numbered_in_order_of_joining() -> None:
 
 def test_joining_again_keeps_the_number_and_takes_the_new_nickname() -> None:
     klass = joined('Ada', None)
+    klass = classroom.record_attempt(klass, attempt('learner-0000', 1, RIGHT), QUIZ)  # something to keep
     klass = classroom.leave(klass, 'learner-0000')
     assert [learner.present for learner in klass.learners] == [False, True]
     klass, learner = classroom.join(klass, 'learner-0000', 'Grace', NOON)
@@ -295,3 +297,50 @@ def test_blank_stacked_huge_or_anonymous_looking_nicknames_are_refused(raw: str)
 @pytest.mark.parametrize('raw', ['Tiếng Việt', 'Learner', 'Learnerin Ada', 'हिन्दी', '🚀'])
 def test_real_names_with_marks_or_the_word_learner_are_kept(raw: str) -> None:
     assert classroom.checked_nickname(raw) is not None
+
+
+# -- joining: places, addresses, the teacher's removal (issue 18, finding 1) ----------------------------------
+
+
+def test_a_learner_who_leaves_frees_their_place() -> None:
+    """Finding 1: with --max-learners 3, three joined and left, and a fourth was refused."""
+    klass = new_class(max_learners=3)
+    for index in range(3):
+        klass, _ = classroom.join(klass, f'learner-{index:04d}', None, NOON)
+    klass = classroom.record_attempt(klass, attempt('learner-0000', 1, RIGHT), QUIZ)
+    for index in range(3):
+        klass = classroom.leave(klass, f'learner-{index:04d}')
+    assert [learner.id for learner in klass.learners] == ['learner-0000']  # kept for its attempt, not present
+    for index in range(3, 6):
+        klass, _ = classroom.join(klass, f'learner-{index:04d}', None, NOON)
+    assert len(klass.present) == 3 and len({learner.name for learner in klass.learners}) == 4
+    with pytest.raises(ClassFull):
+        classroom.join(klass, 'learner-0009', None, NOON)
+
+
+def test_learners_from_one_address_are_capped() -> None:
+    klass = new_class()
+    for index in range(3):
+        klass, _ = classroom.join(klass, f'learner-{index:04d}', None, NOON, source='tag-a', max_per_source=3)
+    with pytest.raises(ClassFull, match='from your network'):
+        classroom.join(klass, 'learner-0003', None, NOON, source='tag-a', max_per_source=3)
+    klass, _ = classroom.join(klass, 'learner-0004', None, NOON, source='tag-b', max_per_source=3)
+    klass = classroom.leave(klass, 'learner-0000')
+    klass, _ = classroom.join(klass, 'learner-0003', None, NOON, source='tag-a', max_per_source=3)
+    assert len(klass.present) == 4
+
+
+def test_a_removed_learner_cannot_join_again_and_their_place_is_free() -> None:
+    klass = new_class(max_learners=1)
+    klass, _ = classroom.join(klass, 'learner-0000', 'Mallory', NOON)
+    klass = classroom.remove(klass, 'learner-0000')
+    with pytest.raises(LearnerRemoved):
+        classroom.join(klass, 'learner-0000', 'Mallory', NOON)
+    klass = classroom.leave(klass, 'learner-0000')  # leaving does not undo the removal
+    with pytest.raises(LearnerRemoved):
+        classroom.join(klass, 'learner-0000', None, NOON)
+    klass, ada = classroom.join(klass, 'learner-0001', 'Ada', NOON)
+    assert ada.present and klass.refused_joins == 0
+    klass = classroom.refuse_join(classroom.refuse_join(klass))
+    assert classroom.class_from_json(classroom.class_to_json(klass)) == klass
+    assert klass.refused_joins == 2

@@ -21,6 +21,7 @@ from lesson.pages.layout import page_frame
 from lesson.pages.presenter import presenter_on
 from lesson.pages.teacher import moments
 from lesson.pages.teacher.guard import socket_is_the_teachers, teacher_link
+from lesson.pages.teacher.removal import RemovalControls
 from lesson.pages.teacher.setup import TeacherSetup
 from lesson.pages.teacher.style import BUTTON_COLOR, CSS, LINK, tagged, when
 from lesson.panels.board_delay import BoardDelay
@@ -31,6 +32,7 @@ from lesson.teaching.store import (
     ClassEvent,
     ClassStarted,
     DemoRunRecorded,
+    JoinRefused,
     LearnerJoined,
     LearnerLeft,
 )
@@ -96,6 +98,7 @@ class Board:
         self._bars: dict[tuple[str, str], _Bar] = {}
         self._here: ui.label | None = None
         self._names: ui.html | None = None
+        self._removal = RemovalControls(setup.store)
 
     async def load(self, *, listing: bool = True) -> None:
         self.klass = await self.setup.store.current()
@@ -142,7 +145,7 @@ class Board:
         if ClassStarted in changed or self.klass is None or self.klass.id != self._drawn_class:
             self.show.refresh()
             return
-        if LearnerJoined in changed or LearnerLeft in changed:
+        if changed & {LearnerJoined, LearnerLeft, JoinRefused}:
             self._show_people()
         if changed & {LearnerJoined, LearnerLeft, AttemptRecorded}:
             self._scores.refresh()
@@ -175,6 +178,8 @@ class Board:
     def _people(self) -> None:
         self._here = tagged(ui.label().classes('text-xl'), 'board-here')
         self._names = tagged(ui.html('').classes('flex flex-wrap gap-2'), 'board-names')
+        if self.klass is not None:
+            self._removal.draw(self.klass)
         self._show_people()
 
     def _show_people(self) -> None:
@@ -182,6 +187,7 @@ class Board:
         if self._here is None or self._names is None:
             return  # no class drawn yet
         present = () if self.klass is None else self.klass.present
+        self._removal.update(self.klass)
         self._here.set_text(f'{len(present)} here')
         self._names.set_content(
             ''.join(f'<span class="{NAME_CLASSES}">{escape(learner.name)}</span>' for learner in present)

@@ -16,7 +16,7 @@ from lesson.teaching.membership import use_store
 
 def register(setup: TeacherSetup) -> None:
     """Register the board, the join screen and the exports; every one answers 403 without the teacher's cookie."""
-    use_store(setup.store)
+    use_store(setup.store, setup.join_limits)
     router = APIRouter(prefix='/teacher', dependencies=[Depends(guard.teacher_guard(setup.token))])
     add_board(router, setup)
     add_join_screen(router, setup)

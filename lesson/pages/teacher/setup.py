@@ -4,13 +4,14 @@ process's control channel and the addresses learners join at."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nicegui import app
 
 from lesson.config import Config
 from lesson.rules.quiz import Quiz
 from lesson.teaching.access import EchoControl, teacher_token
+from lesson.teaching.membership import JoinLimits
 from lesson.teaching.store import ClassStore
 from lesson.teaching.store_redis import open_class_store
 from lesson.web.addresses import WILDCARD_HOSTS, machine_ipv4_addresses, url_host
@@ -24,6 +25,8 @@ class TeacherSetup:
     control: EchoControl
     #: Where learners go: one ``scheme://address:port/join`` per address they can use.
     join_urls: Callable[[], Sequence[str]]
+    #: How many may join from one address, and how fast (``--learners-per-address``, ``--joins-per-minute-...``).
+    join_limits: JoinLimits = field(default_factory=JoinLimits)
 
 
 def join_urls_for(config: Config, app_port: int) -> Callable[[], list[str]]:
@@ -51,4 +54,5 @@ def setup_for(config: Config, quiz: Quiz, *, echo_port: int, session_key: bytes,
         token=teacher_token(config.teacher_token, config.data_dir),
         control=EchoControl(echo_port, session_key, uses_tls=config.uses_tls),
         join_urls=join_urls_for(config, app_port),
+        join_limits=JoinLimits(config.joins_per_minute_per_address, config.learners_per_address),
     )
