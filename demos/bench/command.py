@@ -30,6 +30,7 @@ from demos.bench.clients import BROWSER_ORIGIN
 from demos.bench.comparison import Cell, comparison_markdown, comparison_targets, run_cell, scalability_2010
 from demos.bench.link_run import links_markdown, run_links
 from demos.bench.load import load_markdown, load_targets, run_load
+from demos.bench.moment import add_moment_options, moment_main
 from demos.bench.server_process import ServerProcess
 from demos.protocol.link import CUSTOM_ID, PROFILE_IDS
 from demos.server.echo_process import loop_factory
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         help='--load: seconds of echo round trips per server (default: 5, or --duration if less)',
     )
     _add_class_options(parser)
+    add_moment_options(parser)
     parser.add_argument(
         '--link',
         type=lambda text: [part.strip() for part in text.split(',') if part.strip()],
@@ -116,7 +118,7 @@ def _add_class_options(parser: argparse.ArgumentParser) -> None:
         '--app-command',
         default=None,
         metavar='PATH',
-        help='--class: the websocket-lesson console script to start (default: the one next to this '
+        help='--class, --moment: the websocket-lesson console script to start (default: the one next to this '
         'Python), e.g. an older release installed in a venv of its own',
     )
 
@@ -129,6 +131,9 @@ MAX_CLASS = 500
 def main(argv: list[str]) -> int:
     """Run the benchmark; returns the process exit code."""
     args = build_parser().parse_args(argv)
+    if args.moment is not None:
+        _raise_file_limit(args.moment * 4 + 200)
+        return moment_main(args)
     if args.class_size is not None:
         return _class_main(args)
     if args.link is not None:

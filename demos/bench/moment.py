@@ -26,6 +26,7 @@ import secrets
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -190,6 +191,7 @@ class Measures:
     rss_before_kib: int = 0
     rss_joined_kib: int = 0
     board_disconnects: int = 0
+    board_disconnect_reasons: list[str] = field(default_factory=list)
 
 
 class AppProcesses(Protocol):
@@ -237,6 +239,7 @@ async def run_moment(app: AppProcesses, token: str, students: int, window_ms: fl
             await student.tab.close()
         await student.http.aclose()
     measures.board_disconnects = board.tab.disconnects
+    measures.board_disconnect_reasons = list(board.tab.disconnect_reasons)
     await board.tab.close()
     await board.tab.http.aclose()
     return moment_report(class_, measures, window_ms=window_ms)
@@ -259,7 +262,6 @@ def moment_report(class_: Sequence[Student], measures: Measures, *, window_ms: f
     joined = [s for s in class_ if s.join_ms is not None]
     results = [ms for s in class_ if (ms := s.result_ms) is not None]
     errors = [f'student {s.index}: {s.error}' for s in class_ if s.error]
-    errors += [f'student {s.index}: socket closed ({why})' for s in class_ for why in s.disconnect_reasons]
     submits = sum(s.submitted_at is not None for s in class_)
     return {
         'students': n,
@@ -272,6 +274,8 @@ def moment_report(class_: Sequence[Student], measures: Measures, *, window_ms: f
         'results_delivered': len(results),
         'result_ms': _summary(results),
         'disconnects': sum(s.disconnects for s in class_) + measures.board_disconnects,
+        'disconnect_reasons': dict(Counter(why for s in class_ for why in s.disconnect_reasons)),
+        'board_disconnect_reasons': measures.board_disconnect_reasons,
         'board_after_last_submit_ms': measures.board_after_last_ms,
         'app_cpu_ms_per_submit': measures.moment_cpu_s * 1000 / submits if submits else None,
         # the same less what the app spends idle over as long (its timers and the sockets' keep-alives)
@@ -330,7 +334,9 @@ def moment_markdown(report: dict[str, Any]) -> str:
         f'| results delivered | {report["results_delivered"]} of {report["submitted"]} submitted |',
         f'| submit to graded result p50 / p95 / max, ms | {_fmt(result.get("p50"))} / {_fmt(result.get("p95"))} / '
         f'{_fmt(result.get("max"))} |',
-        f'| socket disconnects | {report["disconnects"]} |',
+        f"| socket disconnects (reasons: students' {report['disconnect_reasons'] or 'none'}, "
+        f"the board's {report['board_disconnect_reasons'] or 'none'}) "
+        f'| {report["disconnects"]} |',
         f'| board shows all submitted, ms after the last submit | {_fmt(report["board_after_last_submit_ms"])} |',
         f'| app CPU per submit, ms (above idle) | {_fmt(report["app_cpu_ms_per_submit"], 1)} '
         f'({_fmt(report["app_cpu_ms_per_submit_above_idle"], 1)}) |',

@@ -1,16 +1,32 @@
-"""The submit-moment benchmark run tiny against the app started by its console script: it joins, answers, submits
-and reads the board as NiceGUI's page does, and reports every figure. Speed is the benchmark's to show, not this
-test's: here only that each figure was measured."""
+"""``websocket-lesson bench --moment 5``: the submit-moment benchmark run tiny, through the console script, against
+the app it starts: it joins, answers, submits and reads the board as NiceGUI's page does, and reports every figure.
+Speed is the benchmark's to show, not this test's: here only that each figure was measured."""
 
 from __future__ import annotations
 
-from demos.bench.moment import moment_markdown, run_against_app
+import json
+import subprocess
+
+from demos.bench.moment import moment_markdown
+
+from ..support.app_process import app_environment, lesson_command
 
 STUDENTS = 5
+#: Seconds the whole tiny run may take (start the app, 5 students, stop it), a bound, not a target.
+RUN_TIMEOUT_S = 120
 
 
 def test_five_students_join_submit_and_the_board_shows_them() -> None:
-    report = run_against_app(None, STUDENTS, window_ms=100)
+    done = subprocess.run(
+        [lesson_command(), 'bench', '--moment', str(STUDENTS), '--window-ms', '100', '--json'],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        env=app_environment(),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
     assert report['errors'] == [] and report['errors_total'] == 0
     assert report['joined'] == report['submitted'] == report['results_delivered'] == STUDENTS
     assert report['disconnects'] == 0
@@ -22,3 +38,10 @@ def test_five_students_join_submit_and_the_board_shows_them() -> None:
     text = moment_markdown(report)
     assert f'## {STUDENTS} students submit within 100 ms' in text
     assert {t['target'] for t in report['targets']} >= {'app CPU per submit <= 5 ms', 'socket disconnects = 0'}
+
+
+def test_a_moment_of_no_students_is_refused() -> None:
+    done = subprocess.run(
+        [lesson_command(), 'bench', '--moment', '0'], capture_output=True, text=True, timeout=60, env=app_environment()
+    )
+    assert done.returncode == 2 and '--moment takes 1 to' in done.stderr
