@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from lesson.pages.class_store_wait import FOR_LEARNERS, StoreUnreachable, read_class, unreachable
 from lesson.pages.layout import page_frame
 from lesson.rules.classroom import CLASS_ENDED, REMOVED, ClassroomRejected
 from lesson.rules.nicknames import NICKNAME_MAX_CHARS
@@ -24,7 +25,11 @@ class JoinView:
     @ui.refreshable_method
     async def show(self) -> None:
         store = class_membership.active_store()
-        current = None if store is None else await store.current()
+        try:
+            current = None if store is None else await read_class(store.current())
+        except StoreUnreachable:
+            unreachable(FOR_LEARNERS)
+            return
         member = class_membership.membership(learner_store())
         if current is None:
             ui.label(

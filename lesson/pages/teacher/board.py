@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from nicegui import APIRouter, app, background_tasks, ui
 from nicegui.client import Client
 
+from lesson.pages.class_store_wait import FOR_THE_TEACHER, StoreUnreachable, read_class, unreachable
 from lesson.pages.layout import page_frame
 from lesson.pages.presenter import presenter_on
 from lesson.pages.teacher import moments
@@ -321,7 +322,13 @@ def add_board(router: APIRouter, setup: TeacherSetup) -> None:
         socket_events.require(ui.context.client, socket_is_the_teachers(setup.token))
         presenting = bool(presenter)
         board = Board(setup, presenting)
-        await board.load()
+        try:
+            await read_class(board.load())
+        except StoreUnreachable:
+            with page_frame('Class board', '/teacher'):
+                ui.html('Class board', tag='h1').classes('text-3xl font-bold mt-2')
+                unreachable(FOR_THE_TEACHER)
+            return
         ui.add_css(CSS)
         if presenting:
             presenter_on()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import segno
 from nicegui import APIRouter, background_tasks, ui
 
+from lesson.pages.class_store_wait import FOR_THE_TEACHER, StoreUnreachable, read_class, unreachable
 from lesson.pages.layout import page_frame
 from lesson.pages.presenter import presenter_on
 from lesson.pages.teacher.guard import socket_is_the_teachers
@@ -33,7 +34,13 @@ def add_join_screen(router: APIRouter, setup: TeacherSetup) -> None:
         if presenter:
             presenter_on()
         urls = list(setup.join_urls())
-        klass = await setup.store.current()
+        try:
+            klass = await read_class(setup.store.current())
+        except StoreUnreachable:
+            with page_frame('Join the class', '/teacher/join'):
+                ui.html('Join the class', tag='h1').classes('text-3xl font-bold mt-2')
+                unreachable(FOR_THE_TEACHER)
+            return
         with page_frame('Join the class', '/teacher/join'):
             ui.html('Join the class', tag='h1').classes('text-3xl font-bold mt-2')
             if klass is None:
