@@ -354,7 +354,8 @@ def moment_markdown(report: dict[str, Any]) -> str:
 
 def app_flags(token: str, students: int) -> list[str]:
     """The flags every instance runs with: the teacher's token, and room for the class."""
-    return ['--teacher-token', token, '--max-learners', str(max(students, 200))]
+    # one argument with '=': a random token may begin with '-', which argparse would take for a flag
+    return [f'--teacher-token={token}', '--max-learners', str(max(students, 200))]
 
 
 def run_measured(app: AppProcesses, token: str, students: int, window_ms: float, seed: int = 1) -> dict[str, Any]:
