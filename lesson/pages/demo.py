@@ -173,15 +173,17 @@ def register(
         ui.add_head_html(scripts)
         with page_frame(content.title, '/demo'):
             ui.html(content.title, tag='h1').classes('text-3xl font-bold mt-2')
-            ui.markdown(content.lead).classes('lesson-prose w-full')
-            ui.label(f'Echo server: {where}.').classes('text-sm opacity-80').props('data-echo-scheme=' + scheme)
+            ui.markdown(content.lead).classes('lesson-prose w-full demo-intro')
+            ui.label(f'Echo server: {where}.').classes('text-sm opacity-80 demo-intro').props(
+                'data-echo-scheme=' + scheme
+            )
             _contents(content)
             _panels(content, setup, sources, snippet)
 
 
 def _contents(content: DemoContent) -> None:
     with (
-        ui.element('nav').props('aria-label="Demos on this page"').classes('lesson-toc'),
+        ui.element('nav').props('aria-label="Demos on this page"').classes('lesson-toc demo-intro'),
         ui.element('ol').classes('flex flex-wrap gap-x-4 gap-y-1 pl-0 list-none'),
     ):
         for anchor in PANEL_ANCHORS:

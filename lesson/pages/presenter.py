@@ -28,6 +28,8 @@ body.presenter .join-address { font-size: clamp(2.5rem, 7vw, 5.5rem); color: #ff
   body.presenter .demo-lanes { grid-template-columns: repeat(4, minmax(0, 1fr)); }
 }
 body.presenter .demo-lanes .text-sm { font-size: 1rem; }
+/* on a projector the lanes table is what the class looks at: the page's introductions make way (above the fold) */
+body.presenter .demo-intro, body.presenter #polling-vs-push > .nicegui-markdown { display: none; }
 body.presenter [data-panel=lanes] table, body.presenter [data-panel=lanes] table .text-sm { font-size: 1.2rem; }
 /* Quasar's fields draw dark text for a light page */
 body.presenter .q-field__native, body.presenter .q-field__label, body.presenter .q-select__dropdown-icon,

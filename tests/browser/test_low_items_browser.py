@@ -58,3 +58,14 @@ def test_the_board_shows_retries_per_option_and_one_scale_for_every_question(
     finally:
         teacher.close()
         student.close()
+
+
+def test_presenter_mode_shows_the_lanes_table_above_the_fold(board_app: RunningApp, page: Page) -> None:
+    page.set_viewport_size({'width': 1280, 'height': 720})
+    page.goto(f'{board_app.url}/demo?presenter=1', wait_until='networkidle')
+    table = page.locator('[data-lanes-table]')
+    expect(table).to_be_visible()
+    top = table.evaluate('(t) => t.getBoundingClientRect().top')
+    updates = page.locator('[data-figure="push-updates"]').evaluate('(c) => c.getBoundingClientRect().bottom')
+    # the issue saw it start at y 854; its first figures are what a projector must show without scrolling
+    assert top < 400 and updates < 720, (top, updates)
