@@ -39,6 +39,7 @@ TEXT_KEYS = (
     'poll_interval',
     'update_rate',
     'class_feed_on',
+    'resumed',
     'connecting',
     'waiting',
     'reading_poll',

@@ -8,6 +8,10 @@ const CHART = { width: 640, height: 240, left: 48, right: 12, top: 22, bottom: 3
 const MIN_CHART_WIDTH = 280;
 const REDRAW_MS = 500;
 const RUN_EVERY_MS = 10000;
+// A running demo outlives a reload of its tab: NiceGUI reloads a page whose app instance died (the proxy has sent it
+// to another), which would bring it back idle. The tab's sessionStorage says it was running, recently.
+const RUNNING_KEY = 'wsDemo.lanes.running';
+const RESUME_WITHIN_MS = 60000;
 
 export default {
   template: `
@@ -43,6 +47,7 @@ export default {
     <p v-if="linkError" class="lesson-prose" role="alert" data-link-error>{{ linkError }}</p>
     <p v-if="classFeedRate !== null" class="lesson-prose font-semibold" role="status" data-class-feed
        :data-rate="classFeedRate">{{ classFeedText }}</p>
+    <p v-if="resumed" class="lesson-prose" role="status" data-resumed>{{ texts.resumed }}</p>
     <p class="lesson-prose" data-reading="lanes" aria-live="polite">{{ reading }}</p>
     <div v-if="linkReading" class="lesson-prose" data-link-reading :data-profile="link.profile.id">
       <p class="font-semibold">{{ texts.link_heading }}</p><p>{{ linkReading.intro }}</p>
@@ -154,6 +159,7 @@ export default {
   data() {
     return {
       ready: false,
+      resumed: false,  // started again by itself after a reload (see RUNNING_KEY)
       running: false,
       starting: false,
       pollIntervalMs: this.defaults.poll_interval_ms,
@@ -196,6 +202,10 @@ export default {
     this.unsubscribe = [
       this.hub.on('inspector', (state) => {
         this.ready = state.state === 'open';
+        if (this.ready && !this.running && this.wasRunning()) {
+          this.resumed = true;
+          this.start();
+        }
         if (this.ready && !this.link) this.askLink();  // the model's figures for loopback, before any choice
       }),
       this.hub.on('counts', (counts) => {
@@ -205,7 +215,11 @@ export default {
         this.redraw();
       }),
     ];
-    this.runTimer = setInterval(() => this.running && this.emitRun(), RUN_EVERY_MS);
+    this.runTimer = setInterval(() => {
+      if (!this.running) return;
+      this.emitRun();
+      this.keepRunning();
+    }, RUN_EVERY_MS);
     const chartBox = this.$el.querySelector('.demo-chart-box');
     this.resizer = new ResizeObserver(() => {
       this.chart.width = Math.max(MIN_CHART_WIDTH, Math.round(chartBox.clientWidth));
@@ -383,6 +397,19 @@ export default {
       this.hub.command('rate', { rate_per_s: this.ratePerS });
       this.comparison.setPollInterval(this.pollIntervalMs);
       this.comparison.start();
+      this.keepRunning();
+    },
+    keepRunning() {
+      const state = { at: Date.now(), rate_per_s: this.ratePerS, poll_interval_ms: this.pollIntervalMs };
+      try { sessionStorage.setItem(RUNNING_KEY, JSON.stringify(state)); } catch { /* storage off: no resume */ }
+    },
+    wasRunning() {
+      let state = null;
+      try { state = JSON.parse(sessionStorage.getItem(RUNNING_KEY) || 'null'); } catch { return false; }
+      if (!state || !(Date.now() - state.at < RESUME_WITHIN_MS)) return false;
+      if (this.rates.some(([rate]) => rate === state.rate_per_s)) this.ratePerS = state.rate_per_s;
+      if (this.pollIntervals.some(([ms]) => ms === state.poll_interval_ms)) this.pollIntervalMs = state.poll_interval_ms;
+      return true;
     },
     feedReady() {
       this.starting = false;
@@ -391,6 +418,8 @@ export default {
     stop() {
       this.running = false;
       this.starting = false;
+      this.resumed = false;
+      try { sessionStorage.removeItem(RUNNING_KEY); } catch { /* nothing kept */ }
       this.hub.command('stop');
       this.comparison.stop();
       // The last samples are in flight: summarize once they are in.

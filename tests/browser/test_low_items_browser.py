@@ -69,3 +69,22 @@ def test_presenter_mode_shows_the_lanes_table_above_the_fold(board_app: RunningA
     updates = page.locator('[data-figure="push-updates"]').evaluate('(c) => c.getBoundingClientRect().bottom')
     # the issue saw it start at y 854; its first figures are what a projector must show without scrolling
     assert top < 400 and updates < 720, (top, updates)
+
+
+def test_a_running_demo_comes_back_running_after_its_page_reloads(board_app: RunningApp, page: Page) -> None:
+    """NiceGUI reloads a page whose app instance died (the proxy sent it to another): the demo must not come back
+    idle with every count at 0 and nothing said."""
+    page.goto(board_app.url + '/demo')
+    start = page.get_by_role('button', name='Start')
+    expect(start).to_be_enabled()
+    start.click()
+    expect(page.locator('[data-figure="push-updates"]')).not_to_have_attribute('data-value', '0')
+    page.reload()
+    expect(page.locator('[data-resumed]')).to_contain_text('started again by itself')
+    expect(page.get_by_role('button', name='Stop')).to_be_enabled()
+    for lane in ('poll', 'push'):
+        expect(page.locator(f'[data-figure="{lane}-updates"]')).not_to_have_attribute('data-value', '0')
+    page.get_by_role('button', name='Stop').click()
+    page.reload()  # stopped by the learner: it stays stopped
+    expect(page.get_by_role('button', name='Start')).to_be_enabled()
+    expect(page.locator('[data-resumed]')).to_have_count(0)
