@@ -63,6 +63,9 @@ def startup_lines(
                 'find them with `ip addr` (Linux), `ipconfig` (Windows) or `ifconfig` (macOS)'
             )
         lines.append(f'  firewall: let in TCP ports {app_port} (the pages) and {echo_port} (the echo server)')
+    if config.open_without_display:
+        lines.append('  --open: no display here (DISPLAY, WAYLAND_DISPLAY unset), so no browser opens: use the address')
+    lines.append('  to stop: press Ctrl-C in this terminal')
     return lines
 
 

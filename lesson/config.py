@@ -38,6 +38,8 @@ class Config:
     echo_host: str = '127.0.0.1'
     echo_port: int = 8765
     open_browser: bool = False
+    #: --open was asked for on a machine with no display: no browser can open there, and start-up says so.
+    open_without_display: bool = False
     storage_secret: str = ''
     data_dir: Path = field(default_factory=lambda: Path('.websocket-lesson'))
     content_dir: Path | None = None
@@ -451,7 +453,8 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
     args = parser.parse_args(argv)
     _refuse_bad_flags(parser, args)
     data_dir = (args.data_dir or default_data_dir(environ)).expanduser().resolve()
-    open_browser = has_display(environ) if args.open_browser is None else args.open_browser
+    display = has_display(environ)
+    open_browser = display if args.open_browser is None else args.open_browser
     return Config(
         host=args.host,
         port=args.port,
@@ -459,6 +462,7 @@ def config_from_args(argv: Sequence[str] | None = None, environ: Mapping[str, st
         echo_host=args.host,
         echo_port=args.echo_port,
         open_browser=open_browser,
+        open_without_display=bool(args.open_browser) and not display,
         storage_secret=args.storage_secret or load_or_create_secret(data_dir),
         data_dir=data_dir,
         content_dir=args.content_dir.expanduser().resolve() if args.content_dir else None,

@@ -113,6 +113,7 @@ def test_environment_variables_and_flags(tmp_path: Path) -> None:
         echo_host='0.0.0.0',
         echo_port=0,
         open_browser=True,
+        open_without_display=True,  # the environment names no display: start-up says no browser can open
         storage_secret=SECRET,
         data_dir=tmp_path,
         allowed_origins=('http://teacher:1',),

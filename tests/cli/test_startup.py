@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from lesson.cli import startup_lines
-from lesson.config import Config
+from lesson.config import Config, config_from_args
 from lesson.web.addresses import hand_out_addresses, machine_ipv4_addresses, parse_ip_addr
 
 from ..support.app_process import app_environment, lesson_command
@@ -44,6 +44,17 @@ def test_the_block_on_this_machine_names_pages_and_echo_port_only() -> None:
     assert 'http://127.0.0.1:8080/demo' in text and 'http://127.0.0.1:8080/quiz' in text
     assert 'ws://127.0.0.1:8765' in text
     assert '192.168.1.23' not in text and 'firewall' not in text
+    assert lines[-1] == '  to stop: press Ctrl-C in this terminal'
+    assert '--open' not in text
+
+
+def test_open_without_a_display_says_no_browser_was_opened(tmp_path: Path) -> None:
+    config = config_from_args(['--open', '--data-dir', str(tmp_path)], {'HOME': str(tmp_path)})
+    assert config.open_without_display
+    text = '\n'.join(startup_lines(config, 8080, 8765, []))
+    assert '--open: no display here (DISPLAY, WAYLAND_DISPLAY unset), so no browser opens' in text
+    shown = config_from_args(['--open', '--data-dir', str(tmp_path)], {'HOME': str(tmp_path), 'DISPLAY': ':0'})
+    assert shown.open_browser and not shown.open_without_display
 
 
 def test_the_block_for_a_class_hands_out_every_address_and_both_ports() -> None:
