@@ -23,6 +23,7 @@ import os
 import random
 import resource
 import secrets
+import ssl
 import statistics
 import sys
 import time
@@ -48,6 +49,9 @@ JOINED = r'You are in the class as'
 ANSWERED_ALL = r'Answered (\d+) of \1\b'
 SUBMITTED = r'Submitted: (\d+) of (\d+)'
 CLASS_SHOWN = r'Class of \d'
+#: Seconds between one student's answers: a class answers over minutes; without a pause the answers of the whole
+#: class (800 events for 200 students) would land in the same second, which no class does and the board is not about.
+ANSWER_GAP_S = 0.05
 #: Seconds between the students being ready and the window opening (every submit is scheduled before it opens).
 LEAD_S = 0.5
 #: Seconds the board has, after the last result, to show every submit (then the run reports that it did not).
@@ -85,6 +89,17 @@ class Board:
         return next((arrived for arrived, n in self.counts if n >= wanted), None)
 
 
+#: One TLS context for every client (plain HTTP on loopback uses none): httpx loads the CA bundle for each client it
+#: makes otherwise, some 25 ms each, which stalled this process's loop for 5 s while 200 students were set up, long
+#: enough for the teacher's open socket to miss its pings.
+_TLS = ssl.create_default_context()
+
+
+def http_client(base: str, *, follow_redirects: bool = False) -> httpx.AsyncClient:
+    """One browser's HTTP side: its own cookie jar."""
+    return httpx.AsyncClient(base_url=base, timeout=STEP_TIMEOUT_S, verify=_TLS, follow_redirects=follow_redirects)
+
+
 async def _bounded(work: Awaitable[T]) -> T:
     return await asyncio.wait_for(work, STEP_TIMEOUT_S)
 
@@ -92,7 +107,7 @@ async def _bounded(work: Awaitable[T]) -> T:
 async def open_board(base: str, token: str) -> Board:
     """The teacher's board, with a class started when none runs."""
     # the teacher's token is exchanged for a cookie and a redirect, as a browser follows it
-    tab = PageTab(httpx.AsyncClient(base_url=base, timeout=STEP_TIMEOUT_S, follow_redirects=True))
+    tab = PageTab(http_client(base, follow_redirects=True))
     await tab.open(f'/teacher?token={token}')
     board = Board(tab)
     tab.watch(SUBMITTED, lambda arrived, found: board.counts.append((arrived, int(found.group(1)))))
@@ -139,6 +154,7 @@ async def answer(student: Student, rng: random.Random) -> None:
     assert tab is not None
     if (component := _attempt_component(tab)) is not None:
         for question in json.loads(tab.elements[component]['props']['questions-json']):
+            await asyncio.sleep(ANSWER_GAP_S)
             await tab.emit(component, 'answer', [question['id'], rng.randrange(len(question['options']))])
         return
     counted = tab.expect(ANSWERED_ALL)
@@ -210,7 +226,7 @@ async def run_moment(app: AppProcesses, token: str, students: int, window_ms: fl
     rng = random.Random(seed)
     board = await open_board(app.url, token)
     measures = Measures(rss_before_kib=app.rss_kib())
-    class_ = [Student(i, httpx.AsyncClient(base_url=app.url, timeout=STEP_TIMEOUT_S)) for i in range(1, students + 1)]
+    class_ = [Student(i, http_client(app.url)) for i in range(1, students + 1)]
     started = time.perf_counter()
     await _each(class_, join, JOIN_CONCURRENCY)
     measures.join_total_s = time.perf_counter() - started
