@@ -99,7 +99,7 @@ class Board:
         self._bars: dict[tuple[str, str], _Bar] = {}
         self._here: ui.label | None = None
         self._names: ui.html | None = None
-        self._removal = RemovalControls(setup.store)
+        self._removal = RemovalControls(setup.store, presenting)
 
     async def load(self, *, listing: bool = True) -> None:
         self.klass = await self.setup.store.current()

@@ -20,8 +20,9 @@ def refused_text(klass: Class | None) -> str:
 
 
 class RemovalControls:
-    def __init__(self, store: ClassStore) -> None:
+    def __init__(self, store: ClassStore, presenting: bool) -> None:
         self.store = store
+        self.presenting = presenting
         self.klass: Class | None = None
         self._refused: ui.label | None = None
         self._choice: ui.select | None = None
@@ -31,7 +32,9 @@ class RemovalControls:
             self._refused = tagged(ui.label().classes('text-sm opacity-80'), 'board-refused')
             self._choice = tagged(ui.select({}, label='Learner').classes('w-56'), 'board-remove-choice')
             button = ui.button('Remove from the class', icon='person_remove', on_click=self._remove)
-            tagged(button.props(f'outline color={BUTTON_COLOR}'), 'board-remove')
+            # outlined as a lesser action; solid in presenter mode, where indigo on black would be unreadable
+            look = f'color={BUTTON_COLOR}' if self.presenting else f'outline color={BUTTON_COLOR}'
+            tagged(button.props(look), 'board-remove')
         self.update(klass)
 
     def update(self, klass: Class | None) -> None:
