@@ -31,6 +31,7 @@ from demos.bench.class_report import class_report, class_targets, summary_dict
 from demos.bench.clients import HOST
 from demos.bench.echo_probe import EchoProbe, ProbeSample
 from demos.bench.learner import Learner, Target
+from demos.bench.link_run import LinkedLearner
 from demos.bench.phases import PageLoads, Phase, PhaseClock, load_pages, sample_rss
 from demos.bench.proc_stats import process_tree
 from demos.server.echo_process import loop_factory
@@ -53,7 +54,9 @@ class ClassRun:
     app_rss_kib: Callable[[], int]
 
 
-async def run_class(run: ClassRun, learners: int, duration_s: float, page_loads_per_s: float) -> dict[str, Any]:
+async def run_class(
+    run: ClassRun, learners: int, duration_s: float, page_loads_per_s: float, link: str | None = None
+) -> dict[str, Any]:
     """Join ``learners`` learners, measure a quiet phase and one with page loads, and report."""
     clock = PhaseClock(run.app_cpu_seconds)
     rss: dict[str, int] = {}
@@ -61,7 +64,8 @@ async def run_class(run: ClassRun, learners: int, duration_s: float, page_loads_
     async with clock.measure(idle):
         await asyncio.sleep(IDLE_S)
     rss['idle'] = run.app_rss_kib()
-    class_ = [Learner(i, run.target) for i in range(learners)]
+    # With a link profile, each learner's page puts its session on it before its lanes open (bench --link).
+    class_ = [Learner(i, run.target) if link is None else LinkedLearner(i, run.target, link) for i in range(learners)]
     join_errors = await _join(class_)
     await asyncio.sleep(SETTLE_S)
     rss['class_joined'] = run.app_rss_kib()
@@ -132,14 +136,14 @@ async def _with_page_loads(
 
 
 def run_against_app(
-    app_command: str | None, learners: int, duration_s: float, page_loads_per_s: float
+    app_command: str | None, learners: int, duration_s: float, page_loads_per_s: float, link: str | None = None
 ) -> dict[str, Any]:
     """Start the app (``app_command``, else the console script next to this Python), run the class, stop the app."""
     load_before = os.getloadavg()
     with AppUnderTest(app_command) as app:
         run = ClassRun(Target(app.port, app.echo_port), app.cpu_seconds, app.rss_kib)
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            report = runner.run(run_class(run, learners, duration_s, page_loads_per_s))
+            report = runner.run(run_class(run, learners, duration_s, page_loads_per_s, link))
         report['app'] = {
             'command': app.command,
             'started_in_s': app.started_in_s,

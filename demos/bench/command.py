@@ -166,9 +166,16 @@ def _class_main(args: argparse.Namespace) -> int:
     if args.page_loads_per_s <= 0:
         print('bench: --page-loads-per-s must be positive', file=sys.stderr)
         return 2
+    if args.link is not None and (len(args.link) != 1 or not _known_links(args.link)):
+        print('bench: --class takes one --link profile (the whole class on it)', file=sys.stderr)
+        return 2
     _raise_file_limit(args.class_size * 10 + 200)
     try:
-        report = run_against_app(args.app_command, args.class_size, args.duration or 20.0, args.page_loads_per_s)
+        link = args.link[0] if args.link else None
+        report = run_against_app(
+            args.app_command, args.class_size, args.duration or 20.0, args.page_loads_per_s, link=link
+        )
+        report['link'] = link
     except AppCommandMissing as missing:
         print(f'bench: {missing}', file=sys.stderr)
         return 2
@@ -176,10 +183,15 @@ def _class_main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _known_links(links: list[str]) -> bool:
+    if links and all(p in PROFILE_IDS and p != CUSTOM_ID for p in links):
+        return True
+    print(f'bench: --link takes profiles among {", ".join(PROFILE_IDS[:-1])}', file=sys.stderr)
+    return False
+
+
 def _link_main(args: argparse.Namespace) -> int:
-    unknown = [p for p in args.link if p not in PROFILE_IDS or p == CUSTOM_ID]
-    if unknown or not args.link:
-        print(f'bench: --link takes profiles among {", ".join(PROFILE_IDS[:-1])}', file=sys.stderr)
+    if not _known_links(args.link):
         return 2
     try:
         report = run_links(args.app_command, args.link, args.duration or 30.0)

@@ -183,7 +183,12 @@ class ShapedSocket:
         if item is _CLOSE:
             transport.close()
         elif item is _EOF:
-            transport.write_eof()
+            if transport.is_closing():
+                return
+            try:
+                transport.write_eof()
+            except OSError:  # the client went away meanwhile (a reset the loop has not seen yet): as asyncio would
+                transport.abort()
         else:
             assert isinstance(item, bytes)
             self._outbound_bytes -= len(item)
