@@ -58,9 +58,12 @@ async def test_a_poll_on_a_linked_session_pays_the_set_up_and_a_round_trip_and_c
         fast_ms, fast_bytes = await timed_poll(server, 'fast')
     assert 400 - 1 <= shaped_ms <= 400 + TOLERANCE_MS  # SYN round trip, then the request's and the answer's halves
     assert fast_ms < 100
-    assert shaped_bytes == fast_bytes
-    lanes = server.session('slow').snapshot()['lanes']
-    assert lanes['poll']['bytes_in'] + lanes['poll']['bytes_out'] == shaped_bytes
+    # The server counted exactly the bytes the client exchanged, shaped or not (the answers differ only in a digit of
+    # their clock reading).
+    for session, exchanged in (('slow', shaped_bytes), ('fast', fast_bytes)):
+        poll = server.session(session).snapshot()['lanes']['poll']
+        assert poll['bytes_in'] + poll['bytes_out'] == exchanged
+    assert abs(shaped_bytes - fast_bytes) <= 2
 
 
 async def test_pushed_updates_arrive_half_a_round_trip_after_they_are_made(start_server: StartServer) -> None:
