@@ -70,3 +70,12 @@ def test_the_delay_chart_fits_a_phone_with_readable_text(lesson_app: RunningApp,
                    return [line.getBoundingClientRect().right, box.right]; }"""
     )
     assert newest[0] <= newest[1] + 0.5, newest
+    # the axis unit sits above every tick label, whatever their width (the issue read "ms6000": the unit was drawn
+    # on the top tick's line, over a four-digit label)
+    below = phone.evaluate(
+        """() => { const texts = [...document.querySelectorAll('[data-chart=delays] .demo-axis text')];
+                   const unit = texts.find((t) => t.textContent.trim() === 'ms').getBoundingClientRect();
+                   return texts.filter((t) => t.textContent.trim() !== 'ms')
+                     .every((t) => t.getBoundingClientRect().top >= unit.bottom - 0.5); }"""
+    )
+    assert below
