@@ -3,6 +3,7 @@ under the learner's name, with the attempts they submitted since their class end
 
 from __future__ import annotations
 
+from fastapi import Request
 from nicegui import ui
 
 from lesson.pages.class_notice import JOIN_AGAIN, REJOIN_PATH
@@ -14,11 +15,13 @@ from lesson.teaching import membership as class_membership
 
 def register() -> None:
     @ui.page(REJOIN_PATH)
-    async def join_again() -> None:
+    async def join_again(request: Request) -> None:
         with page_frame('Join the new class', REJOIN_PATH):
             ui.html(JOIN_AGAIN, tag='h1').classes('text-3xl font-bold mt-2')
             try:
-                member, counted = await class_membership.rejoin(learner_store())
+                # the browser's address: the per-address join limits hold for this one-click join too
+                address = request.client.host if request.client is not None else ''
+                member, counted = await class_membership.rejoin(learner_store(), address)
             except ClassroomRejected as refused:
                 ui.label(str(refused)).classes('text-lg').props('data-testid=rejoin-refused role=alert')
                 ui.link('Go to the Join page', '/join').classes('underline')

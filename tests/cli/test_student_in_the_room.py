@@ -235,3 +235,24 @@ def test_one_address_cannot_take_the_class_and_the_teacher_removes_a_learner(tmp
         'removed you from this class.',
         '2 joins refused',
     ], said
+
+
+def test_the_one_click_rejoin_page_keeps_the_per_address_limits(tmp_path: Path) -> None:
+    """/join/again joins on a plain GET: without the browser's address it let one address take every place."""
+    limits = ['--joins-per-minute-per-address', '3']
+    running = RunningApp(data_dir=tmp_path, extra_args=['--teacher-token', TOKEN, *limits])
+    running.start()
+
+    async def scene() -> list[bool]:
+        async with from_address(running, '127.0.0.1') as teacher:
+            await press(teacher, 'Start a class', 'Class of', f'/teacher?token={TOKEN}')
+        joined = []
+        for address in ['127.0.0.2'] * 6 + ['127.0.0.3']:
+            async with from_address(running, address) as jar:
+                joined.append('You are in the new class' in (await jar.get('/join/again')).text)
+        return joined
+
+    try:
+        assert asyncio.run(scene()) == [True, True, True, False, False, False, True]
+    finally:
+        running.stop()
