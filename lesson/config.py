@@ -98,7 +98,7 @@ class Config:
     #: Learners one class holds; beyond, joining is refused.
     max_learners: int = DEFAULT_MAX_LEARNERS
     #: Joins one address may make per minute (a class behind one NAT is one address); 0: no limit.
-    joins_per_minute_per_address: int = 30
+    joins_per_minute_per_address: int = 60
     #: Learners present in a class from one address at most; 0: no limit.
     learners_per_address: int = 60
 
@@ -300,8 +300,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag('--rotate-teacher-token', group='teaching', kind='switch', help=
          'make a new teacher token (kept in the data directory) before serving: the old teacher address and every '
          'teacher cookie signed with it stop working'),
-    Flag('--joins-per-minute-per-address', group='teaching', type=int, fallback='30', metavar='N', help=
-         'joins one address may make per minute; a class behind one NAT joins from one address (default: 30; '
+    Flag('--joins-per-minute-per-address', group='teaching', type=int, fallback='60', metavar='N', help=
+         'joins one address may make per minute; a class behind one NAT joins from one address (default: 60; '
          '0: no limit)'),
     Flag('--learners-per-address', group='teaching', type=int, fallback='60', metavar='N', help=
          'learners present in a class from one address at most (default: 60; 0: no limit; raise it for a larger '
