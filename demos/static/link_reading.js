@@ -8,14 +8,16 @@ window.wsDemo = window.wsDemo || {};
 // A custom profile's figures and where the page starts them (each one's label is the text `custom_` + its name).
 wsDemo.CUSTOM_LINK = { rtt_ms: 200, jitter_ms: 0, down_kbit_s: null, up_kbit_s: null, loss_percent: 0 };
 
-// The `link` command's arguments: the profile, and what the forecast is for. An empty custom field is sent as
-// null (no bandwidth limit) or left to the server's default.
+// The `link` command's arguments: the profile, and what the forecast is for. An empty custom field is a bandwidth
+// with no limit (null), or else left out: the server's default (no jitter, no loss; a round trip it asks for).
 wsDemo.linkCommand = function linkCommand(profileId, custom, pollIntervalMs, ratePerS) {
   const args = { profile: profileId, poll_interval_ms: pollIntervalMs, rate_per_s: ratePerS };
   if (profileId !== 'custom') return args;
   for (const name of Object.keys(wsDemo.CUSTOM_LINK)) {
     const value = custom[name];
-    args[name] = value === '' || value === null || value === undefined ? null : Number(value);
+    const empty = value === '' || value === null || value === undefined;
+    if (!empty) args[name] = Number(value);
+    else if (name.endsWith('_kbit_s')) args[name] = null;
   }
   return args;
 };
