@@ -143,7 +143,9 @@ class Board:
     def _redraw(self, changed: set[type[ClassEvent]]) -> None:
         """Redraw only what the events changed: a class of 30 answering at once must not rebuild the page 30 times
         (each rebuild re-sends every element to the board's browser)."""
-        if ClassStarted in changed or self.klass is None or self.klass.id != self._drawn_class:
+        # a plain ClassEvent is the store's "read the class again" (events were missed during a Redis outage, e.g.
+        # an attempt written back meanwhile): anything may have changed, so everything is drawn again
+        if ClassStarted in changed or ClassEvent in changed or self.klass is None or self.klass.id != self._drawn_class:
             self.show.refresh()
             return
         if changed & {LearnerJoined, LearnerLeft, JoinRefused}:
