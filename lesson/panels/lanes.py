@@ -88,6 +88,7 @@ TEXT_KEYS = (
     'status_sse_reconnecting',
     'status_sse_closed',
     'link',
+    'reading_poll_link',
     'link_error',
     'delay_model',
     'link_heading',

@@ -328,9 +328,9 @@ export default {
         longpoll_p50: s.longpoll ? one(s.longpoll.p50) : '—', longpoll_requests: this.counts.longpoll.requests,
         sse_p50: s.sse ? one(s.sse.p50) : '—', push_p50: one(s.push.p50), push_p95: one(s.push.p95),
       };
-      // the claim "from 0 to a whole interval" only where the run bears it out (an outage makes p95 longer)
-      const late = s.poll.p95 > this.pollIntervalMs;
-      const parts = [wsDemo.fill(late ? this.texts.reading_poll_late : this.texts.reading_poll, values)];
+      // "from 0 to a whole interval" only where the run bears it out (an outage makes p95 longer; so does a link)
+      const late = s.poll.p95 > this.pollIntervalMs ? 'reading_poll_late' : 'reading_poll';
+      const parts = [wsDemo.fill(this.texts[this.linkReading ? 'reading_poll_link' : late], values)];
       if (!poll.empty) parts.push(this.texts.reading_no_empty);
       if (s.longpoll) parts.push(wsDemo.fill(this.texts.reading_longpoll, values));
       if (s.sse) parts.push(wsDemo.fill(this.texts.reading_sse, values));
