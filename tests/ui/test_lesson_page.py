@@ -44,7 +44,7 @@ async def test_lesson_shows_the_code_sample_and_the_diagram(user: User) -> None:
 # header's own table, so that a link pointed at the wrong page fails.
 DESTINATIONS = [
     ('/', 'Live demos', '/demo', 'Echo server:'),
-    ('/', 'Quiz', '/quiz', 'Submit answers'),
+    ('/', 'Quiz', '/quiz', 'quiz-attempt'),  # a marker: the quiz's questions (drawn in the browser)
     ('/quiz', 'Lesson', '/', 'code-first-socket'),  # a marker: the lesson's first code sample
 ]
 NAVIGATION_WITHIN = 50  # should_see's tries, 0.1 s apart: the click opens the page in a background task
