@@ -22,44 +22,25 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from demos.bench.page_client import PageTab
+from demos.bench.page_client import browser_at, press
 from tests.support.app_process import RunningApp
 
 TOKEN = 'teacher-token-for-the-join-flood'
 ANSWERS = 'You are in the class|This class is full|learners have joined from your network|Too many joins'
 
 
-async def press(http: httpx.AsyncClient, label: str, answer: str, path: str = '/join') -> str:
-    tab = PageTab(http)
-    await tab.open(path)
-    waiting = tab.expect(answer)
-    await tab.emit(tab.find(label=label), 'click')
-    try:
-        _, found = await asyncio.wait_for(waiting, 10)
-        return found.group(0)
-    finally:
-        await tab.close()
-
-
-def jar(url: str, address: str) -> httpx.AsyncClient:
-    transport = httpx.AsyncHTTPTransport(local_address=address)
-    return httpx.AsyncClient(base_url=url, timeout=20, transport=transport, follow_redirects=True)
-
-
 async def flood(url: str, joins: int, address: str, other: str) -> str:
-    async with jar(url, '127.0.0.1') as teacher:
+    async with browser_at(url, '127.0.0.1') as teacher:
         await press(teacher, 'Start a class', 'Class of', f'/teacher?token={TOKEN}')
     said: list[str] = []
     started = time.perf_counter()
     for _ in range(joins):
-        async with jar(url, address) as one:
+        async with browser_at(url, address) as one:
             said.append(await press(one, 'Join the class', ANSWERS))
     took_s = time.perf_counter() - started
-    async with jar(url, other) as one:
+    async with browser_at(url, other) as one:
         last = await press(one, 'Join the class', ANSWERS)
     return f'{joins} joins from {address} in {took_s:.1f} s: {dict(Counter(said))}; then {other}: {last}'
 

@@ -207,3 +207,24 @@ class PageTab:
         if not self._closing:
             self.disconnects += 1
             self.disconnect_reasons.append(str(reason[0]) if reason else 'no reason given')
+
+
+def browser_at(url: str, address: str) -> httpx.AsyncClient:
+    """A fresh cookie jar whose requests come from ``address`` (a loopback address such as 127.0.0.2 stands for
+    another machine on the network)."""
+    transport = httpx.AsyncHTTPTransport(local_address=address)
+    return httpx.AsyncClient(base_url=url, timeout=20, transport=transport, follow_redirects=True)
+
+
+async def press(http: httpx.AsyncClient, label: str, answer: str, path: str = '/join') -> str:
+    """Open ``path`` in a tab of its own, press the button ``label``, return the first message text matching
+    ``answer`` (within 10 s), close the tab."""
+    tab = PageTab(http)
+    await tab.open(path)
+    waiting = tab.expect(answer)
+    await tab.emit(tab.find(label=label), 'click')
+    try:
+        _, found = await asyncio.wait_for(waiting, 10)
+    finally:
+        await tab.close()
+    return found.group(0)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from demos.bench.page_client import PageTab
+from demos.bench.page_client import PageTab, browser_at, press
 
 from ..support.app_process import RunningApp
 from ..support.waiting import wait_until_async
@@ -158,25 +158,6 @@ def test_rotating_the_token_ends_the_old_address_and_every_old_cookie(tmp_path: 
 # -- joining: one address cannot take the class; leaving frees a place; the teacher removes (finding 1) ------
 
 
-def from_address(app: RunningApp, address: str) -> httpx.AsyncClient:
-    """A fresh cookie jar whose page requests come from ``address`` (another machine on the network)."""
-    transport = httpx.AsyncHTTPTransport(local_address=address)
-    return httpx.AsyncClient(base_url=app.url, timeout=20, transport=transport, follow_redirects=True)
-
-
-async def press(http: httpx.AsyncClient, label: str, answer: str, path: str = '/join') -> str:
-    """Open ``path``, press the button ``label``, return the first message text matching ``answer``."""
-    tab = PageTab(http)
-    await tab.open(path)
-    waiting = tab.expect(answer)
-    await tab.emit(tab.find(label=label), 'click')
-    try:
-        _, found = await asyncio.wait_for(waiting, 10)
-    finally:
-        await tab.close()
-    return found.group(0)
-
-
 JOINED = 'You are in the class as [^"]*'
 REFUSED = '|'.join(
     ('This class is full[^"]*', '[0-9]+ learners have joined from your network[^"]*', 'Too many joins[^"]*')
@@ -190,11 +171,11 @@ def test_one_address_cannot_take_the_class_and_the_teacher_removes_a_learner(tmp
 
     async def scene() -> list[str]:
         said = []
-        async with from_address(running, '127.0.0.1') as teacher:
+        async with browser_at(running.url, '127.0.0.1') as teacher:
             await press(teacher, 'Start a class', 'Class of', f'/teacher?token={TOKEN}')
-        jars = [from_address(running, '127.0.0.2') for _ in range(5)] + [
-            from_address(running, '127.0.0.3'),
-            from_address(running, '127.0.0.4'),
+        jars = [browser_at(running.url, '127.0.0.2') for _ in range(5)] + [
+            browser_at(running.url, '127.0.0.3'),
+            browser_at(running.url, '127.0.0.4'),
         ]
         for jar in jars[:4]:  # three join from .2; the fourth finds the address's places taken
             said.append(await press(jar, 'Join the class', f'{JOINED}|{REFUSED}'))
@@ -202,7 +183,7 @@ def test_one_address_cannot_take_the_class_and_the_teacher_removes_a_learner(tmp
         said.append(await press(jars[0], 'Leave the class', 'Choose a nickname'))  # a place on .2 is free
         said.append(await press(jars[4], 'Join the class', f'{JOINED}|{REFUSED}'))  # but .2 joined 4 times a minute
         said.append(await press(jars[6], 'Join the class', f'{JOINED}|{REFUSED}'))  # .4
-        async with from_address(running, '127.0.0.1') as teacher:
+        async with browser_at(running.url, '127.0.0.1') as teacher:
             board = PageTab(teacher)
             await board.open(f'/teacher?token={TOKEN}')
             removed = board.expect('was removed')
@@ -211,7 +192,7 @@ def test_one_address_cannot_take_the_class_and_the_teacher_removes_a_learner(tmp
             said.append((await asyncio.wait_for(removed, 10))[1].group(0))
             await board.close()
         said.append(re.search('removed you[^"]*', (await jars[6].get('/join')).text).group(0))  # type: ignore[union-attr]
-        async with from_address(running, '127.0.0.1') as teacher:
+        async with browser_at(running.url, '127.0.0.1') as teacher:
             board_page = (await teacher.get(f'/teacher?token={TOKEN}')).text
         said.append(re.search(r'\d+ joins? refused', board_page).group(0))  # type: ignore[union-attr]
         for jar in jars:
@@ -244,11 +225,11 @@ def test_the_one_click_rejoin_page_keeps_the_per_address_limits(tmp_path: Path) 
     running.start()
 
     async def scene() -> list[bool]:
-        async with from_address(running, '127.0.0.1') as teacher:
+        async with browser_at(running.url, '127.0.0.1') as teacher:
             await press(teacher, 'Start a class', 'Class of', f'/teacher?token={TOKEN}')
         joined = []
         for address in ['127.0.0.2'] * 6 + ['127.0.0.3']:
-            async with from_address(running, address) as jar:
+            async with browser_at(running.url, address) as jar:
                 joined.append('You are in the new class' in (await jar.get('/join/again')).text)
         return joined
 
