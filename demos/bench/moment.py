@@ -66,6 +66,8 @@ class Student:
     http: httpx.AsyncClient
     tab: PageTab | None = None
     join_ms: float | None = None
+    #: The three steps of joining, in ms (their sum is ``join_ms``).
+    join_steps_ms: dict[str, float] = field(default_factory=dict)
     submitted_at: float | None = None
     result_at: float | None = None
     disconnects: int = 0
@@ -125,6 +127,7 @@ async def join(student: Student) -> None:
     page = PageTab(student.http)
     try:
         await page.open('/join')
+        loaded = time.perf_counter()
         await page.emit(page.find(**{'data-testid': 'join-nickname'}), 'update:value', f'Student {student.index}')
         joined = page.expect(JOINED)
         await page.emit(page.find(**{'data-testid': 'join-button'}), 'click')
@@ -133,9 +136,16 @@ async def join(student: Student) -> None:
         student.disconnects += page.disconnects
         student.disconnect_reasons += page.disconnect_reasons
         await page.close()  # the learner follows the link to the quiz: this page's socket goes
+    in_class = time.perf_counter()
     student.tab = PageTab(student.http)
     await student.tab.open('/quiz')
-    student.join_ms = (time.perf_counter() - started) * 1000
+    done = time.perf_counter()
+    student.join_ms = (done - started) * 1000
+    student.join_steps_ms = {
+        '/join loaded and connected': (loaded - started) * 1000,
+        'the Join button answered': (in_class - loaded) * 1000,
+        '/quiz loaded and connected': (done - in_class) * 1000,
+    }
 
 
 def _attempt_component(tab: PageTab) -> str | None:
@@ -284,6 +294,10 @@ def moment_report(class_: Sequence[Student], measures: Measures, *, window_ms: f
         'window_ms': window_ms,
         'joined': len(joined),
         'join_ms': _summary([s.join_ms for s in joined if s.join_ms is not None]),
+        'join_steps_ms': {
+            step: _summary([s.join_steps_ms[step] for s in joined if step in s.join_steps_ms])
+            for step in (joined[0].join_steps_ms if joined else {})
+        },
         'join_total_s': measures.join_total_s,
         'join_concurrency': JOIN_CONCURRENCY,
         'submitted': submits,
@@ -346,6 +360,10 @@ def moment_markdown(report: dict[str, Any]) -> str:
         '| --- | ---: |',
         f'| joined (of {report["students"]}) | {report["joined"]} |',
         f'| join + open /quiz per student, p50 / p95, ms | {_fmt(join.get("p50"))} / {_fmt(join.get("p95"))} |',
+        *(
+            f'| of which {step}, p50 / p95, ms | {_fmt((steps or {}).get("p50"))} / {_fmt((steps or {}).get("p95"))} |'
+            for step, steps in report['join_steps_ms'].items()
+        ),
         f'| join + open /quiz, all ({report["join_concurrency"]} at a time), s | {_fmt(report["join_total_s"], 1)} |',
         f'| results delivered | {report["results_delivered"]} of {report["submitted"]} submitted |',
         f'| submit to graded result p50 / p95 / max, ms | {_fmt(result.get("p50"))} / {_fmt(result.get("p95"))} / '

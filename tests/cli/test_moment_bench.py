@@ -31,6 +31,8 @@ def test_five_students_join_submit_and_the_board_shows_them() -> None:
     assert report['joined'] == report['submitted'] == report['results_delivered'] == STUDENTS
     assert report['disconnects'] == 0
     assert report['join_ms']['n'] == STUDENTS and report['join_ms']['p50'] > 0
+    steps = report['join_steps_ms']  # /join, the Join button, /quiz: measured apart
+    assert len(steps) == 3 and all(step['n'] == STUDENTS and step['p50'] > 0 for step in steps.values())
     assert report['result_ms']['n'] == STUDENTS and 0 < report['result_ms']['p50'] <= report['result_ms']['max']
     assert report['board_after_last_submit_ms'] is not None  # the board said "Submitted: 5 of 5"
     assert report['app_cpu_ms_per_submit'] > 0 and report['rss_kib']['joined'] > 0
