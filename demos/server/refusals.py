@@ -58,83 +58,84 @@ class Refusals:
         flood: str | None = None,
     ) -> Response:
         """Count, log and answer a refusal in ``process_request``; ``flood`` names its kind (default: the status)."""
-        self.counts[f'{status.value} {status.phrase}'] += 1
-        kind = flood or f'{status.value} {status.phrase}'
-        if (count := self.flood_log.note(connection.client_host, kind)) is not None:
-            log.warning(
-                'echo server: refused %s %s %r: %s (%d %s)%s',
-                connection.client,
-                request.method,
-                request.path.partition('?')[0][:200],  # the query may carry a session id or a token
-                reason,
-                status.value,
-                status.phrase,
-                _more(count, kind),
-            )
+        counted = f'{status.value} {status.phrase}'
+        self._tell(
+            counted,
+            connection.client_host,
+            flood or counted,
+            'echo server: refused %s %s %r: %s (%d %s)',
+            connection.client,
+            request.method,
+            request.path.partition('?')[0][:200],  # the query may carry a session id or a token
+            reason,
+            status.value,
+            status.phrase,
+        )
         return http_answers.refusal(status, reason, allow_origin=allow_origin)
 
     def before_request(self, connection: CountingConnection, status: int, kind: str, reason: str) -> None:
         """A connection turned away before ``process_request`` (see :class:`demos.server.counting.ConnectionGuards`)."""
         phrase = http.HTTPStatus(status).phrase if status else 'closed'
-        self.counts[f'{status} {phrase}' if status else f'closed: {kind}'] += 1
-        if (count := self.flood_log.note(connection.peer_host, kind)) is None:
-            return
         answer = f' ({status} {phrase})' if status else ' (closed without an answer)'
-        log.warning('echo server: refused %s: %s%s%s', connection.peer, reason, answer, _more(count, kind))
+        counted = f'{status} {phrase}' if status else f'closed: {kind}'
+        message = 'echo server: refused %s: %s%s'
+        self._tell(counted, connection.peer_host, kind, message, connection.peer, reason, answer)
 
     def by_websockets(self, connection: CountingConnection, request: Request, response: Response) -> None:
         """websockets itself turned the handshake down (bad key, version, method): say so once."""
         reason = response.body.decode(errors='replace').strip().splitlines()[0] if response.body else ''
-        self.counts[f'{response.status_code} {response.reason_phrase}'] += 1
-        kind = f'handshake {response.status_code}'
-        if (count := self.flood_log.note(connection.client_host, kind)) is None:
-            return
-        log.warning(
-            'echo server: refused %s %r: %s (%d %s)%s',
+        self._tell(
+            f'{response.status_code} {response.reason_phrase}',
+            connection.client_host,
+            f'handshake {response.status_code}',
+            'echo server: refused %s %r: %s (%d %s)',
             connection.client,
             request.path.partition('?')[0][:200],
             reason,
             response.status_code,
             response.reason_phrase,
-            _more(count, kind),
         )
 
     def closing(self, connection: CountingConnection, kind: str, reason: str) -> None:
         """The server closes an open WebSocket with 1008 (policy violation): count it under ``kind`` and log it."""
-        self.counts[f'1008 {kind}'] += 1
-        if (count := self.flood_log.note(connection.client_host, kind)) is None:
-            return
-        log.warning(
-            'echo server: closed %s on /%s: %s (1008)%s',
+        self._tell(
+            f'1008 {kind}',
+            connection.client_host,
+            kind,
+            'echo server: closed %s on /%s: %s (1008)',
             connection.client,
             connection.endpoint,
             reason,
-            _more(count, kind),
         )
 
     def dropped(self, connection: CountingConnection, kind: str, what: str) -> None:
         """The server dropped or closed a connection for what its client did once connected: log it (no count: the
         session's lanes count those, e.g. ``dropped_slow``)."""
-        if (count := self.flood_log.note(connection.client_host, kind)) is not None:
-            log.warning('echo server: %s%s', what, _more(count, kind))
+        self._tell(None, connection.client_host, kind, 'echo server: %s', what)
 
     def closed(self, connection: CountingConnection, closed: ConnectionClosed) -> None:
         """A WebSocket ended: log the close codes that say something went wrong and were not logged already."""
         sent = closed.sent
         if sent is None or sent.code in (CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY, CloseCode.POLICY_VIOLATION):
             return  # an ordinary goodbye, or one already logged when it was decided
-        self.counts[f'{sent.code} {sent.reason or "closed"}'] += 1
-        kind = f'close {sent.code}'
-        if (count := self.flood_log.note(connection.client_host, kind)) is None:
-            return
-        log.warning(
-            'echo server: closed %s on /%s: %s (%d)%s',
+        self._tell(
+            f'{sent.code} {sent.reason or "closed"}',
+            connection.client_host,
+            f'close {sent.code}',
+            'echo server: closed %s on /%s: %s (%d)',
             connection.client,
             connection.endpoint,
             sent.reason or 'protocol error',
             sent.code,
-            _more(count, kind),
         )
+
+    def _tell(self, counted: str | None, host: str, kind: str, message: str, *args: object) -> None:
+        """Count one under ``counted`` (None: not counted here), then log ``message`` unless a line of this ``kind``
+        for ``host`` was logged this minute; a flood's line ends with how many refusals it stands for."""
+        if counted is not None:
+            self.counts[counted] += 1
+        if (count := self.flood_log.note(host, kind)) is not None:
+            log.warning(message + '%s', *args, _more(count, kind))
 
     def log_unsaid(self) -> None:
         """One line per address and kind for the refusals of a flood that its first line did not mention."""
