@@ -104,6 +104,11 @@ def _parse_front_matter(lines: list[str], source: str) -> tuple[dict[str, object
     raise ContentError(source, 1, "front matter opened with '+++' is never closed")
 
 
+def front_matter(text: str, source: str) -> dict[str, object]:
+    """The front matter table of a file in the lesson's format (the demo page's keeps more than the lesson's)."""
+    return _parse_front_matter(text.splitlines(), source)[0]
+
+
 def _front_matter_fields(table: dict[str, object], source: str) -> tuple[str, str, tuple[str, ...]]:
     title = table.get('title')
     if not isinstance(title, str) or not title.strip():

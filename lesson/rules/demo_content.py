@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from demos.protocol.lanes import COMPARED_LANES
-from lesson.rules.content import ContentError, Section, parse_lesson
+from lesson.rules.content import ContentError, Section, front_matter, parse_lesson
 
 #: What each lane needs in ``[lanes.ID]``.
 LANE_KEYS = ('title', 'requests', 'empty', 'failures', 'good_for')
@@ -54,17 +54,6 @@ def _line_of(text: str, pattern: str) -> int:
     return 1
 
 
-def _front_matter(text: str, source: str) -> dict[str, object]:
-    lines = text.splitlines()
-    end = next((index for index in range(1, len(lines)) if lines[index].strip() == '+++'), None)
-    if not lines or lines[0].strip() != '+++' or end is None:
-        raise ContentError(source, 1, "the file must start with a '+++' front matter block")
-    try:
-        return tomllib.loads('\n'.join(lines[1:end]))
-    except tomllib.TOMLDecodeError as error:
-        raise ContentError(source, 2, f'front matter is not valid TOML: {error}') from error
-
-
 def _texts(table: object, name: str, keys: Iterable[str], text: str, source: str) -> dict[str, str]:
     if not isinstance(table, dict):
         raise ContentError(source, _line_of(text, rf'^\[{re.escape(name)}\]'), f'[{name}] is missing')
@@ -81,7 +70,7 @@ def parse_demo(
 ) -> tuple[str, str, tuple[Section, ...], dict[str, LaneText], dict[str, dict[str, str]]]:
     """Parse ``demo.md``: title, lead, sections, lanes and the texts of the panels named in ``panel_keys``."""
     page = parse_lesson(text, source)
-    table = _front_matter(text, source)
+    table = front_matter(text, source)
     lead = table.get('lead')
     if not isinstance(lead, str) or not lead.strip():
         raise ContentError(source, _line_of(text, r'^lead\s*='), "front matter needs a non-empty 'lead'")
