@@ -97,3 +97,18 @@ def page(context: BrowserContext) -> Page:
     page = context.new_page()
     page.set_default_timeout(15_000)
     return page
+
+
+@pytest.fixture
+def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
+    """Factory: a browser context of its own (a teacher, a learner) at a laptop's size; all closed after the test."""
+    made: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        context = browser.new_context(viewport={'width': 1280, 'height': 720})
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()

@@ -8,15 +8,15 @@ its page's own updates again within 2 s, nobody pressing Stop or Start.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
+from .class_steps import SLOW, open_page
 from .conftest import RunningApp
 
 TOKEN = 'teacher-token-for-the-class-feed-test'
-SLOW = 15_000
 LANES = ('poll', 'longpoll', 'sse', 'push')
 #: The students' own rate: at 10 updates a second an own feed shows in every lane well within the 2 s.
 OWN_RATE_PER_S = 10
@@ -29,14 +29,6 @@ OWN_UPDATES_AFTER_STOP = 5
 @pytest.fixture(scope='module')
 def class_app(start_app: Callable[..., RunningApp]) -> RunningApp:
     return start_app('--teacher-token', TOKEN)
-
-
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
-    made = [browser.new_context(viewport={'width': 1280, 'height': 720}) for _ in range(3)]
-    yield made
-    for context in made:
-        context.close()
 
 
 def counts(page: Page) -> dict[str, int]:
@@ -58,17 +50,13 @@ def wait_all_rise(page: Page, since: dict[str, int], by: int, timeout_s: float) 
 
 
 def test_every_lane_follows_the_class_feed_and_its_own_feed_after_it(
-    class_app: RunningApp, contexts: list[BrowserContext]
+    class_app: RunningApp, new_context: Callable[[], BrowserContext]
 ) -> None:
     base = class_app.url
-    board = contexts[0].new_page()
-    board.set_default_timeout(SLOW)
-    board.goto(f'{base}/teacher?token={TOKEN}')
+    board = open_page(new_context(), f'{base}/teacher?token={TOKEN}')
     students = []
-    for context in contexts[1:]:
-        page = context.new_page()
-        page.set_default_timeout(SLOW)
-        page.goto(base + '/demo')
+    for _ in range(2):
+        page = open_page(new_context(), base + '/demo')
         expect(page.get_by_role('button', name='Start')).to_be_enabled()
         page.locator('[data-control=update-rate]').select_option(str(OWN_RATE_PER_S))
         page.get_by_role('button', name='Start').click()

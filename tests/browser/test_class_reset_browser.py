@@ -3,16 +3,15 @@ graded and kept, and one click on the notice's link joins the new class with tha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 
+from .class_steps import SLOW, answer_quiz, answers_scoring, join_class, open_board, open_page
 from .conftest import RunningApp
-from .test_teacher_browser import answer_quiz, answers_scoring
 
 TOKEN = 'teacher-token-for-the-reset-test'
-SLOW = 15_000
 #: The reset reaches an open page this soon (pushed over its socket, not found at a reload).
 PUSHED_WITHIN_MS = 3_000
 
@@ -22,35 +21,16 @@ def reset_app(start_app: Callable[..., RunningApp]) -> RunningApp:
     return start_app('--teacher-token', TOKEN)
 
 
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
-    made = [browser.new_context(viewport={'width': 1280, 'height': 720}) for _ in range(2)]
-    yield made
-    for context in made:
-        context.close()
-
-
-def opened(context: BrowserContext, url: str) -> Page:
-    page = context.new_page()
-    page.set_default_timeout(SLOW)
-    page.goto(url)
-    return page
-
-
 def test_a_reset_reaches_open_pages_and_a_late_attempt_counts_in_the_new_class(
-    reset_app: RunningApp, contexts: list[BrowserContext]
+    reset_app: RunningApp, new_context: Callable[[], BrowserContext]
 ) -> None:
     base = reset_app.url
-    board = opened(contexts[0], f'{base}/teacher?token={TOKEN}')
-    if board.get_by_test_id('board-start').count():
-        board.get_by_test_id('board-start').click()
+    board = open_board(new_context(), f'{base}/teacher?token={TOKEN}')
     expect(board.get_by_test_id('board-here')).to_have_text('0 here')
-    student = contexts[1]
-    join = opened(student, base + '/join')
-    join.get_by_label('Nickname (optional)').fill('Ana')
-    join.get_by_role('button', name='Join the class').click()
+    student = new_context()
+    join = join_class(student, base + '/join', 'Ana')
     expect(join.get_by_test_id('join-joined')).to_have_text('You are in the class as Ana.')
-    demo = opened(student, base + '/demo')
+    demo = open_page(student, base + '/demo')
     quiz = student.new_page()
     quiz.set_default_timeout(SLOW)
     answer_quiz(quiz, base, answers_scoring(3))  # answered, not yet submitted

@@ -17,28 +17,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 from lesson.web.deployment import ECHO_PREFIX
 
-from ..support.app_process import ConsoleScriptMissing
-from ..support.deployment import Deployment, MissingBinary
+from ..support.deployment import Deployment
+from .class_steps import QUIZ, running
 
-CONTENT = bundled_content_dir()
-QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)
 TOTAL = len(QUIZ.questions)
 HUB_OPEN = '() => Boolean(window.wsDemo && wsDemo.hub && wsDemo.hub.isOpen)'
 
 
 @pytest.fixture(scope='module')
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    running = Deployment(Path(tmp_path_factory.mktemp('deploy')), count=2)
-    try:
-        running.start()
-    except (MissingBinary, ConsoleScriptMissing) as missing:
-        running.stop()
-        pytest.fail(str(missing))
-    yield running
-    running.stop()
+    yield from running(Deployment(Path(tmp_path_factory.mktemp('deploy')), count=2))
 
 
 def pinned(browser: Browser, deployment: Deployment, instance: str) -> BrowserContext:

@@ -3,15 +3,14 @@ students on both, live."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
-from ..support.app_process import ConsoleScriptMissing
-from ..support.deployment import Deployment, MissingBinary
-from .test_teacher_browser import answer_quiz, answers_scoring
+from ..support.deployment import Deployment
+from .class_steps import answer_quiz, answers_scoring, join_class, open_board, running
 
 TOKEN = 'teacher-token-for-the-deployment'
 #: Across instances an event goes through Redis pub/sub: allow more than the one-instance 1 s, still "live".
@@ -20,29 +19,14 @@ ACROSS_INSTANCES_MS = 5_000
 
 @pytest.fixture(scope='module')
 def class_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    running = Deployment(Path(tmp_path_factory.mktemp('class-deploy')), count=2, extra_args=['--teacher-token', TOKEN])
-    try:
-        running.start()
-    except (MissingBinary, ConsoleScriptMissing) as missing:
-        running.stop()
-        pytest.fail(str(missing))
-    yield running
-    running.stop()
+    yield from running(
+        Deployment(Path(tmp_path_factory.mktemp('class-deploy')), count=2, extra_args=['--teacher-token', TOKEN])
+    )
 
 
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
-    made: list[BrowserContext] = []
-    yield made
-    for context in made:
-        context.close()
-
-
-def pinned(browser: Browser, made: list[BrowserContext], deployment: Deployment, instance: str) -> BrowserContext:
-    """A browser whose proxy cookie already names ``instance``, as after its first page load there."""
-    context = browser.new_context(viewport={'width': 1280, 'height': 720})
+def pinned(context: BrowserContext, deployment: Deployment, instance: str) -> BrowserContext:
+    """``context`` with a proxy cookie that already names ``instance``, as after its first page load there."""
     context.add_cookies([{'name': 'SERVERID', 'value': instance, 'url': deployment.url}])
-    made.append(context)
     return context
 
 
@@ -51,29 +35,21 @@ def served_by(context: BrowserContext) -> str:
 
 
 def join(context: BrowserContext, base: str, nickname: str) -> Page:
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(base + '/join')
-    page.get_by_label('Nickname (optional)').fill(nickname)
-    page.get_by_role('button', name='Join the class').click()
+    page = join_class(context, base + '/join', nickname)
     expect(page.get_by_test_id('join-joined')).to_have_text(f'You are in the class as {nickname}.')
     return page
 
 
 def test_students_on_two_instances_reach_one_teachers_board(
-    browser: Browser, class_deployment: Deployment, contexts: list[BrowserContext]
+    new_context: Callable[[], BrowserContext], class_deployment: Deployment
 ) -> None:
     base = class_deployment.url
-    teacher = pinned(browser, contexts, class_deployment, 'app1')
-    board = teacher.new_page()
-    board.set_default_timeout(15_000)
-    board.goto(f'{base}/teacher?token={TOKEN}')
-    if board.get_by_test_id('board-start').count():
-        board.get_by_test_id('board-start').click()
+    teacher = pinned(new_context(), class_deployment, 'app1')
+    board = open_board(teacher, f'{base}/teacher?token={TOKEN}')
     expect(board.get_by_test_id('board-here')).to_have_text('0 here')
 
-    ada = pinned(browser, contexts, class_deployment, 'app1')
-    bob = pinned(browser, contexts, class_deployment, 'app2')
+    ada = pinned(new_context(), class_deployment, 'app1')
+    bob = pinned(new_context(), class_deployment, 'app2')
     students = [(join(ada, base, 'Ada'), 4), (join(bob, base, 'Bob'), 2)]
     assert (served_by(teacher), served_by(ada), served_by(bob)) == ('app1', 'app1', 'app2')
     expect(board.get_by_test_id('board-here')).to_have_text('2 here', timeout=ACROSS_INSTANCES_MS)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
+from .class_steps import QUIZ, answer_quiz, answers_scoring, join_class, open_board, wrong_option
 from .conftest import RunningApp
-from .test_teacher_browser import QUIZ, answer_quiz, answers_scoring, wrong_option
 
 TOKEN = 'teacher-token-for-the-low-items'
 
@@ -28,36 +28,23 @@ def test_the_class_feed_rate_label_is_not_cut_off(board_app: RunningApp, page: P
 
 
 def test_the_board_shows_retries_per_option_and_one_scale_for_every_question(
-    board_app: RunningApp, browser: Browser
+    board_app: RunningApp, new_context: Callable[[], BrowserContext]
 ) -> None:
-    teacher, student = (browser.new_context(viewport={'width': 1280, 'height': 720}) for _ in range(2))
-    try:
-        board = teacher.new_page()
-        board.set_default_timeout(15_000)
-        board.goto(f'{board_app.url}/teacher?token={TOKEN}')
-        if board.get_by_test_id('board-start').count():
-            board.get_by_test_id('board-start').click()
-        learner = student.new_page()
-        learner.set_default_timeout(15_000)
-        learner.goto(board_app.url + '/join')
-        learner.get_by_role('button', name='Join the class').click()
-        expect(learner.get_by_test_id('join-joined')).to_be_visible()
-        answer_quiz(learner, board_app.url, answers_scoring(0))  # all wrong first
-        learner.get_by_role('button', name='Submit answers').click()
-        expect(board.get_by_test_id('board-submitted')).to_contain_text('Submitted: 1')
-        learner.get_by_role('button', name='Try again').click()
-        answer_quiz(learner, board_app.url, answers_scoring(len(QUIZ.questions)))  # all right on the retry
-        learner.get_by_role('button', name='Submit answers').click()
-        first = QUIZ.questions[0]
-        right, wrong = first.correct_option.id, wrong_option(0)
-        expect(board.get_by_test_id(f'board-retries-{first.id}-{right}')).to_have_text('+1 on retries')
-        expect(board.get_by_test_id(f'board-retries-{first.id}-{wrong}')).to_have_text('')
-        expect(board.get_by_test_id(f'board-count-{first.id}-{wrong}')).to_have_text('1')
-        expect(board.get_by_test_id('board-scale')).to_have_text('Every bar on one scale: a full bar is 1 answer.')
-        expect(board.get_by_test_id('board-demo-push')).to_contain_text('No request for news')
-    finally:
-        teacher.close()
-        student.close()
+    board = open_board(new_context(), f'{board_app.url}/teacher?token={TOKEN}')
+    learner = join_class(new_context(), board_app.url + '/join')
+    answer_quiz(learner, board_app.url, answers_scoring(0))  # all wrong first
+    learner.get_by_role('button', name='Submit answers').click()
+    expect(board.get_by_test_id('board-submitted')).to_contain_text('Submitted: 1')
+    learner.get_by_role('button', name='Try again').click()
+    answer_quiz(learner, board_app.url, answers_scoring(len(QUIZ.questions)))  # all right on the retry
+    learner.get_by_role('button', name='Submit answers').click()
+    first = QUIZ.questions[0]
+    right, wrong = first.correct_option.id, wrong_option(0)
+    expect(board.get_by_test_id(f'board-retries-{first.id}-{right}')).to_have_text('+1 on retries')
+    expect(board.get_by_test_id(f'board-retries-{first.id}-{wrong}')).to_have_text('')
+    expect(board.get_by_test_id(f'board-count-{first.id}-{wrong}')).to_have_text('1')
+    expect(board.get_by_test_id('board-scale')).to_have_text('Every bar on one scale: a full bar is 1 answer.')
+    expect(board.get_by_test_id('board-demo-push')).to_contain_text('No request for news')
 
 
 def test_presenter_mode_shows_the_lanes_table_above_the_fold(board_app: RunningApp, page: Page) -> None:

@@ -11,36 +11,19 @@ import csv
 import io
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
-
-from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
+from playwright.sync_api import BrowserContext, Page, expect
 
 from ..support.qr_reading import read_qr_codes
 from .accessibility import serious_violations
+from .class_steps import QUIZ, answer_quiz, answers_scoring, join_class, open_board, open_page
 from .conftest import RunningApp
 
-CONTENT = bundled_content_dir()
-QUIZ = load_quiz(CONTENT, load_lesson(CONTENT).anchors)
 TOKEN = 'teacher-token-for-the-browser-tests'
-SLOW = 15_000
 #: The board must show an answer this soon after the student's click (the issue's figure), in ms.
 BOARD_WITHIN_MS = 1000
-
-
-def wrong_option(question_index: int) -> str:
-    question = QUIZ.questions[question_index]
-    return next(option.id for option in question.options if not option.correct)
-
-
-def answers_scoring(score: int) -> dict[str, str]:
-    """Answers with the first ``score`` questions right and the rest wrong."""
-    return {
-        question.id: question.correct_option.id if index < score else wrong_option(index)
-        for index, question in enumerate(QUIZ.questions)
-    }
 
 
 @pytest.fixture(scope='module')
@@ -48,41 +31,10 @@ def teacher_app(start_app: Callable[..., RunningApp]) -> RunningApp:
     return start_app('--teacher-token', TOKEN)
 
 
-@pytest.fixture
-def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
-    made: list[BrowserContext] = []
-
-    def make() -> BrowserContext:
-        context = browser.new_context(viewport={'width': 1280, 'height': 720})
-        made.append(context)
-        return context
-
-    yield make
-    for context in made:
-        context.close()
-
-
-def open_page(context: BrowserContext, url: str) -> Page:
-    page = context.new_page()
-    page.set_default_timeout(SLOW)
-    page.goto(url)
-    return page
-
-
-def answer_quiz(page: Page, base_url: str, answers: dict[str, str]) -> None:
-    page.goto(base_url + '/quiz')
-    for question in QUIZ.questions:
-        group = page.locator(f'[role=radiogroup][aria-labelledby="quiz-prompt-{question.id}"]')
-        group.get_by_role('radio', name=question.option(answers[question.id]).text, exact=True).click()
-    expect(page.get_by_role('button', name='Submit answers')).to_be_enabled()
-
-
 def test_a_class_with_three_students(teacher_app: RunningApp, new_context: Callable[[], BrowserContext]) -> None:
     base = teacher_app.url
     teacher = new_context()
-    board = open_page(teacher, f'{base}/teacher?token={TOKEN}')
-    if board.get_by_test_id('board-start').count():
-        board.get_by_test_id('board-start').click()
+    board = open_board(teacher, f'{base}/teacher?token={TOKEN}')
     expect(board.get_by_test_id('board-here')).to_have_text('0 here')
 
     # The join screen: the address as text and as a QR code of the same address; the count rises live.
@@ -95,10 +47,7 @@ def test_a_class_with_three_students(teacher_app: RunningApp, new_context: Calla
 
     students = []
     for number, nickname in enumerate(('Ada <b>', 'Bob, "the" builder', ''), 1):
-        student = open_page(new_context(), address)
-        nickname_box = student.get_by_label('Nickname (optional)')
-        nickname_box.fill(nickname)
-        student.get_by_role('button', name='Join the class').click()
+        student = join_class(new_context(), address, nickname)
         shown = nickname or 'Learner 3'
         expect(student.get_by_test_id('join-joined')).to_have_text(f'You are in the class as {shown}.')
         expect(join_screen.get_by_test_id('join-count')).to_have_text(
