@@ -11,7 +11,7 @@ import json
 import re
 import time
 
-from playwright.sync_api import Page, WebSocket, expect
+from playwright.sync_api import Dialog, Page, WebSocket, expect
 
 from lesson.storage.content_files import bundled_content_dir, load_lesson
 
@@ -118,8 +118,12 @@ def test_echo_console_shows_the_handshake_and_a_round_trip_as_text(lesson_app: R
             socket.on('framesent', lambda payload: sent.append(str(payload)))
             socket.on('framereceived', lambda payload: received.append(str(payload)))
 
+    def answer_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
     page.on('websocket', watch_socket)
-    page.on('dialog', lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on('dialog', answer_dialog)
     open_demo(page, lesson_app)
 
     page.get_by_role('button', name='Connect', exact=True).click()

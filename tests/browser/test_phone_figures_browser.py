@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from .conftest import RunningApp
 
-PHONE = {'width': 375, 'height': 812}
+PHONE: ViewportSize = {'width': 375, 'height': 812}
 MIN_TEXT_PX = 11
 
 #: The figure's box, its SVG's box, whether it scrolls sideways, and the smallest text as drawn (CSS px on screen).

@@ -20,7 +20,7 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
     [
         pytest.param(('ruff', 'format', '--check', '.'), id='ruff format'),
         pytest.param(('ruff', 'check', '.'), id='ruff check'),
-        pytest.param(('mypy', 'lesson', 'demos'), id='mypy'),
+        pytest.param(('mypy', 'lesson', 'demos', 'tests', 'benchmarks'), id='mypy'),
     ],
 )
 def test_the_code_passes(command: tuple[str, ...]) -> None:

@@ -4,10 +4,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from websockets.typing import Origin
 
 from demos.server.echo_server import EchoServer, EchoSettings
 
-APP_ORIGIN = 'http://127.0.0.1:8080'
+APP_ORIGIN = Origin('http://127.0.0.1:8080')
 
 StartServer = Callable[..., Awaitable[EchoServer]]
 

@@ -42,10 +42,10 @@ async def test_push_bytes_per_update_are_payload_plus_two_bytes_of_framing(serve
         await eventually(lambda: len(session.subscribers) == 1)
         assert isinstance(ws, CountingClientConnection)
         before = ws.bytes_received
-        payloads = []
+        payloads: list[str] = []
         for _ in range(20):
             session.publish(session.feed.make_update())
-            payloads.append(await ws.recv())
+            payloads.append(await ws.recv(decode=True))  # the updates are text frames
         framed = ws.bytes_received - before
     # Server-to-client frames are unmasked: 2 bytes of header below 126 bytes of payload.
     assert framed == sum(len(p.encode()) + 2 for p in payloads)

@@ -8,6 +8,7 @@ import json
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
+from websockets.typing import Origin
 
 from demos.server.echo_server import EchoServer, EchoSettings
 
@@ -50,7 +51,7 @@ async def test_invalid_utf8_closes_with_1007(server: EchoServer) -> None:
 
 async def test_a_foreign_origin_gets_403_and_the_apps_own_gets_in(server: EchoServer) -> None:
     with pytest.raises(InvalidStatus) as refused:
-        await connect(url(server, '/echo'), origin='http://evil.example')
+        await connect(url(server, '/echo'), origin=Origin('http://evil.example'))
     assert refused.value.response.status_code == 403
     async with connect(url(server, '/echo'), origin=APP_ORIGIN) as ws:
         await ws.send('hi')
@@ -72,12 +73,12 @@ async def test_the_apps_page_at_the_address_the_client_used_gets_in() -> None:
     # 127.0.0.2 is this machine as well (all of 127/8 is loopback): an address the app could not have listed.
     port = await server.start_on('0.0.0.0', 0)
     try:
-        async with connect(f'ws://127.0.0.2:{port}/echo', origin='http://127.0.0.2:8080') as ws:
+        async with connect(f'ws://127.0.0.2:{port}/echo', origin=Origin('http://127.0.0.2:8080')) as ws:
             await ws.send('hi')
             assert await ws.recv() == 'hi'
         for foreign in ('http://127.0.0.2:8081', 'https://127.0.0.2:8080', 'http://127.0.0.3:8080'):
             with pytest.raises(InvalidStatus) as refused:
-                await connect(f'ws://127.0.0.2:{port}/echo', origin=foreign)
+                await connect(f'ws://127.0.0.2:{port}/echo', origin=Origin(foreign))
             assert refused.value.response.status_code == 403, foreign
             polled = await http_get(port, '/poll', [('Origin', foreign)], host='127.0.0.2')
             assert polled.status == 403 and 'access-control-allow-origin' not in polled.headers

@@ -75,7 +75,7 @@ async def test_pushed_updates_arrive_half_a_round_trip_after_they_are_made(start
         async with connect(f'ws://127.0.0.1:{server.port}/push?session=phone', origin=APP_ORIGIN) as push:
             opened_ms = (time.perf_counter() - started) * 1000
             await command(inspector, do='start', rate_per_s=20)
-            delays = []
+            delays: list[float] = []
             async with asyncio.timeout(10):
                 while len(delays) < 30:
                     message = json.loads(await push.recv())

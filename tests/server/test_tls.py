@@ -10,13 +10,14 @@ import pytest
 import trustme
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedOK, InvalidMessage
+from websockets.typing import Origin
 
 from demos.server.echo_server import EchoServer, EchoSettings
 
 from .clients import CountingClientConnection, eventually, http_get, still_serves
 from .conftest import APP_ORIGIN
 
-APP_TLS_ORIGIN = 'https://127.0.0.1:8080'
+APP_TLS_ORIGIN = Origin('https://127.0.0.1:8080')
 
 
 @pytest.fixture(scope='module')

@@ -37,14 +37,15 @@ def latest(user: User) -> dict[str, Any] | None:
 
 def send(user: User, event_type: str, *args: object) -> None:
     """An event of the attempt component, as the browser's socket.io message carries it."""
+    assert user.client is not None  # a page is open
     (element,) = [e for e in user.client.elements.values() if 'quiz-attempt' in e._markers]
     listener = next(listener for listener in element._event_listeners.values() if listener.type == event_type)
     user.client.handle_event({'id': element.id, 'listener_id': listener.id, 'args': [json.dumps(a) for a in args]})
 
 
 async def answered(user: User) -> User:
-    await user.open('/quiz')
-    (element,) = [e for e in user.client.elements.values() if 'quiz-attempt' in e._markers]
+    client = await user.open('/quiz')
+    (element,) = [e for e in client.elements.values() if 'quiz-attempt' in e._markers]
     for sent in json.loads(element.props['questions-json']):
         right = QUIZ.question(sent['id']).correct_option.text
         send(user, 'answer', [sent['id'], sent['options'].index(right)])
@@ -85,7 +86,7 @@ async def test_a_result_is_delivered_while_fifty_other_submits_are_in_flight(
     send(last, 'submit')
     assert await settled(lambda: latest(last) is not None), 'the last learner got no result while others were held'
     assert in_flight == OTHERS + 1 and not counted  # nothing was let through: the result did not wait for them
-    assert all(latest(user) is not None and latest(user)['score'] == TOTAL for user in others)
+    assert all((result := latest(user)) is not None and result['score'] == TOTAL for user in others)
 
     gate.set()
     assert await settled(lambda: len(counted) == OTHERS + 1)

@@ -32,6 +32,7 @@ RESULT_WAIT_S = 5.0
 
 def hidden_or_not(user: User, marker: str) -> ui.element:
     """The element with this marker (``user.find`` skips hidden ones)."""
+    assert user.client is not None  # a page is open
     (element,) = [element for element in user.client.elements.values() if marker in element._markers]
     return element
 
@@ -119,6 +120,7 @@ async def take(user: User, answers: dict[str, str]) -> dict[str, Any]:
 def send_event(user: User, element: ui.element, event_type: str, *args: object) -> None:
     """What the browser's socket.io message carries for an event: each argument as JSON."""
     listener = next(listener for listener in element._event_listeners.values() if listener.type == event_type)
+    assert user.client is not None  # a page is open
     user.client.handle_event({'id': element.id, 'listener_id': listener.id, 'args': [json.dumps(a) for a in args]})
 
 

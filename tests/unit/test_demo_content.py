@@ -2,20 +2,23 @@
 
 import pytest
 
-from lesson.rules.content import ContentError
-from lesson.rules.demo_content import parse_demo, parse_panel_texts
+from lesson.rules.content import ContentError, Section
+from lesson.rules.demo_content import LaneText, parse_demo, parse_panel_texts
 from lesson.storage.content_files import bundled_content_dir
 
 DEMO = (bundled_content_dir() / 'demo.md').read_text(encoding='utf-8')
 ANCHORS = ('polling-vs-push', 'echo-console')
 
 
-def parse(text: str, panel_keys: dict[str, tuple[str, ...]] | None = None) -> object:
+Parsed = tuple[str, str, tuple[Section, ...], dict[str, LaneText], dict[str, dict[str, str]]]
+
+
+def parse(text: str, panel_keys: dict[str, tuple[str, ...]] | None = None) -> Parsed:
     return parse_demo(text, 'demo.md', panel_keys=panel_keys or {'console': ('connect',)}, anchors=ANCHORS)
 
 
 def test_the_bundled_page_text_parses_with_every_lane() -> None:
-    title, lead, sections, lanes, panels = parse(DEMO)  # type: ignore[misc]
+    title, lead, sections, lanes, panels = parse(DEMO)
     assert title == 'Live demos' and 'Start' in lead
     assert list(lanes) == ['poll', 'longpoll', 'sse', 'push']
     assert lanes['push'].title == 'WebSocket push'

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.frames import Close, Frame, Opcode
@@ -55,7 +56,7 @@ def test_the_burst_stays_within_what_the_server_accepts() -> None:
     assert break_it.BurstPlan.for_server(10**6, 1000).as_props() == {'count': 80, 'size': 60_000, 'pauseS': 3.0}
 
 
-def run_node(script: str, tmp_path: Path) -> object:
+def run_node(script: str, tmp_path: Path) -> Any:
     """Run an ES module that imports the panels (copied as .mjs) and prints one JSON value."""
     if NODE is None:
         pytest.fail("node is not installed: apt-get install -y nodejs (the panels' pure JavaScript runs in it)")
@@ -177,7 +178,7 @@ def test_the_burst_figures_and_the_chart_place_the_marks_on_the_same_time_axis(t
                                     burstFigures(samples.slice(0, 3), null, false)]));
     """,
         tmp_path,
-    )  # type: ignore[misc]
+    )
     assert figures == {'peak': 4_800_000, 'atResume': 600_000, 'drainedMs': 3600}
     assert unresumed == {'peak': 4_800_000, 'atResume': None, 'drainedMs': None}
     points = [tuple(map(float, point.split(','))) for point in geometry['points'].split()]
