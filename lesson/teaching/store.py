@@ -91,6 +91,35 @@ class DemoRunRecorded(ClassEvent):
     totals: DemoTotals  # the class's, after this run
 
 
+class Subscribers:
+    """This process's subscribers to class events, each with a bounded queue of its own."""
+
+    def __init__(self) -> None:
+        self._queues: set[asyncio.Queue[ClassEvent | None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._queues)
+
+    def send(self, event: ClassEvent | None) -> None:
+        """``event`` to every subscriber; None ends every subscription (the store closes)."""
+        for queue in self._queues:
+            if queue.full():
+                queue.get_nowait()  # the oldest goes: the subscriber rereads the class anyway
+            queue.put_nowait(event)
+
+    async def events(self, joined: Callable[[], None] = lambda: None) -> AsyncIterator[ClassEvent]:
+        """One subscription, from its first iteration until it is closed or the store is; ``joined`` is called
+        once its queue is in (the Redis store then makes sure its one subscription to Redis runs)."""
+        queue: asyncio.Queue[ClassEvent | None] = asyncio.Queue(SUBSCRIBER_QUEUE)
+        self._queues.add(queue)
+        joined()
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+        finally:
+            self._queues.discard(queue)
+
+
 # -- the interface -------------------------------------------------------------------------------------------
 
 
@@ -193,7 +222,7 @@ class FileClassStore:
         self._version = 0  # changes made to the current class so far
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []  # changes not yet on disk, by version
         self._writer: asyncio.Task[None] | None = None
-        self._subscribers: set[asyncio.Queue[ClassEvent | None]] = set()
+        self._subscribers = Subscribers()
         self._current: Class | None = self._load_current()
         # a thread of its own: the class's group commits must not queue behind a whole class's learner-file writes
         # in the default pool (200 submits at once put 200 of those there), or the board waits for all of them
@@ -349,23 +378,11 @@ class FileClassStore:
     # -- events ------------------------------------------------------------------------------------------------
 
     def _publish(self, event: ClassEvent) -> None:
-        for queue in self._subscribers:
-            if queue.full():
-                queue.get_nowait()  # the oldest goes: the subscriber rereads the class anyway
-            queue.put_nowait(event)
+        self._subscribers.send(event)
 
-    async def subscribe(self) -> AsyncIterator[ClassEvent]:
-        queue: asyncio.Queue[ClassEvent | None] = asyncio.Queue(SUBSCRIBER_QUEUE)
-        self._subscribers.add(queue)
-        try:
-            while (event := await queue.get()) is not None:
-                yield event
-        finally:
-            self._subscribers.discard(queue)
+    def subscribe(self) -> AsyncIterator[ClassEvent]:
+        return self._subscribers.events()
 
     async def close(self) -> None:
-        for queue in self._subscribers:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(None)
+        self._subscribers.send(None)
         self._disk.shutdown(wait=False)  # a write under way finishes; none starts after

@@ -51,7 +51,6 @@ from lesson.rules.progress import DemoRun
 from lesson.rules.quiz import Quiz
 from lesson.storage.redis_storage import KEY_PREFIX, redacted, retry_delays
 from lesson.teaching.store import (
-    SUBSCRIBER_QUEUE,
     AttemptRecorded,
     ClassEvent,
     ClassStarted,
@@ -61,6 +60,7 @@ from lesson.teaching.store import (
     JoinRefused,
     LearnerJoined,
     LearnerLeft,
+    Subscribers,
     new_class_id,
     now_ms,
 )
@@ -173,7 +173,7 @@ class RedisClassStore:
         self.prefix = prefix
         self.unavailable_after_s = unavailable_after_s
         self.redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=10)
-        self._subscribers: set[asyncio.Queue[ClassEvent | None]] = set()
+        self._subscribers = Subscribers()
         self._listener: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -343,12 +343,6 @@ class RedisClassStore:
         except _UNREACHABLE as error:
             log.warning('class store: event %s not published (%s)', type(event).__name__, type(error).__name__)
 
-    def _fan_out(self, event: ClassEvent | None) -> None:
-        for queue in self._subscribers:
-            if queue.full():
-                queue.get_nowait()  # the oldest goes: the subscriber rereads the class anyway
-            queue.put_nowait(event)
-
     async def _listen(self) -> None:
         """This process's one subscription; made again after Redis comes back."""
         next_delay = retry_delays()
@@ -361,14 +355,14 @@ class RedisClassStore:
                     log.info('class store: subscribed to class events again')
                     current = _text(await self.redis.get(self._current_key))
                     # events may have been missed: every board reads the class again
-                    self._fan_out(ClassEvent(current or '', now_ms()))
+                    self._subscribers.send(ClassEvent(current or '', now_ms()))
                     cut_off = False
                 next_delay = retry_delays()
                 async for message in pubsub.listen():
                     if message.get('type') != 'message':
                         continue
                     try:
-                        self._fan_out(event_from_json(_text(message['data']) or ''))
+                        self._subscribers.send(event_from_json(_text(message['data']) or ''))
                     except (ValueError, KeyError, TypeError) as error:
                         log.warning('class store: an event that is not one was ignored (%s)', error)
             except asyncio.CancelledError:
@@ -382,20 +376,16 @@ class RedisClassStore:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
 
-    async def subscribe(self) -> AsyncIterator[ClassEvent]:
-        queue: asyncio.Queue[ClassEvent | None] = asyncio.Queue(SUBSCRIBER_QUEUE)
-        self._subscribers.add(queue)
+    def subscribe(self) -> AsyncIterator[ClassEvent]:
+        return self._subscribers.events(joined=self._listening)
+
+    def _listening(self) -> None:
         if self._listener is None or self._listener.done():
             self._listener = asyncio.get_running_loop().create_task(self._listen(), name='class events from Redis')
-        try:
-            while (event := await queue.get()) is not None:
-                yield event
-        finally:
-            self._subscribers.discard(queue)
 
     async def close(self) -> None:
         self._closed = True
-        self._fan_out(None)
+        self._subscribers.send(None)
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
