@@ -16,12 +16,13 @@ import json
 import logging
 import secrets
 import time
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from lesson.rules import classroom
 from lesson.rules.classroom import (
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: Events a subscriber may have waiting; beyond, the oldest are dropped (it rereads the class anyway).
 SUBSCRIBER_QUEUE = 256
+
+T = TypeVar('T')
 
 
 # -- events --------------------------------------------------------------------------------------------------
@@ -120,6 +123,60 @@ class Subscribers:
             self._queues.discard(queue)
 
 
+class ClassChanges(ABC):
+    """The changes of :class:`ClassStore`: which pure rule of :mod:`lesson.rules.classroom` each applies and which
+    event it publishes, once for every store. A store says how a rule is applied to the current class atomically
+    and durably (:meth:`_apply`) and how an event reaches the subscribers (:meth:`_publish`)."""
+
+    quiz: Quiz
+    clock: Callable[[], datetime]
+
+    @abstractmethod
+    async def _apply(self, class_id: str, rule: Callable[[Class], tuple[Class, T]]) -> tuple[Class, T]:
+        """``rule`` applied to the current class, kept; raises ``ClassClosed`` for any other id."""
+
+    @abstractmethod
+    async def _publish(self, event: ClassEvent) -> None: ...
+
+    async def join(
+        self, class_id: str, learner_id: str, nickname: str | None, source: str = '', max_per_source: int = 0
+    ) -> Learner:
+        at_ms = now_ms()
+        _, learner = await self._apply(
+            class_id,
+            lambda klass: classroom.join(klass, learner_id, nickname, self.clock(), source, max_per_source),
+        )
+        await self._publish(LearnerJoined(class_id, at_ms, learner))
+        return learner
+
+    async def leave(self, class_id: str, learner_id: str) -> None:
+        at_ms = now_ms()
+        await self._apply(class_id, lambda klass: (classroom.leave(klass, learner_id), None))
+        await self._publish(LearnerLeft(class_id, at_ms, learner_id))
+
+    async def remove(self, class_id: str, learner_id: str) -> None:
+        at_ms = now_ms()
+        await self._apply(class_id, lambda klass: (classroom.remove(klass, learner_id), None))
+        await self._publish(LearnerLeft(class_id, at_ms, learner_id))
+
+    async def refuse_join(self, class_id: str) -> None:
+        at_ms = now_ms()
+        klass, _ = await self._apply(class_id, lambda klass: (classroom.refuse_join(klass), None))
+        await self._publish(JoinRefused(class_id, at_ms, klass.refused_joins))
+
+    async def record_attempt(self, class_id: str, attempt: ClassAttempt) -> None:
+        at_ms = attempt.submitted_at.timestamp() * 1000
+        await self._apply(class_id, lambda klass: (classroom.record_attempt(klass, attempt, self.quiz), None))
+        await self._publish(AttemptRecorded(class_id, at_ms, attempt))
+
+    async def record_demo_run(self, class_id: str, learner_id: str, run: DemoRun) -> None:
+        at_ms = now_ms()
+        klass, _ = await self._apply(
+            class_id, lambda klass: (classroom.record_demo_run(klass, learner_id, run, self.clock()), None)
+        )
+        await self._publish(DemoRunRecorded(class_id, at_ms, learner_id, klass.demo_totals))
+
+
 # -- the interface -------------------------------------------------------------------------------------------
 
 
@@ -196,7 +253,7 @@ def new_class_id(at: datetime) -> str:
     return f'{at:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}'
 
 
-class FileClassStore:
+class FileClassStore(ClassChanges):
     """:class:`ClassStore` on JSON files: ``DATA_DIR/classes/<id>.json`` and ``classes/current`` (the id).
 
     One app process owns the directory; the current class is kept in memory and written whole after changes
@@ -329,7 +386,7 @@ class FileClassStore:
                 self._current = klass
             finally:
                 self._switching = False
-        self._publish(ClassStarted(klass.id, at_ms))
+        await self._publish(ClassStarted(klass.id, at_ms))
         return klass
 
     def _open(self, class_id: str) -> Class:
@@ -337,47 +394,14 @@ class FileClassStore:
             raise ClassClosed(CLASS_ENDED)
         return self._current
 
-    async def join(
-        self, class_id: str, learner_id: str, nickname: str | None, source: str = '', max_per_source: int = 0
-    ) -> Learner:
-        at_ms = now_ms()
-        klass, learner = classroom.join(
-            self._open(class_id), learner_id, nickname, self.clock(), source, max_per_source
-        )
+    async def _apply(self, class_id: str, rule: Callable[[Class], tuple[Class, T]]) -> tuple[Class, T]:
+        klass, result = rule(self._open(class_id))
         await self._change(klass)
-        self._publish(LearnerJoined(class_id, at_ms, learner))
-        return learner
-
-    async def leave(self, class_id: str, learner_id: str) -> None:
-        at_ms = now_ms()
-        await self._change(classroom.leave(self._open(class_id), learner_id))
-        self._publish(LearnerLeft(class_id, at_ms, learner_id))
-
-    async def remove(self, class_id: str, learner_id: str) -> None:
-        at_ms = now_ms()
-        await self._change(classroom.remove(self._open(class_id), learner_id))
-        self._publish(LearnerLeft(class_id, at_ms, learner_id))
-
-    async def refuse_join(self, class_id: str) -> None:
-        at_ms = now_ms()
-        klass = classroom.refuse_join(self._open(class_id))
-        await self._change(klass)
-        self._publish(JoinRefused(class_id, at_ms, klass.refused_joins))
-
-    async def record_attempt(self, class_id: str, attempt: ClassAttempt) -> None:
-        at_ms = attempt.submitted_at.timestamp() * 1000
-        await self._change(classroom.record_attempt(self._open(class_id), attempt, self.quiz))
-        self._publish(AttemptRecorded(class_id, at_ms, attempt))
-
-    async def record_demo_run(self, class_id: str, learner_id: str, run: DemoRun) -> None:
-        at_ms = now_ms()
-        klass = classroom.record_demo_run(self._open(class_id), learner_id, run, self.clock())
-        await self._change(klass)
-        self._publish(DemoRunRecorded(class_id, at_ms, learner_id, klass.demo_totals))
+        return klass, result
 
     # -- events ------------------------------------------------------------------------------------------------
 
-    def _publish(self, event: ClassEvent) -> None:
+    async def _publish(self, event: ClassEvent) -> None:
         self._subscribers.send(event)
 
     def subscribe(self) -> AsyncIterator[ClassEvent]:

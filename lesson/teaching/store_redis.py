@@ -47,11 +47,11 @@ from lesson.rules.classroom import (
     DemoTotals,
     Learner,
 )
-from lesson.rules.progress import DemoRun
 from lesson.rules.quiz import Quiz
 from lesson.storage.redis_storage import KEY_PREFIX, redacted, retry_delays
 from lesson.teaching.store import (
     AttemptRecorded,
+    ClassChanges,
     ClassEvent,
     ClassStarted,
     ClassStore,
@@ -152,7 +152,7 @@ def event_from_json(text: str) -> ClassEvent:
 # -- the store -----------------------------------------------------------------------------------------------
 
 
-class RedisClassStore:
+class RedisClassStore(ClassChanges):
     """:class:`~lesson.teaching.store.ClassStore` in Redis: ``class:<id>`` (the class as JSON), ``class:current``
     (the id), ``class:index`` (ids by start time) and the channel ``class:events``."""
 
@@ -270,7 +270,7 @@ class RedisClassStore:
         await self._publish(ClassStarted(klass.id, at_ms))
         return klass
 
-    async def _change(self, class_id: str, rule: Callable[[Class], tuple[Class, T]]) -> tuple[Class, T]:
+    async def _apply(self, class_id: str, rule: Callable[[Class], tuple[Class, T]]) -> tuple[Class, T]:
         """Apply ``rule`` to the current class as Redis holds it, atomically against every other process."""
 
         async def attempt() -> tuple[Class, T] | None:
@@ -295,44 +295,6 @@ class RedisClassStore:
             if done is not None:
                 return done
         raise ClassStoreUnavailable(UNAVAILABLE)
-
-    async def join(
-        self, class_id: str, learner_id: str, nickname: str | None, source: str = '', max_per_source: int = 0
-    ) -> Learner:
-        at_ms = now_ms()
-        _, learner = await self._change(
-            class_id,
-            lambda klass: classroom.join(klass, learner_id, nickname, self.clock(), source, max_per_source),
-        )
-        await self._publish(LearnerJoined(class_id, at_ms, learner))
-        return learner
-
-    async def leave(self, class_id: str, learner_id: str) -> None:
-        at_ms = now_ms()
-        await self._change(class_id, lambda klass: (classroom.leave(klass, learner_id), None))
-        await self._publish(LearnerLeft(class_id, at_ms, learner_id))
-
-    async def remove(self, class_id: str, learner_id: str) -> None:
-        at_ms = now_ms()
-        await self._change(class_id, lambda klass: (classroom.remove(klass, learner_id), None))
-        await self._publish(LearnerLeft(class_id, at_ms, learner_id))
-
-    async def refuse_join(self, class_id: str) -> None:
-        at_ms = now_ms()
-        klass, _ = await self._change(class_id, lambda klass: (classroom.refuse_join(klass), None))
-        await self._publish(JoinRefused(class_id, at_ms, klass.refused_joins))
-
-    async def record_attempt(self, class_id: str, attempt: ClassAttempt) -> None:
-        at_ms = attempt.submitted_at.timestamp() * 1000
-        await self._change(class_id, lambda klass: (classroom.record_attempt(klass, attempt, self.quiz), None))
-        await self._publish(AttemptRecorded(class_id, at_ms, attempt))
-
-    async def record_demo_run(self, class_id: str, learner_id: str, run: DemoRun) -> None:
-        at_ms = now_ms()
-        klass, _ = await self._change(
-            class_id, lambda klass: (classroom.record_demo_run(klass, learner_id, run, self.clock()), None)
-        )
-        await self._publish(DemoRunRecorded(class_id, at_ms, learner_id, klass.demo_totals))
 
     # -- events ------------------------------------------------------------------------------------------------
 
