@@ -200,6 +200,7 @@ LANES_SOURCES = (
     'lanes.js',
     'figures.js',
     'link_reading.js',
+    'delay_chart.js',
 )
 
 

@@ -1,10 +1,9 @@
 // The comparison panel: polling, long polling, Server-Sent Events and WebSocket push on one session's feed. Runs in
 // the learner's browser: the clients of demos/static/lanes.js report what they received, the inspection stream
-// reports what the server's sockets counted, and this panel computes every figure and draws the chart itself. The
-// page server hears from it once per run (the `run` event: a summary the quiz quotes), never per update.
+// reports what the server's sockets counted, and this panel computes every figure and draws the chart itself (the
+// chart's arithmetic is demos/static/delay_chart.js). The page server hears from it once per run (the `run` event:
+// a summary the quiz quotes), never per update.
 const COLORS = { poll: '#c2410c', longpoll: '#7c3aed', sse: '#0f766e', push: '#3949ab' };
-// Drawn in the box's own pixels (width follows the box, see mounted): its 11 px text stays 11 px on a phone.
-const CHART = { width: 640, height: 240, left: 48, right: 12, top: 22, bottom: 32 };
 const MIN_CHART_WIDTH = 280;
 const REDRAW_MS = 500;
 const RUN_EVERY_MS = 10000;
@@ -177,7 +176,7 @@ export default {
       pushOpened: 0,
       urls: {},
       colors: COLORS,
-      chart: { ...CHART },
+      chart: { ...wsDemo.DELAY_CHART },  // its width follows the box (see mounted)
     };
   },
   created() {
@@ -345,39 +344,8 @@ export default {
     },
     chartData() {
       this.tick;
-      const c = this.chart;
-      const offset = this.clock ? this.clock.offsetMs : 0;
       const shown = this.lanes.map((lane) => [lane.id, this.samples[lane.id].slice(-this.chartPoints)]);
-      let minSeq = Infinity;
-      let maxSeq = -Infinity;
-      let maxDelay = 1;
-      for (const [, samples] of shown) {
-        for (const [seq, madeAt, receivedAt] of samples) {
-          minSeq = Math.min(minSeq, seq);
-          maxSeq = Math.max(maxSeq, seq);
-          maxDelay = Math.max(maxDelay, receivedAt + offset - madeAt);
-        }
-      }
-      if (minSeq === Infinity) { minSeq = 0; maxSeq = 1; }
-      if (maxSeq === minSeq) maxSeq = minSeq + 1;
-      const step = niceStep(maxDelay / 4);
-      const top = Math.ceil(maxDelay / step) * step;
-      const x = (seq) => c.left + (seq - minSeq) / (maxSeq - minSeq) * (c.width - c.left - c.right);
-      const y = (ms) => c.height - c.bottom - Math.max(0, ms) / top * (c.height - c.top - c.bottom);
-      const xStep = niceStep((maxSeq - minSeq) / 5);
-      const xTicks = [];
-      for (let seq = Math.ceil(minSeq / xStep) * xStep; seq <= maxSeq; seq += xStep) xTicks.push({ value: seq, x: x(seq) });
-      const yTicks = [];
-      for (let ms = 0; ms <= top + 1e-9; ms += step) yTicks.push({ value: +ms.toFixed(1), y: y(ms) });
-      return {
-        xTicks, yTicks,
-        series: shown.map(([id, samples]) => ({
-          id, count: samples.length,
-          points: [...samples].sort((a, b) => a[0] - b[0])
-            .map(([seq, madeAt, receivedAt]) => `${x(seq).toFixed(1)},${y(receivedAt + offset - madeAt).toFixed(1)}`)
-            .join(' '),
-        })),
-      };
+      return wsDemo.delayChart(shown, this.clock ? this.clock.offsetMs : 0, this.chart);
     },
     chartLabel() {
       const parts = this.lanes.map((lane) => {
@@ -526,11 +494,3 @@ export default {
     },
   },
 };
-
-// 1, 2 or 5 times a power of ten: axis steps a reader can add up.
-function niceStep(rough) {
-  if (!(rough > 0)) return 1;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const scaled = rough / power;
-  return (scaled <= 1 ? 1 : scaled <= 2 ? 2 : scaled <= 5 ? 5 : 10) * power;
-}

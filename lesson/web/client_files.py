@@ -37,6 +37,7 @@ CLIENT_FILES = (
     'sse_client.js',
     'lanes.js',
     'link_reading.js',
+    'delay_chart.js',
     'echo_console.js',
     'break_it.js',
     'lesson_runner.js',
