@@ -19,6 +19,9 @@ Commands, one JSON text message each, answered ``{"id": N, "ok": true, ...}`` or
   joins the class feed instead of starting a feed of their own, and their Reset or rate change leaves everyone
   else's updates alone. ``"action": "stop"`` gives every session its own feed back, ticking again at once where
   the page had pressed Start.
+* ``{"id": N, "do": "class_link", "profile": "3g" | null}``: every demo session on one named link profile
+  (:mod:`demos.server.class_link`), those that open later too; ``null`` puts them all back on loopback. The reply
+  says how many sessions there are (``sessions``) or were on it (``returned``).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from websockets.http11 import Request, Response
 
 from demos.protocol import http_answers
 from demos.server.class_feed import ClassFeed
+from demos.server.class_link import ClassLink
 from demos.server.sessions import DemoSession
 
 #: The header carrying the app's proof.
@@ -114,6 +118,7 @@ class ControlChannel:
     ) -> None:
         self.restart = restart
         self.class_feed = ClassFeed(sessions)
+        self.class_link = ClassLink(sessions)
 
     async def serve(self, connection: ServerConnection) -> None:
         async for message in connection:
@@ -140,6 +145,8 @@ class ControlChannel:
                 return {'ok': True, 'down_for_s': seconds}
             case 'class_feed':
                 return self._class_feed(command)
+            case 'class_link':
+                return self._class_link(command.get('profile'))
             case other:
                 raise ValueError(f'unknown command {other!r}')
 
@@ -154,6 +161,13 @@ class ControlChannel:
             raise ValueError('session_ids is a list of session ids, or null for every session')
         followers = self.class_feed.start(float(command.get('rate_per_s', 1.0)), ids)
         return {'ok': True, 'running': True, 'followers': followers}
+
+    def _class_link(self, profile_id: Any) -> dict[str, Any]:
+        if profile_id is None:
+            return {'ok': True, 'profile': None, 'returned': self.class_link.end()}
+        if not isinstance(profile_id, str):
+            raise ValueError('class_link profile is a profile id, or null to end it')
+        return {'ok': True, 'profile': profile_id, 'sessions': self.class_link.put(profile_id)}
 
     def stop(self) -> None:
         self.class_feed.stop()

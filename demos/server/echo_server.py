@@ -95,6 +95,7 @@ class EchoServer:
         # shared key.
         self._control_gate = ControlGate(self.settings.session_key)
         self._control = ControlChannel(restart=self._restart_soon, sessions=self.sessions)
+        self._sessions.on_new = self._control.class_link.join
 
     # Life cycle.
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from demos.protocol.feed import MAX_RATE_PER_S, MIN_RATE_PER_S
@@ -52,6 +52,7 @@ class LinkedSession(Protocol):
     """What this module needs of a demo session: its link, and its feed's rate for the forecast."""
 
     link: SessionLink | None
+    class_link: str | None
 
     @property
     def rate_per_s(self) -> float: ...
@@ -102,7 +103,12 @@ def choose_link(session: LinkedSession, choice: LinkChoice) -> dict[str, Any]:
     """Put ``session`` on the chosen link (connections opened from now on), answering with the model's forecast.
 
     The same profile again keeps the session's model (and its queues): asking for a new forecast is not a new link.
+    While the teacher has the class on one profile, the page's choice gives way: the answer is the class's.
     """
+    if session.class_link is not None:
+        return link_reply(
+            replace(choice, profile=profile_named(session.class_link)), choice.rate_per_s or session.rate_per_s
+        )
     current = session.link
     if not choice.profile.shaped:
         session.link = None

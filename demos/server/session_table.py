@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 
 from websockets.frames import CloseCode
 
@@ -51,6 +52,8 @@ class SessionTable:
         self._sessions: OrderedDict[str, DemoSession] = OrderedDict()
         # Who created each session (a client address), for the per-address cap; the page's own calls name nobody.
         self._owners: dict[str, str] = {}
+        #: Called with each new session (the class link puts it on the class's profile).
+        self.on_new: Callable[[DemoSession], None] = lambda session: None
 
     def all(self) -> list[DemoSession]:
         return list(self._sessions.values())
@@ -97,6 +100,7 @@ class SessionTable:
         self._sessions[session_id] = session
         if client is not None:
             self._owners[session_id] = client
+        self.on_new(session)
         return session
 
     def held_by(self, client: str) -> list[DemoSession]:

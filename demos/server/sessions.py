@@ -121,6 +121,9 @@ class DemoSession:
         self.last_handshake: Handshake | None = None
         #: The link profile the page picked (None: loopback, unshaped); its new lane and echo connections travel it.
         self.link: SessionLink | None = None
+        #: The profile id the teacher put the whole class on (:mod:`demos.server.class_link`), else None: the page
+        #: shows it and greys its own choice out.
+        self.class_link: str | None = None
         self.last_used = time.monotonic()
         self._ticker: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
@@ -222,6 +225,7 @@ class DemoSession:
             'running': self.running,
             'rate_per_s': self.feed.rate_per_s,
             'class_feed_rate_per_s': self.class_rate_per_s,
+            'class_link': self.class_link,
             'latest_seq': self.feed.latest_seq,
             'subscribers': len(self.subscribers),
             'permessage_deflate': self.permessage_deflate,
