@@ -7,6 +7,16 @@ window.wsDemo = window.wsDemo || {};
 // Drawn in the box's own pixels (the panel sets the width from its box): its 11 px text stays 11 px on a phone.
 wsDemo.DELAY_CHART = { width: 640, height: 240, left: 48, right: 12, top: 22, bottom: 32 };
 
+// The chart's width follows its box, never under 280 px (the returned observer is the panel's to disconnect).
+wsDemo.fitChartWidth = function fitChartWidth(box, chart) {
+  const MIN_CHART_WIDTH = 280;
+  const resizer = new ResizeObserver(() => {
+    chart.width = Math.max(MIN_CHART_WIDTH, Math.round(box.clientWidth));
+  });
+  resizer.observe(box);
+  return resizer;
+};
+
 // 1, 2 or 5 times a power of ten: axis steps a reader can add up.
 wsDemo.niceStep = function niceStep(rough) {
   if (!(rough > 0)) return 1;
@@ -48,4 +58,14 @@ wsDemo.delayChart = function delayChart(shown, offsetMs, c) {
         .join(' '),
     })),
   };
+};
+
+// The chart in words, for a screen reader: each lane's median and how many updates it is over.
+wsDemo.delayChartLabel = function delayChartLabel(title, lanes, summaries) {
+  const parts = lanes.map((lane) => {
+    const summary = summaries[lane.id];
+    return summary ? `${lane.title}: median ${summary.p50.toFixed(1)} ms over ${summary.count} updates`
+      : `${lane.title}: no updates yet`;
+  });
+  return `${title}. ${parts.join('; ')}.`;
 };

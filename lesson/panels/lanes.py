@@ -12,7 +12,7 @@ from typing import Any
 from nicegui import ui
 
 from demos.protocol.lanes import COMPARED_LANES
-from demos.protocol.link import PROFILE_IDS
+from demos.protocol.link import PROFILE_IDS, UNSHAPED
 from lesson.panels.setup import DemoSetup
 from lesson.rules.demo_content import LaneText
 from lesson.rules.progress import DemoRun
@@ -90,6 +90,7 @@ TEXT_KEYS = (
     'link',
     'reading_poll_link',
     'link_error',
+    'class_link_on',
     'delay_model',
     'link_heading',
     'link_intro',
@@ -136,7 +137,10 @@ def run_from_event(args: Any) -> DemoRun | None:
     run_id = args.get('run_id', 0)  # the run's Start in ms: the class store counts each run once
     if isinstance(run_id, bool) or not isinstance(run_id, int) or not 0 <= run_id < 2**53:
         return None
-    return DemoRun(**counts, **delays, run_id=run_id)  # type: ignore[arg-type]
+    link_profile = args.get('link_profile', UNSHAPED.id)  # the profile the page measured under (class's or own)
+    if link_profile not in PROFILE_IDS:
+        return None
+    return DemoRun(**counts, **delays, run_id=run_id, link_profile=link_profile)  # type: ignore[arg-type]
 
 
 class LanesPanel(ui.element, component='lanes_panel.js'):

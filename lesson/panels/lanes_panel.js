@@ -4,7 +4,6 @@
 // chart's arithmetic is demos/static/delay_chart.js). The page server hears from it once per run (the `run` event:
 // a summary the quiz quotes), never per update.
 const COLORS = { poll: '#c2410c', longpoll: '#7c3aed', sse: '#0f766e', push: '#3949ab' };
-const MIN_CHART_WIDTH = 280;
 const REDRAW_MS = 500;
 const RUN_EVERY_MS = 10000;
 // A running demo outlives a reload of its tab: NiceGUI reloads a page whose app instance died (the proxy has sent it
@@ -35,7 +34,8 @@ export default {
         </select>
       </label>
       <label class="flex flex-col text-sm">{{ texts.link }}
-        <select class="demo-select" v-model="linkId" @change="askLink" :disabled="running" data-control="link">
+        <select class="demo-select" v-model="linkId" @change="askLink" :disabled="running || classLinkId !== null"
+                data-control="link">
           <option v-for="[id, label] in profiles" :key="id" :value="id">{{ label }}</option>
         </select>
       </label>
@@ -46,6 +46,8 @@ export default {
     <p v-if="linkError" class="lesson-prose" role="alert" data-link-error>{{ linkError }}</p>
     <p v-if="classFeedRate !== null" class="lesson-prose font-semibold" role="status" data-class-feed
        :data-rate="classFeedRate">{{ classFeedText }}</p>
+    <p v-if="classLinkId !== null" class="lesson-prose font-semibold" role="status" data-class-link
+       :data-profile="classLinkId">{{ classLinkText }}</p>
     <p v-if="resumed" class="lesson-prose" role="status" data-resumed>{{ texts.resumed }}</p>
     <p class="lesson-prose" data-reading="lanes" aria-live="polite">{{ reading }}</p>
     <div v-if="linkReading" class="lesson-prose" data-link-reading :data-profile="link.profile.id">
@@ -166,6 +168,7 @@ export default {
       custom: { ...wsDemo.CUSTOM_LINK }, // a custom link's figures, as the `link` command names them
       link: null, linkError: '',  // the answer to the latest `link` command: the profile, the model's forecast
       classFeedRate: null,  // the teacher's class feed rate while one feeds this page (the counts stream says)
+      classLinkId: null,  // the link profile the teacher put the class on (the counts stream says), else null
       ratePerS: this.defaults.rate_per_s,
       tick: 0,
       statuses: Object.fromEntries(this.lanes.map((lane) => [lane.id, this.texts.status_idle])),
@@ -211,6 +214,7 @@ export default {
         this.server = counts.lanes;
         this.deflateOffered = counts.permessage_deflate;
         this.classFeedRate = counts.class_feed_rate_per_s ?? null;
+        if ((counts.class_link ?? null) !== this.classLinkId) this.followClassLink(counts.class_link ?? null);
         this.redraw();
       }),
     ];
@@ -219,11 +223,7 @@ export default {
       this.emitRun();
       this.keepRunning();
     }, RUN_EVERY_MS);
-    const chartBox = this.$el.querySelector('.demo-chart-box');
-    this.resizer = new ResizeObserver(() => {
-      this.chart.width = Math.max(MIN_CHART_WIDTH, Math.round(chartBox.clientWidth));
-    });
-    this.resizer.observe(chartBox);
+    this.resizer = wsDemo.fitChartWidth(this.$el.querySelector('.demo-chart-box'), this.chart);
   },
   unmounted() {
     this.resizer.disconnect();
@@ -347,13 +347,10 @@ export default {
       const shown = this.lanes.map((lane) => [lane.id, this.samples[lane.id].slice(-this.chartPoints)]);
       return wsDemo.delayChart(shown, this.clock ? this.clock.offsetMs : 0, this.chart);
     },
-    chartLabel() {
-      const parts = this.lanes.map((lane) => {
-        const summary = this.summaries[lane.id];
-        return summary ? `${lane.title}: median ${summary.p50.toFixed(1)} ms over ${summary.count} updates`
-          : `${lane.title}: no updates yet`;
-      });
-      return `${this.texts.chart}. ${parts.join('; ')}.`;
+    chartLabel() { return wsDemo.delayChartLabel(this.texts.chart, this.lanes, this.summaries); },
+    classLinkText() {
+      const [, name] = this.profiles.find(([id]) => id === this.classLinkId) || [null, this.classLinkId];
+      return wsDemo.fill(this.texts.class_link_on, { profile: name });
     },
   },
   methods: {
@@ -416,6 +413,12 @@ export default {
     async askLink() {
       Object.assign(this, await wsDemo.chooseLink(this.hub, this.texts, this.linkId, this.custom, this.pollIntervalMs,
         this.ratePerS));
+    },
+    // The teacher's profile while it lasts (the server answers `link` with it), loopback again when it ends.
+    followClassLink(profileId) {
+      this.classLinkId = profileId;
+      this.linkId = profileId ?? 'same-room';
+      if (this.ready) this.askLink();
     },
     take(report) {
       const t = this.texts;
@@ -485,7 +488,7 @@ export default {
         poll_empty: Math.min(poll.empty, poll.requests), poll_interval_ms: this.pollIntervalMs,
         poll_delay_p50_ms: s.poll ? +s.poll.p50.toFixed(1) : null,
         push_updates: this.samples.push.length, push_delay_p50_ms: s.push ? +s.push.p50.toFixed(1) : null,
-        run_id: this.runId || 0,
+        run_id: this.runId || 0, link_profile: this.link ? this.link.profile.id : 'same-room',
       };
       const encoded = JSON.stringify(run);
       if (encoded === this.lastRun) return;

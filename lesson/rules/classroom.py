@@ -9,6 +9,7 @@ board and the CSV export read them through the summaries below.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -84,6 +85,8 @@ class Learner:
     #: stay within what one page does in that time (:mod:`lesson.rules.demo_runs`).
     demo_credited_s: float = 0.0
     demo_heard_at: datetime | None = None
+    #: The link profiles the learner's counted runs were measured under, in the order first used.
+    demo_links: tuple[str, ...] = ()
     #: Removed by the teacher: gone, and this browser may not join the class again.
     removed: bool = False
     #: Where the learner joined from, as a tag (:func:`lesson.teaching.membership.source_tag`), not an address: the
@@ -243,6 +246,9 @@ def record_demo_run(klass: Class, learner_id: str, run: DemoRun, at: datetime) -
         last_run=counted.last_run,
         demo_credited_s=counted.credited_s,
         demo_heard_at=counted.heard_at,
+        demo_links=learner.demo_links
+        if run.link_profile in learner.demo_links
+        else (*learner.demo_links, run.link_profile),
     )
     return _with_learner(klass, grown)
 
@@ -351,6 +357,18 @@ def scores(klass: Class) -> Scores:
     )
 
 
+def demo_links_sentence(learners: Iterable[Learner]) -> str:
+    """Under which link profiles the class's demo totals were measured, for the board (empty before any run)."""
+    counts = Counter(link for learner in learners for link in learner.demo_links)
+    if not counts:
+        return ''
+    named = [
+        f'{demo_runs.LINK_NAMES.get(link, link)} ({n} learner{"s" if n != 1 else ""})'
+        for link, n in counts.most_common()
+    ]
+    return f'Measured on the link: {", ".join(named)}.'
+
+
 def demo_sentence(totals: DemoTotals) -> str:
     """The class's demo totals in one sentence for the board."""
     if not totals.runs:
@@ -388,6 +406,7 @@ def class_to_json(klass: Class) -> dict[str, Any]:
                 'demo_heard_at': None if learner.demo_heard_at is None else learner.demo_heard_at.isoformat(),
                 'removed': learner.removed,
                 'source': learner.source,
+                'demo_links': list(learner.demo_links),
             }
             for learner in klass.learners
         ],
@@ -422,6 +441,7 @@ def class_from_json(raw: Mapping[str, Any]) -> Class:
             demo_heard_at=datetime.fromisoformat(item['demo_heard_at']) if item.get('demo_heard_at') else None,
             removed=bool(item.get('removed', False)),
             source=str(item.get('source', '')),
+            demo_links=tuple(str(link) for link in item.get('demo_links', ())),
         )
         for item in raw['learners']
     )

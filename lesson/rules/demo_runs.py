@@ -26,6 +26,16 @@ SUMMARY_WINDOW_S = 30.0
 #: Runs one learner adds to the class at most (a run per second of credited time before that).
 MAX_RUNS_PER_LEARNER = 100
 COUNTS = ('poll_requests', 'poll_updates', 'poll_empty', 'push_updates')
+#: What the board calls each link profile a run was measured under (the ids of :mod:`demos.protocol.link`).
+LINK_NAMES = {
+    'same-room': 'same room',
+    'home-broadband': 'home broadband',
+    '4g': '4G',
+    '3g': '3G',
+    'satellite': 'satellite',
+    'lossy-wifi': 'lossy Wi-Fi',
+    'custom': 'a custom link',
+}
 
 
 class RunRefused(ValueError):

@@ -243,6 +243,8 @@ class DemoRun:
     #: Which run of the page this summarises: the time of its Start in ms (increasing, across reloads too); 0 for
     #: a summary kept before runs were numbered.
     run_id: int = 0
+    #: The link profile the run was measured under (the ids of :mod:`demos.protocol.link`; loopback when not said).
+    link_profile: str = 'same-room'
 
 
 def demo_run_to_store(run: DemoRun) -> dict[str, Any]:
@@ -262,7 +264,9 @@ def demo_run_from_store(store: Mapping[str, Any]) -> DemoRun | None:
     if any(value is None or value < 0 for value in counts.values()) or not counts['poll_requests']:
         return None
     delays = {name: _milliseconds(raw.get(name)) for name in ('poll_delay_p50_ms', 'push_delay_p50_ms')}
-    return DemoRun(**counts, **delays)  # type: ignore[arg-type]
+    link = raw.get('link_profile')  # the page checked it against the profiles (lesson.panels.lanes.run_from_event)
+    extra = {'link_profile': link} if isinstance(link, str) and len(link) <= 32 else {}
+    return DemoRun(**counts, **delays, **extra)  # type: ignore[arg-type]
 
 
 def _milliseconds(raw: object) -> float | None:

@@ -108,6 +108,7 @@ async def test_a_run_summary_is_kept_once_for_the_quiz(user: User) -> None:
         'poll_delay_p50_ms': 241.3,
         'push_updates': 31,
         'push_delay_p50_ms': 1.4,
+        'link_profile': '3g',  # kept with the run: the quiz can quote it
     }
     listeners = [listener for listener in panel._event_listeners.values() if listener.type == 'run']
     assert len(listeners) == 1

@@ -322,7 +322,7 @@ def test_a_run_quote_needing_an_unmeasured_figure_is_not_shown() -> None:
     ('table', 'words'),
     [
         ('nope = "{poll_requests}"\n', "[run_quotes] 'nope': the quiz has no question with this id"),
-        ('q1 = "{poll_requestz}"\n', "unknown placeholder '{poll_requestz}' (known: poll_delay_p50_ms,"),
+        ('q1 = "{poll_requestz}"\n', "unknown placeholder '{poll_requestz}' (known: link_profile, poll_delay_p50_ms,"),
         ('q1 = "{0}"\n', "unknown placeholder '{0}'"),
         ('q1 = "{}"\n', "unknown placeholder '{}'"),
         ('q1 = "{poll_requests.real}"\n', "unknown placeholder '{poll_requests.real}'"),

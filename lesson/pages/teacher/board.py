@@ -267,6 +267,8 @@ class Board:
         totals = self.klass.demo_totals
         ui.label("The class's demo runs").classes('text-xl font-semibold mt-4')
         tagged(ui.label(classroom.demo_sentence(totals)).classes('text-lg'), 'board-demo')
+        if links := classroom.demo_links_sentence(self.klass.learners):  # the figures mean little without the link
+            tagged(ui.label(links), 'board-demo-links')
         with ui.element('div').classes('board-lanes w-full'):
             with ui.card():
                 ui.label('Polling').classes('font-semibold')

@@ -1,5 +1,5 @@
 """The board's shared moments: what the teacher does to every learner's page at once (take the echo server down,
-feed the whole class the same updates, start a new class)."""
+feed the whole class the same updates, put the whole class on one link profile, start a new class)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from nicegui import ui
 
 from lesson.pages.teacher.setup import TeacherSetup
 from lesson.pages.teacher.style import BUTTON_COLOR, tagged
+from lesson.rules.demo_runs import LINK_NAMES
 
 #: Seconds the echo server stays down when the teacher takes it down for everyone.
 OUTAGE_S = 4.0
 CLASS_FEED_RATES = (1.0, 2.0, 5.0, 10.0)
+#: The profiles the class can be put on: the named ones (a custom link is each learner's own figures).
+CLASS_LINKS = {profile: name for profile, name in LINK_NAMES.items() if profile != 'custom'}
 
 
 async def reset(setup: TeacherSetup) -> None:
@@ -63,6 +66,26 @@ async def class_feed(setup: TeacherSetup, start: bool, rate: float) -> None:
         ui.notify('Class feed stopped: each page has its own feed again.')
 
 
+async def class_link(setup: TeacherSetup, profile: str | None) -> None:
+    if (reply := await _command(setup, {'do': 'class_link', 'profile': profile})) is None:
+        return
+    if profile is None:
+        ui.notify(f'Class link ended: {reply.get("returned")} demo pages are back on their own link.')
+    else:
+        ui.notify(f'The class is on {CLASS_LINKS[profile]}: {reply.get("sessions")} demo pages and any that open.')
+
+
+def _link_controls(setup: TeacherSetup) -> None:
+    profile = ui.select(CLASS_LINKS, value='3g', label='Class link').style('min-width: 11rem')
+    tagged(profile, 'board-link-profile')
+    put = ui.button(
+        'Put the class on this link', icon='network_check', on_click=lambda: class_link(setup, profile.value)
+    )
+    tagged(put.props(f'color={BUTTON_COLOR}'), 'board-link-start')
+    end = ui.button('End the class link', icon='stop', on_click=lambda: class_link(setup, None))
+    tagged(end.props(f'color={BUTTON_COLOR}'), 'board-link-stop')
+
+
 def controls(setup: TeacherSetup, presenting: bool) -> None:
     with tagged(ui.card().classes('w-full my-4'), 'board-controls'):
         ui.label('Shared moments').classes('text-xl font-semibold')
@@ -87,6 +110,12 @@ def controls(setup: TeacherSetup, presenting: bool) -> None:
         ui.label(
             "The class feed sends the same updates to every student's lanes; students press Start on the demo page "
             'to follow it.'
+        ).classes('text-sm opacity-80')
+        with ui.row().classes('gap-2 flex-wrap items-center'):
+            _link_controls(setup)
+        ui.label(
+            "The class link shapes every student's new demo connections as that link would (sockets already open "
+            'keep theirs); the demo totals below say which links they were measured on.'
         ).classes('text-sm opacity-80')
         # outlined as the lesser action; solid in presenter mode, where indigo on black would be unreadable
         again = ui.button('Reset: start a new class…', icon='restart_alt', on_click=lambda: reset(setup))
