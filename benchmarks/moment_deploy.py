@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from demos.bench.moment import app_flags, moment_markdown, run_measured
+from demos.bench.moment import allow_one_address_class, app_flags, moment_markdown, run_measured
 from demos.bench.proc_stats import tree_cpu_seconds, tree_rss_kib
 from tests.support.deployment import Deployment
 
@@ -52,6 +52,7 @@ def main() -> int:
     parser.add_argument('--json', action='store_true', help='print the report as JSON')
     args = parser.parse_args()
     token = secrets.token_urlsafe(24)
+    allow_one_address_class()
     with tempfile.TemporaryDirectory(prefix='moment-deploy-') as folder:
         flags = app_flags(token, args.students)
         with Deployment(Path(folder), count=args.instances, extra_args=flags) as deployment:
