@@ -145,6 +145,7 @@ class _QuizView:
             if not_counted in class_membership.KEPT_NOTES:  # kept, counted later: news, not a warning
                 ui.notify(not_counted, type='info', multi_line=True, timeout=10_000)
             else:
+                outsider_warning(log, 'class attempt not counted', 'class attempt not counted: %s', not_counted)
                 ui.notify(f'Saved for you, but not counted for the class: {not_counted}', type='warning')
 
     def _retry(self) -> None:

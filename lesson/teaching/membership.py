@@ -258,8 +258,7 @@ async def count_attempt(user_store: MutableMapping[str, Any], attempt: Submitted
     except ClassClosed:  # the teacher started a new class: kept for it, offered with one link (lesson/pages)
         _keep_for_next_class(user_store, attempt.number)
         return KEPT_FOR_THE_NEW_CLASS
-    except ClassroomRejected as refused:
-        log.warning('class attempt not counted: %s', refused)
+    except ClassroomRejected as refused:  # the page logs it, throttled per address (an outsider can repeat it)
         return str(refused)
     return None
 

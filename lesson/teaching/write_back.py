@@ -14,6 +14,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass
 
+from demos.protocol.limits import OncePerMinute
 from lesson.rules.classroom import ClassAttempt, ClassroomRejected
 from lesson.teaching.store import ClassStore
 from lesson.teaching.store_redis import ClassStoreUnavailable
@@ -39,13 +40,21 @@ class WriteBack:
         self.store = store
         self.retry_every_s = retry_every_s
         self.waiting: deque[Waiting] = deque()
+        self._full_lines = OncePerMinute()
         self.written = 0
         self._task: asyncio.Task[None] | None = None
 
     def keep(self, class_id: str, attempt: ClassAttempt) -> bool:
         """Keep ``attempt`` for writing back; False when too many wait already (then only the learner has it)."""
         if len(self.waiting) >= MAX_WAITING:
-            log.warning("class store away: %d attempts wait already; this one stays the learner's only", MAX_WAITING)
+            # every further submit of a long outage lands here: one line a minute says how many
+            count = self._full_lines.note('class store', 'write-back full')
+            if count is not None:
+                log.warning(
+                    "class store away: %d attempts wait already; %d more stay only their learners' since the last line",
+                    MAX_WAITING,
+                    count,
+                )
             return False
         self.waiting.append(Waiting(class_id, attempt))
         if self._task is None or self._task.done():
