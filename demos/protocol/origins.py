@@ -69,6 +69,17 @@ def host_without_port(host_header: str | None) -> str | None:
     return parts.hostname or None
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (``::ffff:127.0.0.1`` too: a dual-stack socket's view of IPv4 loopback)."""
+    try:
+        address = ipaddress.ip_address(host.strip('[]'))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
 def peer_is_trusted(peer: str | None, trusted_proxies: Iterable[str]) -> bool:
     """Whether the TCP peer's address is one of the trusted proxies (addresses or networks)."""
     if not peer:

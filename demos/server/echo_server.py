@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import http
-import ipaddress
 import socket
 import ssl
 from collections import defaultdict
@@ -36,7 +35,13 @@ from websockets.http11 import Request, Response
 from demos.protocol import http_answers
 from demos.protocol.feed import epoch_ms
 from demos.protocol.limits import AddressRateLimiter, MessageRateLimiter, PendingHandshakes
-from demos.protocol.origins import forwarded_client, forwarded_origin, origin_allowed, peer_is_trusted
+from demos.protocol.origins import (
+    forwarded_client,
+    forwarded_origin,
+    is_loopback,
+    origin_allowed,
+    peer_is_trusted,
+)
 from demos.server import http_push
 from demos.server.control import CONTROL_HEADER, ControlChannel, ControlGate
 from demos.server.counting import ConnectionGuards, ConnectionTally, CountingConnection, Traffic
@@ -339,7 +344,7 @@ class EchoServer:
         """
         settings = self.settings
         peer = connection.peer_host
-        if not (_is_loopback(peer) or peer_is_trusted(peer, settings.trusted_proxies)):
+        if not (is_loopback(peer) or peer_is_trusted(peer, settings.trusted_proxies)):
             raise Refused(http.HTTPStatus.FORBIDDEN, 'the control channel is for this machine only', flood='control')
         try:
             problem = self._control_gate.problem(request.headers.get('Origin'), request.headers.get(CONTROL_HEADER))
@@ -476,17 +481,6 @@ class EchoServer:
         reason = f'too many messages (pings count): at most {self.settings.messages_per_s:g} per second'
         self._refusals.closing(connection, 'message rate', reason)
         return reason
-
-
-def _is_loopback(host: str) -> bool:
-    """Whether ``host`` is this machine (``::ffff:127.0.0.1`` too: a dual-stack socket's view of IPv4 loopback)."""
-    try:
-        address = ipaddress.ip_address(host.strip('[]'))
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
 
 
 def _asks_for_websocket(request: Request) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from demos.protocol.origins import Origin, host_without_port, origin_allowed, parse_origin
+from demos.protocol.origins import Origin, host_without_port, is_loopback, origin_allowed, parse_origin
 
 LOOPBACK_ORIGINS = ('http://127.0.0.1:8080', 'http://localhost:8080')
 
@@ -98,3 +98,21 @@ def test_the_same_address_rule_is_off_without_the_apps_scheme_and_port() -> None
     assert not origin_allowed(
         'http://192.168.1.5:8080', LOOPBACK_ORIGINS, allow_missing_origin=True, request_host='192.168.1.5:8765'
     )
+
+
+@pytest.mark.parametrize(
+    ('host', 'loopback'),
+    [
+        ('127.0.0.1', True),
+        ('127.0.0.2', True),
+        ('::1', True),
+        ('[::1]', True),
+        ('::ffff:127.0.0.1', True),
+        ('192.168.1.5', False),
+        ('::ffff:10.0.0.1', False),
+        ('localhost', False),
+        ('', False),
+    ],
+)
+def test_only_this_machines_addresses_count_as_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
