@@ -60,8 +60,8 @@ def test_the_delay_chart_fits_a_phone_with_readable_text(lesson_app: RunningApp,
     phone.goto(lesson_app.url + '/demo')
     expect(phone.get_by_role('button', name='Start')).to_be_enabled()
     phone.get_by_role('button', name='Start').click()
-    expect(phone.locator('[data-series=push]')).not_to_have_attribute('data-points', '0')
-    phone.wait_for_timeout(1500)
+    # enough updates that the newest sits at the chart's right end (the check below is about that end)
+    phone.wait_for_function("() => Number(document.querySelector('[data-series=push]')?.dataset.points) >= 6")
     fits(phone, '.demo-chart-box')
     # the newest update is drawn inside the visible box, not past its right edge
     newest = phone.evaluate(

@@ -189,13 +189,15 @@ RUN = {
     'push_delay_p50_ms': 1.8,
 }
 # what the lanes panel sends at Stop, sent here over the page's own socket (a real run takes the demo's seconds)
-SEND_RUN = """run => {
+# Resolves once the server acknowledges the event: socket.io acknowledges when the server's handler has returned,
+# and the run's handler writes the learner's storage before it returns, so the quiz page reads it afterwards.
+SEND_RUN = """run => new Promise(resolve => {
   const [id, element] = Object.entries(mounted_app.elements)
     .find(([, e]) => (e.events || []).some(event => event.type === 'run'));
   const listener = element.events.find(event => event.type === 'run').listener_id;
   window.socket.emit('event', {id: Number(id), client_id: window.clientId, listener_id: listener,
-                               args: [JSON.stringify(run)]});
-}"""
+                               args: [JSON.stringify(run)]}, () => resolve(true));
+})"""
 
 
 def plain(markup: str) -> str:
@@ -245,7 +247,6 @@ def card_lines(card: Locator) -> list[str]:
 def test_results_feedback_quotes_history_and_links_say_what_they_said(lesson_app: RunningApp, page: Page) -> None:
     page.goto(lesson_app.url + '/demo', wait_until='networkidle')
     page.evaluate(SEND_RUN, RUN)
-    page.wait_for_timeout(300)  # the event's round trip to the learner's storage (no page change to wait for)
     page.goto(lesson_app.url + '/quiz', wait_until='networkidle')
     chosen = {
         q.id: (q.correct_option.id if i % 2 else next(o.id for o in q.options if not o.correct))

@@ -50,7 +50,7 @@ def test_cookie_less_visits_leave_no_file(app: RunningApp) -> None:
     for _ in range(30):
         for path in ('/', '/quiz', '/demo'):
             get(app.url + path)
-    time.sleep(1.0)  # NiceGUI writes storage in the background
+    app.stop()  # NiceGUI writes storage in the background; a graceful stop writes whatever was pending
     assert user_files(app) == []
 
 

@@ -124,7 +124,9 @@ def test_a_board_button_pressed_under_a_borrowed_client_id_does_nothing(teacher_
             await intruder.open('/join')
             intruder.elements, intruder.client_id = board.elements, board.client_id  # the borrowed id
             await intruder.emit(start, 'click')
-            await asyncio.sleep(1.0)
+            await wait_until_async(
+                lambda: 'dropped 1 socket.io event message' in teacher_app.log, 10, "the intruder's event was not seen"
+            )
             after_intruder = await class_running(student)
             await board.emit(start, 'click')
             await wait_until_async(lambda: class_running(student), 10, "the teacher's click started no class", 0.1)
