@@ -12,6 +12,7 @@ from lesson.panels.quiz_result import markdown_html
 from lesson.rules.quiz import Question
 from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 
+from ..support.demo_run import RUN
 from .accessibility import serious_violations
 from .conftest import RunningApp
 
@@ -179,15 +180,6 @@ def test_results_render_markdown_and_times_in_the_browsers_zone(lesson_app: Runn
         context.close()
 
 
-RUN = {
-    'poll_requests': 48,
-    'poll_updates': 12,
-    'poll_empty': 36,
-    'poll_interval_ms': 500,
-    'poll_delay_p50_ms': 251.4,
-    'push_updates': 12,
-    'push_delay_p50_ms': 1.8,
-}
 # what the lanes panel sends at Stop, sent here over the page's own socket (a real run takes the demo's seconds)
 # Resolves once the server acknowledges the event: socket.io acknowledges when the server's handler has returned,
 # and the run's handler writes the learner's storage before it returns, so the quiz page reads it afterwards.

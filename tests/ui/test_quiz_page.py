@@ -20,6 +20,8 @@ from lesson.rules.progress import DEMO_RUN_KEY, STORE_KEY
 from lesson.rules.quiz import Quiz
 from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 
+from ..support.demo_run import RUN
+
 CONTENT = bundled_content_dir()
 LESSON = load_lesson(CONTENT)
 QUIZ: Quiz = load_quiz(CONTENT, LESSON.anchors)
@@ -266,17 +268,6 @@ async def test_lesson_page_shows_the_best_score_and_a_way_back(user: User) -> No
     user.find('Try the quiz again').click()
     await user.should_see(marker='quiz-results')
     assert shown(user)['latest']['score'] == TOTAL - 1
-
-
-RUN = {
-    'poll_requests': 48,
-    'poll_updates': 12,
-    'poll_empty': 36,
-    'poll_interval_ms': 500,
-    'poll_delay_p50_ms': 251.4,
-    'push_updates': 12,
-    'push_delay_p50_ms': 1.8,
-}
 
 
 async def test_the_feedback_quotes_the_learners_demo_run(user: User) -> None:

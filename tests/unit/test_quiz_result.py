@@ -16,6 +16,8 @@ from lesson.rules.progress import (
 from lesson.rules.quiz_result import answer_key, chosen_answers, public_questions, result_state, run_quotes
 from lesson.storage.content_files import bundled_content_dir, load_lesson, load_quiz
 
+from ..support.demo_run import RUN
+
 CONTENT = bundled_content_dir()
 LESSON = load_lesson(CONTENT)
 QUIZ = load_quiz(CONTENT, LESSON.anchors)
@@ -23,15 +25,6 @@ RIGHT = {q.id: q.correct_option.id for q in QUIZ.questions}
 WRONG = {q.id: next(o.id for o in q.options if not o.correct) for q in QUIZ.questions}
 NOON = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
 TOTAL = len(QUIZ.questions)
-RUN = {
-    'poll_requests': 48,
-    'poll_updates': 12,
-    'poll_empty': 36,
-    'poll_interval_ms': 500,
-    'poll_delay_p50_ms': 251.4,
-    'push_updates': 12,
-    'push_delay_p50_ms': 1.8,
-}
 
 
 def attempt(number: int, answers: dict[str, str], score: int) -> SubmittedAttempt:
