@@ -26,6 +26,7 @@ from demos.bench.app_under_test import AppUnderTest
 from demos.bench.clients import PushSubscriber
 from demos.bench.learner import POLL_INTERVAL_S, RATE_PER_S, Learner, Target
 from demos.bench.targets import fmt, target, targets_markdown
+from demos.protocol.lane_forecast import LaneForecast
 from demos.protocol.lanes import COMPARED_LANES
 from demos.protocol.link import UNSHAPED
 from demos.protocol.metrics import summarize
@@ -99,11 +100,15 @@ async def measure(target: Target, profile_id: str, duration_s: float) -> dict[st
         updates = counted['updates_out']
         summary = summarize([received - made for _seq, made, received in samples[lane.id]])
         model = reply.get('forecast', {}).get(lane.id, {})
+        model_range = LaneForecast(**model).median_range_ms(summary.count) if model and summary else None
         per_update = (counted['bytes_in'] + counted['bytes_out']) / updates if updates else None
         payload = learner.update_json_bytes
         lanes[lane.id] = {
             'measured': summary.as_dict() if summary else None,
             'model_p50_ms': model.get('median_ms'),
+            'model_p95_ms': model.get('p95_ms'),
+            'model_range_ms': model_range,
+            'model_waiting_share': model.get('waiting_share'),
             'model_cycle_ms': model.get('cycle_ms'),
             'bytes_per_update': per_update,
             # The updates' JSON differs from run to run by a byte or so (prices, times): on the wire per JSON byte is
@@ -135,6 +140,15 @@ def link_targets(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 targets.append(
                     target(
                         f'{name} {lane}: |median - model| <= {allowed:.0f} ms', abs(measured['p50'] - model), allowed
+                    )
+                )
+                low, high = figures['model_range_ms']
+                targets.append(
+                    target(
+                        f"{name} {lane}: median inside the model's 95 % range for {measured['count']} updates "
+                        f'({low:.0f} to {high:.0f} ms); ms outside',
+                        max(0.0, low - measured['p50'], measured['p50'] - high),
+                        0.0,
                     )
                 )
             if baseline and lane in ('sse', 'push'):
@@ -174,16 +188,19 @@ def links_markdown(report: dict[str, Any]) -> str:
         f'{report["poll_interval_ms"]:g} ms, 5 updates/s; load average {fmt(report["load_average_before_after"][0], 2)}'
         f' before, {fmt(report["load_average_before_after"][1], 2)} after)',
         '',
-        '| profile | lane | model p50 ms | measured p50 ms | measured p95 ms | updates | lost '
-        '| bytes / update | bytes / JSON byte | requests / update |',
-        '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+        "| profile | lane | model p50 ms | measured p50 ms | model's 95 % range of a run's p50 | model p95 ms "
+        '| measured p95 ms | waiting share (model) | updates | lost | bytes / update | bytes / JSON byte '
+        '| requests / update |',
+        '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ]
     for run in report['runs']:
         for lane, f in run['lanes'].items():
             measured = f['measured'] or {}
+            low, high = f['model_range_ms'] or (None, None)
             lines.append(
                 f'| {run["profile"]["id"]} | {lane} | {fmt(f["model_p50_ms"])} | {fmt(measured.get("p50"))} '
-                f'| {fmt(measured.get("p95"))} | {measured.get("count", 0)} | {f["lost"]} '
+                f'| {fmt(low)} to {fmt(high)} | {fmt(f["model_p95_ms"])} | {fmt(measured.get("p95"))} '
+                f'| {fmt(f["model_waiting_share"], 2)} | {measured.get("count", 0)} | {f["lost"]} '
                 f'| {fmt(f["bytes_per_update"])} | {fmt(f["wire_per_payload_byte"], 3)} '
                 f'| {fmt(f["requests_per_update"], 2)} |'
             )

@@ -5,6 +5,10 @@
 
 window.wsDemo = window.wsDemo || {};
 
+// How close to half the long-poll lane's waiting share is "on the edge": within it a 30 s run's median lands
+// anywhere from no wait to a fifth of a window (tests/unit/test_lane_forecast.py simulates it).
+const EDGE_OF_HALF = 0.1;
+
 // A custom profile's figures and where the page starts them (each one's label is the text `custom_` + its name).
 wsDemo.CUSTOM_LINK = { rtt_ms: 200, jitter_ms: 0, down_kbit_s: null, up_kbit_s: null, loss_percent: 0 };
 
@@ -39,11 +43,15 @@ wsDemo.linkReading = function linkReading(reply, texts, lanes) {
       median_ms: round(model.median_ms), setup_ms: round(model.setup_ms), question_ms: round(model.round_trip_ms),
       window_ms: round(model.cycle_ms), interval_ms: round(reply.poll_interval_ms),
       between_ms: round(1000 / reply.rate_per_s), stall_ms: round(model.stall_ms),
-      loss_percent: +(profile.loss * 100).toFixed(2),
+      loss_percent: +(profile.loss * 100).toFixed(2), base_ms: round(model.base_ms), p95_ms: round(model.p95_ms),
+      waiting_percent: round((model.waiting_share ?? 0) * 100),
       one_in: model.stalled_share > 0 ? Math.max(1, Math.round(1 / model.stalled_share)) : 0,
     };
     const polling = lane.id === 'poll' || lane.id === 'longpoll';
     let text = wsDemo.fill(texts[`link_${lane.id}${polling && model.link_bound ? '_bound' : ''}`], values);
+    // Near half blind a run's median jumps between "no wait" and "part of a window" (lane_forecast.py's module).
+    const onTheEdge = lane.id === 'longpoll' && Math.abs((model.waiting_share ?? 0) - 0.5) < EDGE_OF_HALF;
+    if (onTheEdge) text += ' ' + wsDemo.fill(texts.link_longpoll_edge, values);
     if (model.stalled_share > 0) text += ' ' + wsDemo.fill(texts.link_loss, values);
     return { id: lane.id, title: lane.title, text };
   });

@@ -92,6 +92,8 @@ TEXT_KEYS = (
     'link_error',
     'class_link_on',
     'delay_model',
+    'delay_model_p95',
+    'link_longpoll_edge',
     'link_heading',
     'link_intro',
     'link_poll',

@@ -282,6 +282,7 @@ export default {
           ['delay-p50', `${id}-delay-p50`, t.delay_p50, summary && summary.p50, 1],
           ['delay-model', `${id}-delay-model`, t.delay_model, this.link && this.link.forecast[id].median_ms, 1],
           ['delay-p95', `${id}-delay-p95`, t.delay_p95, summary && summary.p95, 1],
+          ['delay-model-p95', `${id}-delay-model-p95`, t.delay_model_p95, this.link && this.link.forecast[id].p95_ms, 1],
           ['missing', `${id}-missing`, t.missing, wsDemo.missingSeqs(this.seqs[id]), 0],
           ['server-updates', id === 'push' ? 'push-frames' : `${id}-server-updates`, t.push_frames,
             server.updates_out ?? null, 0, '', true],
@@ -303,7 +304,7 @@ export default {
       const labels = {
         updates: t.updates, requests: t.row_requests, empty: t.row_empty, connections: t.connections,
         'bytes-per-update': t.bytes_per_update, 'delay-p50': t.delay_p50, 'delay-p95': t.delay_p95,
-        'delay-model': t.delay_model,
+        'delay-model': t.delay_model, 'delay-model-p95': t.delay_model_p95,
         missing: t.missing, 'server-updates': t.server_updates, failed: t.row_failed, bytes: t.bytes,
         'delay-mean': t.delay_mean,
       };

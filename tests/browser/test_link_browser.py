@@ -57,6 +57,9 @@ def test_a_satellite_link_slows_each_lane_as_the_model_says(lesson_app: RunningA
     for lane in ('poll', 'longpoll', 'sse', 'push'):
         expect(page.locator(f'[data-figure={lane}-delay-p50]')).not_to_have_attribute('data-value', '')
         expect(page.locator(f'[data-figure={lane}-delay-model]')).not_to_have_attribute('data-value', '')
+    # The model's p95 beside the measured one: polling's spreads over a cycle, push's is its median.
+    assert figure(page, 'poll-delay-model-p95') > satellite['poll-model']
+    assert figure(page, 'push-delay-model-p95') == satellite['push-model']
 
 
 def test_a_custom_link_out_of_bounds_is_answered_in_words(lesson_app: RunningApp, page: Page) -> None:

@@ -22,6 +22,7 @@ TEXTS = {
     'link_poll_bound': 'poll costs {question_ms}, median {median_ms}',
     'link_longpoll': 'longpoll waiting, {median_ms}',
     'link_longpoll_bound': 'longpoll re-arms in {window_ms}, updates every {between_ms}, median {median_ms}',
+    'link_longpoll_edge': 'on the edge: {base_ms} to {window_ms} more, p95 {p95_ms}, {waiting_percent} waiting',
     'link_sse': 'sse {median_ms}',
     'link_push': 'push {median_ms}',
     'link_loss': 'lost {loss_percent} %: 1 in {one_in} waits {stall_ms}',
@@ -84,3 +85,18 @@ def test_a_lossy_link_adds_its_stalls_and_loopback_says_nothing() -> None:
     loopback, command = read_in_node(link_reply(LinkChoice(profile_named('same-room'), 500.0), 5.0), ['3g', {}, 500, 5])
     assert loopback is None
     assert command == {'profile': '3g', 'poll_interval_ms': 500, 'rate_per_s': 5}
+
+
+def test_on_4g_long_polling_is_said_to_sit_on_the_edge_and_3g_is_not() -> None:
+    reply = link_reply(LinkChoice(profile_named('4g'), 500.0), 5.0)
+    reading, _ = read_in_node(reply, ['4g', {}, 500, 5])
+    longpoll = reply['forecast']['longpoll']
+    text = reading['lines'][1]['text']
+    assert 50 < longpoll['waiting_share'] * 100 < 55
+    edge = (
+        f'on the edge: {round(longpoll["base_ms"])} to {round(longpoll["cycle_ms"])} more, '
+        f'p95 {round(longpoll["p95_ms"])}, {round(longpoll["waiting_share"] * 100)} waiting'
+    )
+    assert text.startswith('longpoll re-arms in 12') and edge in text
+    far_from_it, _ = read_in_node(link_reply(LinkChoice(profile_named('3g'), 500.0), 5.0), ['3g', {}, 500, 5])
+    assert 'on the edge' not in far_from_it['lines'][1]['text']
