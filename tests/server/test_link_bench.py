@@ -49,14 +49,13 @@ async def test_a_page_on_a_satellite_link_is_measured_beside_the_model(
     targets = link_targets(runs)
     assert [t['target'] for t in targets if t['target'].startswith('satellite push')] == [
         'satellite push: |median - model| <= 45 ms',
-        f"satellite push: median inside the model's 95 % range for {push['measured']['count']} updates "
-        '(300 to 300 ms); ms outside',
         'satellite push: wire bytes per JSON byte vs loopback',
     ]
     # Polling's delays spread over a cycle: its p95 and its range say how far.
     poll = satellite['lanes']['poll']
     low, high = poll['model_range_ms']
     assert low < poll['model_p50_ms'] < high < poll['model_p95_ms']
+    assert any(t['target'].startswith("satellite poll: median inside the model's 95 % range") for t in targets)
     report = {
         'duration_s': 3.0,
         'poll_interval_ms': 500.0,
