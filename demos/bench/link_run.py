@@ -4,11 +4,11 @@ For each profile, one simulated ``/demo`` page (:class:`demos.bench.learner.Lear
 polling, Server-Sent Events, push, an echo a second, a feed of 5 updates/s) puts its session on the profile over the
 inspection stream before it opens a lane, as the page's profile control does, then runs for ``duration_s``. Per lane:
 the median and p95 delivery delay measured (the update's ``made_at`` against this process's clock: one machine, one
-clock) beside the model's median and p95 (:mod:`demos.protocol.lane_forecast`, as the echo server answered the
-``link`` command) and the range in which the model puts a run's median for as many updates as were measured (long
-polling on 4G sits where that range is wide: see the forecast's module), and the bytes on the wire per update as the server counted them once the lanes were set up, beside the same
-run on loopback ("same room"): on the streams shaping must not change them; polling's change with the number of polls
-the link allows (its requests per update say so).
+clock) beside the model's median and p95 (:mod:`demos.protocol.lane_forecast`, as the echo server answered the ``link``
+command) and the range in which the model puts a run's median for as many updates as were measured (long polling on 4G
+sits where that range is wide: see the forecast's module), and the bytes on the wire per update as the server counted
+them once the lanes were set up, beside the same run on loopback ("same room"): on the streams shaping must not change
+them; polling's change with the number of polls the link allows (its requests per update say so).
 """
 
 from __future__ import annotations
