@@ -37,11 +37,20 @@ class ClassFeed:
     def followers(self) -> list[DemoSession]:
         return [s for s in self.sessions() if self.session_ids is None or s.id in self.session_ids]
 
-    def start(self, rate_per_s: float, session_ids: Iterable[str] | None) -> int:
-        """Start (or restart at a new rate) for the listed sessions, or every session (None); how many follow."""
+    def start(self, rate_per_s: float, session_ids: Iterable[str] | None, seed: int | None = None) -> int:
+        """Start (or restart at a new rate) for the listed sessions, or every session (None); how many follow.
+
+        Echo processes started with one ``seed`` make the same prices at the same moments (several instances); the
+        same start again (a relayed moment can be heard twice) leaves the running feed alone.
+        """
+        ids = None if session_ids is None else frozenset(session_ids)
+        feed = self.feed
+        wanted = (seed, check_rate(rate_per_s), ids)
+        if seed is not None and self.running and feed and (feed.seed, feed.rate_per_s, self.session_ids) == wanted:
+            return len(self.followers())
         self.stop()
-        self.feed = PriceFeed(rate_per_s=check_rate(rate_per_s))
-        self.session_ids = None if session_ids is None else frozenset(session_ids)
+        self.feed = PriceFeed(rate_per_s=check_rate(rate_per_s), seed=seed)
+        self.session_ids = ids
         self._follow()
         self._ticker = asyncio.get_running_loop().create_task(self._tick(), name='class feed')
         return len(self.followers())

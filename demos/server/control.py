@@ -12,7 +12,8 @@ Commands, one JSON text message each, answered ``{"id": N, "ok": true, ...}`` or
 * ``{"id": N, "do": "restart", "seconds": S}`` (0.5 to 30): the whole echo server goes away for ``S`` seconds,
   as :meth:`demos.server.echo_server.EchoServer.restart` does; every learner's sockets close with 1001 and their
   panels reconnect. The reply is sent before the server goes down.
-* ``{"id": N, "do": "class_feed", "action": "start", "rate_per_s": R, "session_ids": [...] | null}``: one feed
+* ``{"id": N, "do": "class_feed", "action": "start", "rate_per_s": R, "session_ids": [...] | null, "seed": S}``
+  (``seed`` optional: echo processes given one seed make the same updates; the app's instances share it): one feed
   for the whole class (:mod:`demos.server.class_feed`). Its updates (the same prices and times, each session
   numbering them on from its own last number) go to each listed demo session, or to every session the server has
   (``null``: pages that open later follow too); the sessions' own feeds are paused meanwhile, so a learner's Start
@@ -159,7 +160,10 @@ class ControlChannel:
         ids = command.get('session_ids')
         if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
             raise ValueError('session_ids is a list of session ids, or null for every session')
-        followers = self.class_feed.start(float(command.get('rate_per_s', 1.0)), ids)
+        seed = command.get('seed')
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64):
+            raise ValueError('seed is a whole number from 0 to 2**64 - 1, or null')
+        followers = self.class_feed.start(float(command.get('rate_per_s', 1.0)), ids, seed)
         return {'ok': True, 'running': True, 'followers': followers}
 
     def _class_link(self, profile_id: Any) -> dict[str, Any]:

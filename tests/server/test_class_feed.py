@@ -82,3 +82,28 @@ async def test_polls_follow_the_class_feed_and_the_own_feed_after_it_with_one_cu
     assert seqs == list(range(1, len(seqs) + 1))  # one unbroken numbering: a poll's after=SEQ never stalls
     assert class_prices and all(p > 0 for p in class_prices)
     session.stop()
+
+
+async def test_two_echo_servers_given_one_seed_make_the_same_updates_and_a_repeat_changes_nothing(
+    start_server: StartServer,
+) -> None:
+    """What lets several app instances share one class feed: each echo process runs its own ticker from the seed."""
+    servers = [await start_server(session_key=KEY) for _ in range(2)]
+    ids = [session_ids.issue(KEY) for _ in servers]
+    sockets = [
+        await connect(url(server, f'/push?session={i}'), origin=APP_ORIGIN)  # type: ignore[arg-type]
+        for server, i in zip(servers, ids, strict=True)
+    ]
+    try:
+        for server in servers:
+            assert (await command(server, do='class_feed', action='start', rate_per_s=20, seed=42))['ok'] is True
+        tickers = [server._control.class_feed._ticker for server in servers]
+        # heard twice (a relayed moment can be): the same feed runs on, its ticker untouched
+        assert (await command(servers[0], do='class_feed', action='start', rate_per_s=20, seed=42))['ok'] is True
+        assert servers[0]._control.class_feed._ticker is tickers[0]
+        prices = [[json.loads(await asyncio.wait_for(s.recv(), 5))['price'] for _ in range(5)] for s in sockets]
+        assert prices[0] == prices[1]
+        assert (await command(servers[0], do='class_feed', action='start', rate_per_s=20, seed='x'))['ok'] is False
+    finally:
+        for s in sockets:
+            await s.close()

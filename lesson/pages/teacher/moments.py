@@ -33,10 +33,21 @@ async def reset(setup: TeacherSetup) -> None:
         ui.notify('A new class has started.')
 
 
+def _elsewhere(reply: dict[str, Any]) -> str:
+    """What the other instances did, when there are any (``--redis-url``): one more sentence for the notice."""
+    if 'other_instances' not in reply:
+        return ''
+    others = reply['other_instances']
+    if others is None:
+        return ' The other instances could not be told: Redis is unreachable.'
+    return f' {others} other instance{"" if others == 1 else "s"} did the same.' if others else ''
+
+
 async def _command(setup: TeacherSetup, command: dict[str, Any]) -> dict[str, Any] | None:
-    """The echo server's reply, or ``None`` after telling the teacher why there is none or it refused."""
+    """This echo server's reply (every instance's echo server hears it), or ``None`` after telling the teacher why
+    there is none or it refused."""
     try:
-        reply = await setup.control.command(command)
+        reply = await setup.moments.send(command)
     except (OSError, TimeoutError) as error:
         ui.notify(f'The echo server could not be reached: {error}', type='negative')
         return None
@@ -47,8 +58,8 @@ async def _command(setup: TeacherSetup, command: dict[str, Any]) -> dict[str, An
 
 
 async def outage(setup: TeacherSetup) -> None:
-    if await _command(setup, {'do': 'restart', 'seconds': OUTAGE_S}) is not None:
-        ui.notify(f'The echo server is down for {OUTAGE_S:g} s: watch every page reconnect.')
+    if (reply := await _command(setup, {'do': 'restart', 'seconds': OUTAGE_S})) is not None:
+        ui.notify(f'The echo server is down for {OUTAGE_S:g} s: watch every page reconnect.{_elsewhere(reply)}')
 
 
 async def class_feed(setup: TeacherSetup, start: bool, rate: float) -> None:
@@ -61,18 +72,25 @@ async def class_feed(setup: TeacherSetup, start: bool, rate: float) -> None:
     if (reply := await _command(setup, command)) is None:
         return
     if start:
-        ui.notify(f'Class feed started at {rate:g}/s for {reply.get("followers")} open demo pages and any that open.')
+        ui.notify(
+            f'Class feed started at {rate:g}/s for {reply.get("followers")} open demo pages and any that open.'
+            + _elsewhere(reply)
+        )
     else:
-        ui.notify('Class feed stopped: each page has its own feed again.')
+        ui.notify('Class feed stopped: each page has its own feed again.' + _elsewhere(reply))
 
 
 async def class_link(setup: TeacherSetup, profile: str | None) -> None:
     if (reply := await _command(setup, {'do': 'class_link', 'profile': profile})) is None:
         return
     if profile is None:
-        ui.notify(f'Class link ended: {reply.get("returned")} demo pages are back on their own link.')
+        returned = reply.get('returned')
+        ui.notify(f'Class link ended: {returned} demo pages are back on their own link.' + _elsewhere(reply))
     else:
-        ui.notify(f'The class is on {CLASS_LINKS[profile]}: {reply.get("sessions")} demo pages and any that open.')
+        ui.notify(
+            f'The class is on {CLASS_LINKS[profile]}: {reply.get("sessions")} demo pages and any that open.'
+            + _elsewhere(reply)
+        )
 
 
 def _link_controls(setup: TeacherSetup) -> None:

@@ -11,6 +11,7 @@ from nicegui import app
 from lesson.config import Config
 from lesson.rules.quiz import Quiz
 from lesson.teaching.access import EchoControl, teacher_token
+from lesson.teaching.class_moments import LocalMoments, RedisMoments, open_moments
 from lesson.teaching.membership import JoinLimits
 from lesson.teaching.store import ClassStore
 from lesson.teaching.store_redis import open_class_store
@@ -23,6 +24,8 @@ class TeacherSetup:
     quiz: Quiz
     token: str
     control: EchoControl
+    #: The shared moments, carried out on every instance's echo process (one, without ``--redis-url``).
+    moments: LocalMoments | RedisMoments
     #: Where learners go: one ``scheme://address:port/join`` per address they can use.
     join_urls: Callable[[], Sequence[str]]
     #: How many may join from one address, and how fast (``--learners-per-address``, ``--joins-per-minute-...``).
@@ -48,11 +51,17 @@ def setup_for(config: Config, quiz: Quiz, *, echo_port: int, session_key: bytes,
     channel, the join addresses."""
     store = open_class_store(config, quiz)
     app.on_shutdown(store.close)
+    control = EchoControl(echo_port, session_key, uses_tls=config.uses_tls)
+    moments = open_moments(config.redis_url, control)
+    if isinstance(moments, RedisMoments):
+        app.on_startup(moments.start)
+    app.on_shutdown(moments.close)
     return TeacherSetup(
         store=store,
         quiz=quiz,
         token=teacher_token(config.teacher_token, config.data_dir),
-        control=EchoControl(echo_port, session_key, uses_tls=config.uses_tls),
+        control=control,
+        moments=moments,
         join_urls=join_urls_for(config, app_port),
         join_limits=JoinLimits(config.joins_per_minute_per_address, config.learners_per_address),
     )
