@@ -44,7 +44,8 @@ wsDemo.linkReading = function linkReading(reply, texts, lanes) {
       window_ms: round(model.cycle_ms), interval_ms: round(reply.poll_interval_ms),
       between_ms: round(1000 / reply.rate_per_s), stall_ms: round(model.stall_ms),
       loss_percent: +(profile.loss * 100).toFixed(2), base_ms: round(model.base_ms), p95_ms: round(model.p95_ms),
-      waiting_percent: round((model.waiting_share ?? 0) * 100),
+      // never "100 in 100" or "0 in 100" for a share that is neither all nor none
+      waiting_percent: Math.min(99, Math.max(model.waiting_share > 0 ? 1 : 0, round((model.waiting_share ?? 0) * 100))),
       one_in: model.stalled_share > 0 ? Math.max(1, Math.round(1 / model.stalled_share)) : 0,
     };
     const polling = lane.id === 'poll' || lane.id === 'longpoll';

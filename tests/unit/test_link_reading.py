@@ -30,7 +30,7 @@ TEXTS = {
 }
 
 
-def read_in_node(reply: dict[str, Any], command: list[object]) -> tuple[Any, Any]:
+def read_in_node(reply: dict[str, Any], command: list[object], texts: dict[str, str] = TEXTS) -> tuple[Any, Any]:
     node = shutil.which('node')
     if node is None:
         pytest.fail("node is not installed: apt-get install -y nodejs (the panels' pure JavaScript runs in it)")
@@ -41,7 +41,7 @@ def read_in_node(reply: dict[str, Any], command: list[object]) -> tuple[Any, Any
         const read = (name) => readFileSync({json.dumps(str(STATIC))} + '/' + name, 'utf-8');
         for (const name of ['figures.js', 'link_reading.js']) new Function(read(name))();
         console.log(JSON.stringify([
-          wsDemo.linkReading({json.dumps(reply)}, {json.dumps(TEXTS)}, {json.dumps(lanes)}),
+          wsDemo.linkReading({json.dumps(reply)}, {json.dumps(texts)}, {json.dumps(lanes)}),
           wsDemo.linkCommand(...{json.dumps(command)}),
         ]));
     """
@@ -100,3 +100,11 @@ def test_on_4g_long_polling_is_said_to_sit_on_the_edge_and_3g_is_not() -> None:
     assert text.startswith('longpoll re-arms in 12') and edge in text
     far_from_it, _ = read_in_node(link_reply(LinkChoice(profile_named('3g'), 500.0), 5.0), ['3g', {}, 500, 5])
     assert 'on the edge' not in far_from_it['lines'][1]['text']
+
+
+def test_nearly_every_update_waiting_is_not_said_to_be_all() -> None:
+    reply = link_reply(LinkChoice(profile_named('3g'), 500.0), 5.0)
+    assert reply['forecast']['longpoll']['waiting_share'] > 0.995
+    words = dict(TEXTS, link_longpoll_bound='{waiting_percent} in 100 wait')
+    reading, _ = read_in_node(reply, ['3g', {}, 500, 5], words)
+    assert reading['lines'][1]['text'] == '99 in 100 wait'
