@@ -133,6 +133,20 @@ async def test_changes_at_once_from_two_processes_lose_nothing(redis_server: Red
     await two.close()
 
 
+async def test_one_processs_changes_at_once_take_turns_instead_of_conflicting(redis_server: RedisServer) -> None:
+    """200 submits at once on one instance made it read, rule on and write the whole class thousands of times (the
+    board behind HAProxy never showed them all: benchmarks/moment_deploy.py); in turn, no change is made twice."""
+    store = RedisClassStore(redis_server.url, QUIZ, max_learners=200)
+    klass = await store.start_class()
+    ids = [f'learner-{k:04d}' for k in range(60)]
+    await asyncio.gather(*(store.join(klass.id, i, None) for i in ids))
+    await asyncio.gather(*(store.record_attempt(klass.id, graded(i)) for i in ids))
+    kept = await store.current()
+    assert kept is not None and len(kept.attempts) == 60
+    assert store.conflicts == 0
+    await store.close()
+
+
 async def test_refusals_change_nothing(redis_server: RedisServer) -> None:
     store = RedisClassStore(redis_server.url, QUIZ, max_learners=1, clock=seconds_apart())
     with pytest.raises(ClassClosed):
