@@ -182,6 +182,9 @@ class RedisClassStore(ClassChanges):
         self._changing = asyncio.Lock()
         #: Changes made again because another process changed the class first (a figure for tests and benchmarks).
         self.conflicts = 0
+        # Each change reads the class back as Redis holds it; most often that is what this process wrote last, and
+        # parsing it again was half a change's time (2.4 of 5 ms with 200 learners and their attempts).
+        self._last_seen: dict[str, tuple[str, Class]] = {}
 
     @property
     def _current_key(self) -> str:
@@ -222,11 +225,27 @@ class RedisClassStore(ClassChanges):
         text = _text(raw)
         if text is None:
             return None
+        known = self._last_seen.get(class_id)
+        if known is not None and known[0] == text:
+            return known[1]  # what this process last read or wrote, byte for byte: no need to parse it again
         try:
-            return classroom.class_from_json(json.loads(text))
+            klass = classroom.class_from_json(json.loads(text))
         except (ValueError, KeyError, TypeError) as error:
             log.warning('class %s in Redis cannot be read (%s); it is left as it is and not shown', class_id, error)
             return None
+        self._remember(class_id, text, klass)
+        return klass
+
+    def _remember(self, class_id: str, text: str, klass: Class) -> None:
+        """The one class this process works on now, as text and as parsed (a Class is immutable)."""
+        self._last_seen = {class_id: (text, klass)}
+
+    def _encoded(self, klass: Class) -> str:
+        """The class as stored, remembered (a hit needs Redis to hold these very bytes, so a write that lost a
+        race costs nothing)."""
+        text = json.dumps(classroom.class_to_json(klass), ensure_ascii=False)
+        self._remember(klass.id, text, klass)
+        return text
 
     async def current(self) -> Class | None:
         async def get() -> Class | None:
@@ -267,7 +286,7 @@ class RedisClassStore(ClassChanges):
 
         async def keep() -> None:
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.set(self._key(klass.id), json.dumps(classroom.class_to_json(klass), ensure_ascii=False))
+                pipe.set(self._key(klass.id), self._encoded(klass))
                 pipe.set(self._current_key, klass.id)
                 pipe.zadd(self._index_key, {klass.id: started.timestamp()})
                 await pipe.execute()
@@ -290,7 +309,7 @@ class RedisClassStore(ClassChanges):
                         raise ClassClosed(CLASS_ENDED)
                     changed, result = rule(klass)  # a ClassroomRejected leaves here, nothing written
                     pipe.multi()
-                    pipe.set(self._key(class_id), json.dumps(classroom.class_to_json(changed), ensure_ascii=False))
+                    pipe.set(self._key(class_id), self._encoded(changed))
                     await pipe.execute()
                 except WatchError:
                     self.conflicts += 1
