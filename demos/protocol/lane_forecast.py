@@ -211,22 +211,8 @@ def _polling(
     profile: LinkProfile, interval_ms: float, rate_per_s: float, sizes: MessageSizes, tls: bool
 ) -> LaneForecast:
     answer, question, cycle = _settled(profile, sizes, tls, rate_per_s, interval_ms)
-    stalled, stall = _per_question_loss(profile)
-    return _with_quantiles(
-        LaneForecast(
-            lane='poll',
-            median_ms=0.0,
-            setup_ms=_setup_ms(profile, tls),
-            round_trip_ms=question,
-            cycle_ms=cycle,
-            link_bound=question > interval_ms,
-            stalled_share=stalled,
-            stall_ms=stall,
-            base_ms=profile.one_way_ms + transmission_ms(answer, profile.down_bits_per_s),
-            spread_ms=cycle,
-            waiting_share=1.0,
-        )
-    )
+    # every update waits for the next look, evenly up to a cycle
+    return _asking('poll', profile, tls, answer, question, cycle, waiting_share=1.0, link_bound=question > interval_ms)
 
 
 def _long_polling(profile: LinkProfile, rate_per_s: float, sizes: MessageSizes, tls: bool) -> LaneForecast:
@@ -234,20 +220,35 @@ def _long_polling(profile: LinkProfile, rate_per_s: float, sizes: MessageSizes, 
     answer, window, _ = _settled(profile, sizes, tls, rate_per_s, 0.0)
     per_ms = rate_per_s / 1000
     blind = window / (window + math.exp(-per_ms * window) / per_ms) if window else 0.0
+    return _asking('longpoll', profile, tls, answer, window, window, waiting_share=blind, link_bound=blind > 0.5)
+
+
+def _asking(
+    lane: str,
+    profile: LinkProfile,
+    tls: bool,
+    answer: int,
+    question_ms: float,
+    spread_ms: float,
+    *,
+    waiting_share: float,
+    link_bound: bool,
+) -> LaneForecast:
+    """A lane that asks on a new connection per answer: ``poll`` and ``longpoll``."""
     stalled, stall = _per_question_loss(profile)
     return _with_quantiles(
         LaneForecast(
-            lane='longpoll',
+            lane=lane,
             median_ms=0.0,
             setup_ms=_setup_ms(profile, tls),
-            round_trip_ms=window,
-            cycle_ms=window,
-            link_bound=blind > 0.5,
+            round_trip_ms=question_ms,
+            cycle_ms=spread_ms,
+            link_bound=link_bound,
             stalled_share=stalled,
             stall_ms=stall,
             base_ms=profile.one_way_ms + transmission_ms(answer, profile.down_bits_per_s),
-            spread_ms=window,
-            waiting_share=blind,
+            spread_ms=spread_ms,
+            waiting_share=waiting_share,
         )
     )
 
