@@ -44,16 +44,21 @@ class ClassFeed:
         same start again (a relayed moment can be heard twice) leaves the running feed alone.
         """
         ids = None if session_ids is None else frozenset(session_ids)
-        feed = self.feed
-        wanted = (seed, check_rate(rate_per_s), ids)
-        if seed is not None and self.running and feed and (feed.seed, feed.rate_per_s, self.session_ids) == wanted:
+        rate = check_rate(rate_per_s)
+        if seed is not None and self._runs(seed, rate, ids):
             return len(self.followers())
         self.stop()
-        self.feed = PriceFeed(rate_per_s=check_rate(rate_per_s), seed=seed)
+        self.feed = PriceFeed(rate_per_s=rate, seed=seed)
         self.session_ids = ids
         self._follow()
         self._ticker = asyncio.get_running_loop().create_task(self._tick(), name='class feed')
         return len(self.followers())
+
+    def _runs(self, seed: int, rate_per_s: float, ids: frozenset[str] | None) -> bool:
+        """Whether this very feed already runs (same seed, rate and sessions)."""
+        if not self.running or self.feed is None:
+            return False
+        return (self.feed.seed, self.feed.rate_per_s, self.session_ids) == (seed, rate_per_s, ids)
 
     def _follow(self) -> None:
         """Sessions opened since the last update join in, their own ticker off."""

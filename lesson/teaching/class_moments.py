@@ -79,6 +79,9 @@ class LocalMoments:
     async def send(self, command: dict[str, Any]) -> dict[str, Any]:
         return await self.control.command(with_seed(command))
 
+    def start(self) -> None:
+        return None
+
     async def close(self) -> None:
         return None
 

@@ -184,7 +184,7 @@ class RedisClassStore(ClassChanges):
         self.conflicts = 0
         # Each change reads the class back as Redis holds it; most often that is what this process wrote last, and
         # parsing it again was half a change's time (2.4 of 5 ms with 200 learners and their attempts).
-        self._last_seen: dict[str, tuple[str, Class]] = {}
+        self._last_seen: tuple[str, Class] | None = None
 
     @property
     def _current_key(self) -> str:
@@ -225,26 +225,21 @@ class RedisClassStore(ClassChanges):
         text = _text(raw)
         if text is None:
             return None
-        known = self._last_seen.get(class_id)
-        if known is not None and known[0] == text:
-            return known[1]  # what this process last read or wrote, byte for byte: no need to parse it again
+        if self._last_seen is not None and self._last_seen[0] == text:
+            return self._last_seen[1]  # what this process last read or wrote, byte for byte: not parsed again
         try:
             klass = classroom.class_from_json(json.loads(text))
         except (ValueError, KeyError, TypeError) as error:
             log.warning('class %s in Redis cannot be read (%s); it is left as it is and not shown', class_id, error)
             return None
-        self._remember(class_id, text, klass)
+        self._last_seen = (text, klass)  # a Class is immutable: it can be handed out again
         return klass
-
-    def _remember(self, class_id: str, text: str, klass: Class) -> None:
-        """The one class this process works on now, as text and as parsed (a Class is immutable)."""
-        self._last_seen = {class_id: (text, klass)}
 
     def _encoded(self, klass: Class) -> str:
         """The class as stored, remembered (a hit needs Redis to hold these very bytes, so a write that lost a
         race costs nothing)."""
         text = json.dumps(classroom.class_to_json(klass), ensure_ascii=False)
-        self._remember(klass.id, text, klass)
+        self._last_seen = (text, klass)
         return text
 
     async def current(self) -> Class | None:

@@ -23,7 +23,6 @@ class TeacherSetup:
     store: ClassStore
     quiz: Quiz
     token: str
-    control: EchoControl
     #: The shared moments, carried out on every instance's echo process (one, without ``--redis-url``).
     moments: LocalMoments | RedisMoments
     #: Where learners go: one ``scheme://address:port/join`` per address they can use.
@@ -51,16 +50,13 @@ def setup_for(config: Config, quiz: Quiz, *, echo_port: int, session_key: bytes,
     channel, the join addresses."""
     store = open_class_store(config, quiz)
     app.on_shutdown(store.close)
-    control = EchoControl(echo_port, session_key, uses_tls=config.uses_tls)
-    moments = open_moments(config.redis_url, control)
-    if isinstance(moments, RedisMoments):
-        app.on_startup(moments.start)
+    moments = open_moments(config.redis_url, EchoControl(echo_port, session_key, uses_tls=config.uses_tls))
+    app.on_startup(moments.start)
     app.on_shutdown(moments.close)
     return TeacherSetup(
         store=store,
         quiz=quiz,
         token=teacher_token(config.teacher_token, config.data_dir),
-        control=control,
         moments=moments,
         join_urls=join_urls_for(config, app_port),
         join_limits=JoinLimits(config.joins_per_minute_per_address, config.learners_per_address),
