@@ -24,11 +24,10 @@ import secrets
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from lesson.storage.redis_storage import KEY_PREFIX, retry_delays
 from lesson.teaching.access import EchoControl
+from lesson.teaching.store_redis import UNREACHABLE
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,6 @@ LASTING = frozenset({'class_feed', 'class_link'})
 LASTING_FOR_S = 12 * 3600
 #: How long a listener keeps trying its own echo process (it may still be starting when the instance does).
 ECHO_PATIENCE_S = 20.0
-_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 class Control(Protocol):
@@ -125,7 +123,7 @@ class RedisMoments:
                 else:
                     await self.redis.set(self._key(command['do']), message, ex=LASTING_FOR_S)
             heard = await self.redis.publish(self.channel, message)
-        except _UNREACHABLE as error:
+        except UNREACHABLE as error:
             log.warning('class moments: %s not passed on to other instances (%s)', command['do'], type(error).__name__)
             return {**reply, 'other_instances': None}
         return {**reply, 'other_instances': max(0, int(heard) - 1)}
@@ -151,7 +149,7 @@ class RedisMoments:
                         await self._heard(message['data'])
             except asyncio.CancelledError:
                 raise
-            except _UNREACHABLE as error:
+            except UNREACHABLE as error:
                 log.warning('class moments: not hearing other instances, Redis unreachable (%s)', type(error).__name__)
                 await asyncio.sleep(next_delay())
             finally:

@@ -76,7 +76,8 @@ UNAVAILABLE = (
     'The class cannot be reached right now (its shared store is restarting), so this did not reach the class board; '
     'your own result is kept. Try again in a moment.'
 )
-_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+#: What Redis being away raises (the class moments' relay catches the same).
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 T = TypeVar('T')
 
 
@@ -208,7 +209,7 @@ class RedisClassStore(ClassChanges):
         while True:
             try:
                 return await call()
-            except _UNREACHABLE as error:
+            except UNREACHABLE as error:
                 wait = min(next_delay(), deadline - time.monotonic())
                 if wait <= 0:
                     log.warning(
@@ -324,7 +325,7 @@ class RedisClassStore(ClassChanges):
         """Once, to every process (best effort: the change is already kept; a lost event costs a redraw)."""
         try:
             await self.redis.publish(self._channel, event_to_json(event))
-        except _UNREACHABLE as error:
+        except UNREACHABLE as error:
             log.warning('class store: event %s not published (%s)', type(event).__name__, type(error).__name__)
 
     async def _listen(self) -> None:
@@ -351,7 +352,7 @@ class RedisClassStore(ClassChanges):
                         log.warning('class store: an event that is not one was ignored (%s)', error)
             except asyncio.CancelledError:
                 raise
-            except _UNREACHABLE as error:
+            except UNREACHABLE as error:
                 if not cut_off:
                     log.warning('class store: class events cut off, Redis unreachable (%s)', type(error).__name__)
                 cut_off = True
