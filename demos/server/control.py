@@ -1,10 +1,11 @@
 """The app's control channel to the echo process: a WebSocket at ``/control`` for the teacher's shared moments.
 
-Only the app may use it. It presents ``X-Lesson-Control: AT_MS.SIGNATURE``, the HMAC-SHA256 of ``control:AT_MS``
-with the key it already shares with the echo process (:mod:`demos.protocol.session_ids`), checked in constant time; the
-time must be within :data:`MAX_CLOCK_SKEW_MS` of the echo process's clock and each signature works once, so a
-recorded header is worth nothing later. A browser never gets in: any request with an ``Origin`` is refused (the
-app's client sends none), and a page cannot set the header on a WebSocket anyway.
+Only the app may use it. It presents ``X-Lesson-Control: AT_MS.NONCE.SIGNATURE``, the HMAC-SHA256 of
+``control:AT_MS:NONCE`` with the key it already shares with the echo process (:mod:`demos.protocol.session_ids`),
+checked in constant time; the time must be within :data:`MAX_CLOCK_SKEW_MS` of the echo process's clock and each
+signature works once, so a recorded header is worth nothing later (the random nonce keeps two headers made in one
+millisecond apart). A browser never gets in: any request with an ``Origin`` is refused (the app's client sends
+none), and a page cannot set the header on a WebSocket anyway.
 
 Commands, one JSON text message each, answered ``{"id": N, "ok": true, ...}`` or ``{"id": N, "ok": false,
 "error": "..."}``:
@@ -31,6 +32,7 @@ import hashlib
 import hmac
 import http
 import json
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -56,14 +58,31 @@ MIN_RESTART_S = 0.5
 MAX_RESTART_S = 30.0
 
 
-def _signature(key: bytes, at_ms: int) -> str:
-    return hmac.new(key, f'control:{at_ms}'.encode('ascii'), hashlib.sha256).hexdigest()
+#: Hex digits of the nonce: two commands sent in the same millisecond must not look like a replay of each other.
+NONCE_HEX = 16
 
 
-def control_header(key: bytes, at_ms: int | None = None) -> str:
-    """The header value the app sends (``AT_MS.SIGNATURE``)."""
+def _signature(key: bytes, at_ms: int, nonce: str) -> str:
+    return hmac.new(key, f'control:{at_ms}:{nonce}'.encode('ascii'), hashlib.sha256).hexdigest()
+
+
+def control_header(key: bytes, at_ms: int | None = None, nonce: str | None = None) -> str:
+    """The header value the app sends (``AT_MS.NONCE.SIGNATURE``)."""
     at_ms = int(time.time() * 1000) if at_ms is None else at_ms
-    return f'{at_ms}.{_signature(key, at_ms)}'
+    nonce = secrets.token_hex(NONCE_HEX // 2) if nonce is None else nonce
+    return f'{at_ms}.{nonce}.{_signature(key, at_ms, nonce)}'
+
+
+def _well_formed(at_text: str, nonce: str, signature: str) -> bool:
+    hex_digits = set('0123456789abcdef')
+    return (
+        at_text.isascii()
+        and at_text.isdigit()
+        and len(at_text) <= 15
+        and len(nonce) == NONCE_HEX
+        and set(nonce) <= hex_digits
+        and bool(signature)
+    )
 
 
 class ControlGate:
@@ -80,13 +99,15 @@ class ControlGate:
             return 'this echo server takes no control commands (it has no key)'
         if origin is not None:
             return 'the control channel is not for pages'
-        at_text, dot, signature = (value or '').partition('.')
-        if not dot or not at_text.isdigit() or len(at_text) > 15:
+        parts = (value or '').split('.')
+        if len(parts) != 3 or not _well_formed(*parts):
             return f'missing or malformed {CONTROL_HEADER} header'
+        at_text, nonce, signature = parts
         at_ms = int(at_text)
         if abs(self.clock() * 1000 - at_ms) > MAX_CLOCK_SKEW_MS:
             return f'{CONTROL_HEADER} is stale'
-        if not hmac.compare_digest(signature.encode('ascii', 'replace'), _signature(self.key, at_ms).encode('ascii')):
+        expected = _signature(self.key, at_ms, nonce).encode('ascii')
+        if not hmac.compare_digest(signature.encode('ascii', 'replace'), expected):
             return f'{CONTROL_HEADER} has a wrong signature'
         if signature in self._seen:
             return f'{CONTROL_HEADER} was used already'

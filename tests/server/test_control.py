@@ -41,6 +41,31 @@ def test_the_gate_takes_only_a_fresh_unused_signature_and_no_page() -> None:
     assert ControlGate(None).problem(None, good) is not None  # a server without a key takes no commands
 
 
+def test_two_commands_in_one_millisecond_are_not_a_replay_of_each_other() -> None:
+    now = 1_800_000_000.0
+    gate = ControlGate(KEY, clock=lambda: now)
+    first, second = (control_header(KEY, int(now * 1000)) for _ in range(2))
+    assert first != second
+    assert gate.problem(None, first) is None
+    assert gate.problem(None, second) is None
+    assert gate.problem(None, second) == 'X-Lesson-Control was used already'
+
+
+@pytest.mark.parametrize(
+    'value',
+    [
+        '1800000000000.0123456789abcdef',  # no nonce (the old form)
+        '²800000000000.0123456789abcdef.00',  # a digit that is not ASCII
+        '1800000000000.0123456789ABCDEG.00',  # a nonce that is not lowercase hex
+        '1800000000000.0123.00',  # a short nonce
+        '1800000000000.0123456789abcdef.',  # no signature
+    ],
+)
+def test_a_malformed_header_is_named_so(value: str) -> None:
+    gate = ControlGate(KEY, clock=lambda: 1_800_000_000.0)
+    assert gate.problem(None, value) == 'missing or malformed X-Lesson-Control header'
+
+
 @pytest.mark.parametrize(
     'headers',
     [{}, {CONTROL_HEADER: 'nonsense'}, {CONTROL_HEADER: control_header(b'wrong key' * 4)}, {'Origin': APP_ORIGIN}],
