@@ -133,9 +133,10 @@ async def test_changes_at_once_from_two_processes_lose_nothing(redis_server: Red
     await two.close()
 
 
-async def test_one_processs_changes_at_once_take_turns_instead_of_conflicting(redis_server: RedisServer) -> None:
+async def test_one_processs_changes_at_once_go_in_rounds_instead_of_conflicting(redis_server: RedisServer) -> None:
     """200 submits at once on one instance made it read, rule on and write the whole class thousands of times (the
-    board behind HAProxy never showed them all: benchmarks/moment_deploy.py); in turn, no change is made twice."""
+    board behind HAProxy never showed them all: benchmarks/moment_deploy.py); in rounds, no change is made twice and
+    the changes that arrive together share one read and one write."""
     store = RedisClassStore(redis_server.url, QUIZ, max_learners=200)
     klass = await store.start_class()
     ids = [f'learner-{k:04d}' for k in range(60)]
@@ -143,7 +144,20 @@ async def test_one_processs_changes_at_once_take_turns_instead_of_conflicting(re
     await asyncio.gather(*(store.record_attempt(klass.id, graded(i)) for i in ids))
     kept = await store.current()
     assert kept is not None and len(kept.attempts) == 60
+    assert [learner.number for learner in kept.learners] == list(range(1, 61))
     assert store.conflicts == 0
+    assert store.changes.changes == 120 and store.changes.rounds <= 10
+    await store.close()
+
+
+async def test_refusals_in_a_round_are_their_callers_alone(redis_server: RedisServer) -> None:
+    store = RedisClassStore(redis_server.url, QUIZ, max_learners=5)
+    klass = await store.start_class()
+    ids = [f'learner-{k:04d}' for k in range(12)]
+    outcomes = await asyncio.gather(*(store.join(klass.id, i, None) for i in ids), return_exceptions=True)
+    assert [type(outcome) for outcome in outcomes] == [Learner] * 5 + [ClassFull] * 7  # in the order they came
+    kept = await store.current()
+    assert kept is not None and [learner.id for learner in kept.learners] == ids[:5]
     await store.close()
 
 
