@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from typing import Any
 
+from lesson.rules.demo_runs import LINK_NAMES
 from lesson.rules.local_time import local_time_text
 from lesson.rules.progress import DemoRun, QuizState, SubmittedAttempt, demo_run_to_store
 from lesson.rules.quiz import InvalidAnswer, Quiz, grade
@@ -63,11 +64,21 @@ def chosen_answers(quiz: Quiz, attempt: SubmittedAttempt) -> dict[str, str | Non
     return {result.question.id: result.chosen.id if result.chosen else None for result in graded.results}
 
 
+#: What a run quote may name besides the run's own figures (:class:`DemoRun`'s fields), with its value's type.
+DERIVED_FIGURES: dict[str, type] = {'link_name': str}
+
+
+def quote_figures(run: DemoRun) -> dict[str, object]:
+    """The run's figures as a quote names them: its own, and the link it was measured on as the board says it
+    ("3G", "same room"): a delay on satellite is not a delay on loopback, and the learner should read which."""
+    return {**demo_run_to_store(run), 'link_name': LINK_NAMES.get(run.link_profile, run.link_profile)}
+
+
 def run_quotes(quiz: Quiz, run: DemoRun | None) -> dict[str, str | None]:
     """For each question that quotes the demo: the sentence with the learner's figures, or ``None`` (no run yet, or
     a figure the run did not measure): the page then says how to get one. Filled here, with the content's own
     format specifications (``{push_delay_p50_ms:.1f}``), so the browser need not reimplement Python's."""
-    figures = None if run is None else demo_run_to_store(run)
+    figures = None if run is None else quote_figures(run)
     quotes: dict[str, str | None] = {}
     for question in quiz.questions:
         quote = quiz.run_quote(question.id)

@@ -9,6 +9,7 @@ from pathlib import Path
 from lesson.rules.content import ContentError, Lesson, parse_lesson
 from lesson.rules.progress import DemoRun
 from lesson.rules.quiz import Quiz, parse_quiz
+from lesson.rules.quiz_result import DERIVED_FIGURES
 
 LESSON_FILE = 'lesson.md'
 QUIZ_FILE = 'quiz.toml'
@@ -41,8 +42,9 @@ def load_lesson(content_dir: Path) -> Lesson:
 
 
 def demo_run_placeholders() -> dict[str, type]:
-    """What a run quote in quiz.toml may name: each :class:`DemoRun` field, with the type of its measured value."""
-    placeholders = {}
+    """What a run quote in quiz.toml may name: each :class:`DemoRun` field, with the type of its measured value, and
+    the figures the quote derives from them."""
+    placeholders = dict(DERIVED_FIGURES)
     for name, hint in typing.get_type_hints(DemoRun).items():
         # `float | None`: None means "not measured", and such a quote is not shown; its format is a float's
         measured = [kind for kind in typing.get_args(hint) if kind is not types.NoneType] or [hint]

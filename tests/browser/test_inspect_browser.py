@@ -155,7 +155,7 @@ def test_four_lanes_long_polling_and_sse_get_every_update_and_the_quiz_quotes_th
     requests = int(figures['poll']['requests'])
     quote = page.get_by_text('In your run on the demo page, polling made')
     expect(quote).to_contain_text(f'polling made {requests} requests', timeout=SLOW)
-    expect(page.get_by_text('In your run on the demo page, the WebSocket delivered')).to_be_visible()
+    expect(page.get_by_text('In your run on the demo page (link: same room), the WebSocket delivered')).to_be_visible()
 
 
 def test_demo_in_both_themes_has_no_serious_accessibility_violation(lesson_app: RunningApp, page: Page) -> None:

@@ -256,8 +256,9 @@ def test_results_feedback_quotes_history_and_links_say_what_they_said(lesson_app
     quotes = {
         'main-advantage': 'In your run on the demo page, polling made 48 requests for 12 updates, and 36 of them came '
         'back empty. The WebSocket got its 12 updates over one open connection, without asking once.',
-        'server-has-news': 'In your run on the demo page, the WebSocket delivered each update a median 1.8 ms after '
-        'the server made it; polling every 500 ms, an update waited for the next question: a median 251 ms.',
+        'server-has-news': 'In your run on the demo page (link: same room), the WebSocket delivered each update a '
+        'median 1.8 ms after the server made it; polling every 500 ms, an update waited for the next question: a '
+        'median 251 ms.',
     }
     for index, question in enumerate(QUIZ.questions, 1):
         card = page.get_by_test_id(f'quiz-result-{question.id}')

@@ -298,9 +298,9 @@ def parse_quotes(table: str) -> Quiz:
     return parse_quiz(with_quotes(table), ANCHORS, 'quiz.toml', FIELDS)
 
 
-def test_the_placeholders_are_the_demo_runs_fields() -> None:
-    assert set(FIELDS) == set(DemoRun.__dataclass_fields__)
-    assert FIELDS['poll_requests'] is int and FIELDS['push_delay_p50_ms'] is float
+def test_the_placeholders_are_the_demo_runs_fields_and_the_links_name() -> None:
+    assert set(FIELDS) == {*DemoRun.__dataclass_fields__, 'link_name'}
+    assert FIELDS['poll_requests'] is int and FIELDS['push_delay_p50_ms'] is float and FIELDS['link_name'] is str
 
 
 def test_a_run_quote_fills_in_the_learners_figures() -> None:
@@ -322,7 +322,10 @@ def test_a_run_quote_needing_an_unmeasured_figure_is_not_shown() -> None:
     ('table', 'words'),
     [
         ('nope = "{poll_requests}"\n', "[run_quotes] 'nope': the quiz has no question with this id"),
-        ('q1 = "{poll_requestz}"\n', "unknown placeholder '{poll_requestz}' (known: link_profile, poll_delay_p50_ms,"),
+        (
+            'q1 = "{poll_requestz}"\n',
+            "unknown placeholder '{poll_requestz}' (known: link_name, link_profile, poll_delay_p50_ms,",
+        ),
         ('q1 = "{0}"\n', "unknown placeholder '{0}'"),
         ('q1 = "{}"\n', "unknown placeholder '{}'"),
         ('q1 = "{poll_requests.real}"\n', "unknown placeholder '{poll_requests.real}'"),

@@ -91,9 +91,11 @@ def test_run_quote_wording_and_unreadable_runs() -> None:
         'WebSocket got its 12 updates over one open connection, without asking once.'
     )
     assert quotes['server-has-news'] == (
-        'In your run on the demo page, the WebSocket delivered each update a median 1.8 ms after the server made it; '
-        'polling every 500 ms, an update waited for the next question: a median 251 ms.'
+        'In your run on the demo page (link: same room), the WebSocket delivered each update a median 1.8 ms after '
+        'the server made it; polling every 500 ms, an update waited for the next question: a median 251 ms.'
     )
+    on_3g = run_quotes(QUIZ, replace(run, link_profile='3g'))['server-has-news']
+    assert on_3g is not None and on_3g.startswith('In your run on the demo page (link: 3G), the WebSocket')
     assert 'receive-event' not in quotes
     assert set(run_quotes(QUIZ, None).values()) == {None}
     assert run_quotes(QUIZ, replace(run, push_delay_p50_ms=None))['server-has-news'] is None
