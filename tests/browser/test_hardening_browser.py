@@ -92,6 +92,9 @@ def test_the_policy_blocks_a_foreign_connection(lesson_app: RunningApp, context:
 
 
 def test_a_page_cannot_forge_or_flood_server_log_lines(lesson_app: RunningApp, page: Page) -> None:
+    # The app is shared by the session's browser tests: what the others left in its log (a tab closed mid-request
+    # can leave Starlette's 'No response returned.' traceback, starlette#2516) is not this test's to judge
+    log_before = len(lesson_app.log)
     page.goto(lesson_app.url + '/')
     page.wait_for_function('window.socket && window.socket.connected && window.did_handshake', timeout=SLOW)
     # each message asks socket.io for an acknowledgement, sent once the server's handler has returned: when all are
@@ -109,7 +112,7 @@ def test_a_page_cannot_forge_or_flood_server_log_lines(lesson_app: RunningApp, p
       const late = new Promise((_, fail) => setTimeout(() => fail(new Error('not all acknowledged')), 15000));
       return Promise.race([Promise.all(sent), late]);
     }""")
-    log = lesson_app.log
+    log = lesson_app.log[log_before:]
     assert 'KeyError' not in log and 'Traceback' not in log
     assert 'unknown level' not in log and 'not an object' not in log and 'not my page' not in log
     assert 'first line\\x0aERROR:     forged second line\\x1b[31m' in log
