@@ -76,6 +76,7 @@ class GroupCommit:
             outcomes = await self._round(class_id, [change.rule for change in changes])
         except Exception as error:  # the round itself failed: each of its changes is told why
             outcomes = [error] * len(changes)
+        self._in_round = []  # not kept past its round: its classes are a whole class each
         for change, outcome in zip(changes, outcomes, strict=True):
             if change.outcome.done():
                 continue  # its caller stopped waiting
